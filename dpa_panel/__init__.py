@@ -1,0 +1,1 @@
+"""DPA Panel: personal-data protection panel for a membership organisation."""

@@ -1,0 +1,87 @@
+"""``dpa-panel``: the command line for operators (migrations, demo data, later: admin tasks)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from dpa_panel import settings
+
+
+def _cmd_migrate(_args) -> int:
+    from dpa_panel import migrate
+
+    migrate.upgrade()
+    print(f"database at revision {migrate.current_revision()} ({_safe_url()})")
+    return 0
+
+
+def _cmd_seed(args) -> int:
+    from dpa_panel import demo
+    from dpa_panel.db import get_engine
+
+    started = time.perf_counter()
+    report = demo.seed_subjects(get_engine(), args.subjects, seed=args.seed)
+    staff = demo.seed_staff(get_engine())
+    print(
+        f"seeded {report.subjects} subjects, {report.applications} applications, "
+        f"{report.members} members, {report.consents} consents, {staff} staff accounts "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    """Migrate, load demo data if the database is empty, print the demo accounts."""
+    from dpa_panel import demo, migrate
+    from dpa_panel.db import get_engine
+
+    migrate.upgrade()
+    report = demo.seed_demo(get_engine(), subjects=args.subjects)
+    if report is None:
+        print("demo data: database already has subjects, nothing added")
+    else:
+        print(
+            f"demo data: {report.subjects} subjects, {report.applications} applications, "
+            f"{report.members} members, {report.consents} consents"
+        )
+    print("demo accounts (username / password / role):")
+    for username, role, _name, password in demo.DEMO_ACCOUNTS:
+        print(f"  {username:<12} {password:<24} {role}")
+    return 0
+
+
+def _safe_url() -> str:
+    """The database URL without a password, for printing."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database_url()).render_as_string(hide_password=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dpa-panel", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("migrate", help="apply Alembic migrations up to head").set_defaults(
+        func=_cmd_migrate
+    )
+
+    seed = sub.add_parser("seed", help="add synthetic subjects (demo, bench and tests only)")
+    seed.add_argument("--subjects", type=int, default=1000)
+    seed.add_argument("--seed", type=int, default=2025)
+    seed.set_defaults(func=_cmd_seed)
+
+    demo = sub.add_parser("demo", help="migrate, load demo data when empty, list demo accounts")
+    demo.add_argument("--subjects", type=int, default=300)
+    demo.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""The page frame every page is composed into."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from dpa_panel.components.header import header
+from dpa_panel.components.i18n import t
+
+
+def footer() -> rx.Component:
+    return rx.box(
+        rx.text(t("footer.data_location"), size="1", color_scheme="gray"),
+        as_="footer",
+        padding_x=["12px", "24px"],
+        padding_y="16px",
+        max_width="1200px",
+        margin_x="auto",
+        width="100%",
+    )
+
+
+def page_shell(*children: rx.Component, actions: list[rx.Component] | None = None) -> rx.Component:
+    """Header, a centred main column, footer."""
+    return rx.flex(
+        header(*(actions or [])),
+        rx.box(
+            *children,
+            as_="main",
+            id="main",
+            padding_x=["12px", "24px"],
+            padding_y=["16px", "32px"],
+            max_width="1200px",
+            margin_x="auto",
+            width="100%",
+            flex="1",
+        ),
+        footer(),
+        direction="column",
+        min_height="100vh",
+    )

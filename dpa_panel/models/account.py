@@ -1,0 +1,49 @@
+"""Staff accounts and server-side login sessions (policy clauses 4.2, 4.5)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Index
+from sqlmodel import Field, SQLModel
+
+from dpa_panel.models.subject import _in
+from dpa_panel.models.types import UTCDateTime, utcnow
+from dpa_panel.models.vocab import ROLES
+
+
+class StaffUser(SQLModel, table=True):
+    """A person who logs in to the panel. One role per account."""
+
+    __tablename__ = "staff_user"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="ck_staff_role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    full_name: str = Field(default="", max_length=200)
+    role: str = Field(max_length=12)
+    password_hash: str = Field(max_length=255)
+    is_active: bool = Field(default=True)
+    must_change_password: bool = Field(default=False)
+    failed_attempts: int = Field(default=0)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    password_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginSession(SQLModel, table=True):
+    """A login; only the SHA-256 of the bearer token is stored."""
+
+    __tablename__ = "login_session"
+    __table_args__ = (Index("ix_login_session_user", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="staff_user.id", nullable=False)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    client_ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=300)

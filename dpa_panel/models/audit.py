@@ -1,0 +1,37 @@
+"""Append-only, hash-chained audit events (policy clauses 4.2, 4.5)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from dpa_panel.models.subject import _in
+from dpa_panel.models.types import UTCDateTime, utcnow
+from dpa_panel.models.vocab import ACTOR_TYPES
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what to which entity, when and from where; ``hash`` chains to ``prev_hash``."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        CheckConstraint(_in("actor_type", ACTOR_TYPES), name="ck_audit_actor_type"),
+        Index("ix_audit_occurred", "occurred_at"),
+        Index("ix_audit_actor", "actor_id", "occurred_at"),
+        Index("ix_audit_action", "action", "occurred_at"),
+        Index("ix_audit_entity", "entity_type", "entity_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurred_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    actor_type: str = Field(max_length=8)
+    actor_id: int | None = Field(default=None)
+    action: str = Field(max_length=64)
+    entity_type: str = Field(default="", max_length=32)
+    entity_id: str = Field(default="", max_length=64)
+    client_ip: str = Field(default="", max_length=64)
+    details: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64, unique=True)

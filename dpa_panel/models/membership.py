@@ -1,0 +1,55 @@
+"""Membership applications and the member register (policy clause 3, first two purposes)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from dpa_panel.models.subject import _in
+from dpa_panel.models.types import UTCDateTime, utcnow
+from dpa_panel.models.vocab import APPLICATION_STATUSES, MEMBER_STATUSES
+
+
+class MembershipApplication(SQLModel, table=True):
+    """A membership application. ``closed_at``: when its purpose ended (rejected, withdrawn)."""
+
+    __tablename__ = "membership_application"
+    __table_args__ = (
+        CheckConstraint(_in("status", APPLICATION_STATUSES), name="ck_application_status"),
+        Index("ix_application_status_submitted", "status", "submitted_at"),
+        Index("ix_application_subject", "subject_id"),
+        Index("ix_application_assignee", "assignee_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=24, unique=True, description="quoted by the applicant")
+    subject_id: int = Field(foreign_key="data_subject.id", nullable=False)
+    submitted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    status: str = Field(default="submitted", max_length=16)
+    assignee_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    decision: str | None = Field(default=None, max_length=16)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    language: str = Field(default="kk", max_length=2)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Member(SQLModel, table=True):
+    """A register entry; ``ended_at`` is when the member-register purpose was achieved."""
+
+    __tablename__ = "member"
+    __table_args__ = (
+        CheckConstraint(_in("status", MEMBER_STATUSES), name="ck_member_status"),
+        Index("ix_member_status", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject_id: int = Field(foreign_key="data_subject.id", unique=True, nullable=False)
+    application_id: int | None = Field(default=None, foreign_key="membership_application.id")
+    membership_number: str = Field(max_length=20, unique=True)
+    since: date
+    status: str = Field(default="active", max_length=12)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

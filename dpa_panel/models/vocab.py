@@ -1,0 +1,48 @@
+"""Closed vocabularies stored as short codes.
+
+Codes (not translated labels) go into the database; labels come from the message catalog
+under ``<vocabulary>.<code>``. Keeping them as Python tuples lets services validate input and
+lets the catalog-completeness test check that every code has a label in every language.
+"""
+
+from __future__ import annotations
+
+#: The five purposes of policy clause 3, in the order the policy lists them.
+PURPOSES = ("application_review", "member_register", "informing", "feedback", "statistics")
+
+SUBJECT_STATUSES = ("active", "blocked", "destroyed")
+
+APPLICATION_STATUSES = (
+    "submitted",
+    "in_review",
+    "info_requested",
+    "approved",
+    "rejected",
+    "withdrawn",
+)
+
+MEMBER_STATUSES = ("active", "suspended", "ended")
+
+CONSENT_CHANNELS = ("web_form", "paper", "email", "in_person")
+
+ROLES = ("admin", "staff", "compliance", "board")
+
+#: Education levels (coded so that board statistics can group by them).
+EDUCATION_LEVELS = ("secondary", "vocational", "bachelor", "master", "doctorate", "other")
+
+#: Workplace categories for statistics; the workplace name itself is personal free text.
+WORKPLACE_CATEGORIES = (
+    "media",
+    "pr_agency",
+    "corporate",
+    "government",
+    "ngo",
+    "education",
+    "freelance",
+    "other",
+)
+
+#: Position levels for statistics; the position title itself is free text.
+POSITION_LEVELS = ("junior", "specialist", "senior", "head", "executive", "other")
+
+ACTOR_TYPES = ("user", "public", "system")

@@ -1,0 +1,1 @@
+"""Pages: each module composes components into one route."""

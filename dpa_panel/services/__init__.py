@@ -1,0 +1,1 @@
+"""Plain-Python domain rules. Nothing in this package imports Reflex."""

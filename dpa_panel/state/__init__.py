@@ -1,0 +1,1 @@
+"""Thin Reflex states: they check permissions, call services and hold what a page shows."""

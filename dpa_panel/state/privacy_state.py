@@ -1,0 +1,56 @@
+"""The public privacy-policy page: any edition, in the visitor's language."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import reflex as rx
+
+from dpa_panel.db import session_scope
+from dpa_panel.i18n.formatting import format_date
+from dpa_panel.services import policy
+from dpa_panel.services.policy_texts import text_blocks
+from dpa_panel.state.app_state import AppState
+
+
+class PrivacyState(AppState):
+    """Policy texts are public documents, so they may live in public vars."""
+
+    label: str = ""
+    effective_iso: str = ""
+    blocks: dict[str, list[dict[str, str]]] = {}
+    hashes: dict[str, str] = {}
+    editions: list[dict[str, str]] = []
+    not_found: bool = False
+
+    @rx.var
+    def effective_display(self) -> str:
+        if not self.effective_iso:
+            return ""
+        return format_date(date.fromisoformat(self.effective_iso), self.locale)
+
+    @rx.event
+    def load(self):
+        """Load the edition named by ``?v=`` or, by default, the one in force today."""
+        wanted = self.router.url.query_parameters.get("v", "")
+        with session_scope() as session:
+            if wanted:
+                edition = policy.edition_by_label(session, str(wanted)[:20])
+            else:
+                edition = policy.edition_in_force(session, date.today())
+            self.editions = [
+                {"label": e.label, "effective": e.effective_date.isoformat()}
+                for e in policy.list_editions(session)
+            ]
+            self.not_found = edition is None
+            if edition is None:
+                self.label, self.effective_iso, self.blocks, self.hashes = "", "", {}, {}
+                return
+            self.label = edition.label
+            self.effective_iso = edition.effective_date.isoformat()
+            self.blocks = {
+                "kk": text_blocks(edition.text_kk),
+                "ru": text_blocks(edition.text_ru),
+                "en": text_blocks(edition.text_en),
+            }
+            self.hashes = {"kk": edition.sha256, "ru": edition.sha256_ru, "en": edition.sha256_en}

@@ -1,0 +1,58 @@
+"""Test databases: a fresh SQLite file or a fresh PostgreSQL database per use.
+
+PostgreSQL is used when it answers at ``DPA_TEST_PG_URL`` (default: the local server with
+trust auth, database ``test``). A fresh database is created for each use and dropped after, so
+tests never see each other's rows and never touch a real database.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+PG_ADMIN_URL = os.environ.get(
+    "DPA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@lru_cache(maxsize=1)
+def pg_unavailable_reason() -> str | None:
+    """None when PostgreSQL answers; otherwise why the PostgreSQL leg is skipped."""
+    try:
+        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # any failure means "not reachable here"
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {first_line}"
+
+
+@contextmanager
+def fresh_database(kind: str, tmp_dir: Path) -> Iterator[str]:
+    """Yield the URL of a new, empty database of ``kind`` ("sqlite" or "postgresql")."""
+    if kind == "sqlite":
+        path = tmp_dir / f"dpa-{uuid.uuid4().hex[:8]}.db"
+        yield f"sqlite:///{path}"
+        return
+    name = f"dpa_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        from dpa_panel.db import dispose_engines
+
+        dispose_engines()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
