@@ -52,6 +52,59 @@ def _cmd_demo(args) -> int:
     return 0
 
 
+def _cmd_audit_verify(_args) -> int:
+    """Walk the audit hash chain; exit 0 when intact, 1 at the first broken link."""
+    from dpa_panel.db import session_scope
+    from dpa_panel.services.audit import verify_chain
+
+    with session_scope() as session:
+        result = verify_chain(session)
+    print(result.describe())
+    return 0 if result.ok else 1
+
+
+def _read_password(prompt: str) -> str:
+    """From the terminal (asked twice) or, when piped, the first line of stdin."""
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass(prompt)
+        if first != getpass.getpass("repeat: "):
+            raise SystemExit("passwords do not match")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+def _cmd_create_admin(args) -> int:
+    """Create the first (or another) admin account."""
+    from dpa_panel import migrate
+    from dpa_panel.db import session_scope
+    from dpa_panel.i18n import tr
+    from dpa_panel.services import accounts
+    from dpa_panel.services.audit import Actor
+    from dpa_panel.services.errors import ServiceError
+
+    migrate.upgrade()
+    password = _read_password(f"password for {args.username}: ")
+    try:
+        with session_scope() as session:
+            user = accounts.create_account(
+                session,
+                Actor.system(),
+                username=args.username,
+                full_name=args.full_name,
+                role="admin",
+                password=password,
+                must_change_password=False,
+            )
+            created = user.username
+    except ServiceError as err:
+        print(f"refused: {tr('en', err.key)}", file=sys.stderr)
+        return 2
+    print(f"admin account {created!r} created")
+    return 0
+
+
 def _safe_url() -> str:
     """The database URL without a password, for printing."""
     from sqlalchemy.engine import make_url
@@ -75,6 +128,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="migrate, load demo data when empty, list demo accounts")
     demo.add_argument("--subjects", type=int, default=300)
     demo.set_defaults(func=_cmd_demo)
+
+    audit = sub.add_parser("audit", help="audit trail tasks")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    audit_sub.add_parser(
+        "verify", help="check the audit hash chain; exit 1 at the first broken link"
+    ).set_defaults(func=_cmd_audit_verify)
+
+    admin = sub.add_parser(
+        "create-admin", help="create an admin account (password from prompt or stdin)"
+    )
+    admin.add_argument("username")
+    admin.add_argument("--full-name", default="")
+    admin.set_defaults(func=_cmd_create_admin)
     return parser
 
 

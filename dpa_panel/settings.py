@@ -25,3 +25,34 @@ def database_url() -> str:
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         return url
     return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+def session_idle_minutes() -> int:
+    """Idle expiry of a login session (issue 4 default: 30 minutes)."""
+    return _int_env("DPA_SESSION_IDLE_MINUTES", 30)
+
+
+def session_absolute_hours() -> int:
+    """Absolute lifetime of a login session (issue 4 default: 12 hours)."""
+    return _int_env("DPA_SESSION_ABSOLUTE_HOURS", 12)
+
+
+def lockout_threshold() -> int:
+    """Failed logins in a row that lock an account (issue 4 default: 5)."""
+    return _int_env("DPA_LOCKOUT_THRESHOLD", 5)
+
+
+def lockout_minutes() -> int:
+    """How long a locked account stays locked (issue 4 default: 15 minutes)."""
+    return _int_env("DPA_LOCKOUT_MINUTES", 15)
+
+
+def cookie_secure() -> bool:
+    """Mark the session cookie ``Secure`` (on by default; ``make run`` on http://localhost
+    turns it off, because browsers drop Secure cookies on plain-http non-localhost origins)."""
+    return os.environ.get("DPA_COOKIE_SECURE", "1").strip() not in ("0", "false", "no")

@@ -1,12 +1,14 @@
 """SQLModel tables. Importing this package registers every table on ``SQLModel.metadata``."""
 
-from dpa_panel.models.account import LoginSession, StaffUser
-from dpa_panel.models.audit import AuditEvent
+from dpa_panel.models.account import LoginSession, OneTimeTicket, StaffUser
+from dpa_panel.models.audit import AuditChainHead, AuditEvent
 from dpa_panel.models.consent import Consent, PolicyVersion, Purpose
 from dpa_panel.models.membership import Member, MembershipApplication
 from dpa_panel.models.subject import DataSubject
 
 __all__ = [
+    "AuditChainHead",
+    "OneTimeTicket",
     "AuditEvent",
     "Consent",
     "DataSubject",

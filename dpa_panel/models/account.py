@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Index
+from sqlalchemy import CheckConstraint, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from dpa_panel.models.subject import _in
@@ -47,3 +47,24 @@ class LoginSession(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     client_ip: str = Field(default="", max_length=64)
     user_agent: str = Field(default="", max_length=300)
+
+
+class OneTimeTicket(SQLModel, table=True):
+    """A short-lived, single-use ticket that turns a websocket action into an HTTP response.
+
+    ``login``: exchanged at ``/api/auth/complete`` for an HttpOnly session cookie.
+    ``download``: exchanged at ``/api/download/<ticket>`` for a streamed export. Only the
+    SHA-256 of the ticket is stored; ``params`` is JSON (e.g. the export's filters).
+    """
+
+    __tablename__ = "one_time_ticket"
+    __table_args__ = (Index("ix_ticket_expires", "expires_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_hash: str = Field(max_length=64, unique=True)
+    purpose: str = Field(max_length=16)
+    user_id: int = Field(foreign_key="staff_user.id", nullable=False)
+    params: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -20,6 +20,7 @@ class AuditEvent(SQLModel, table=True):
         CheckConstraint(_in("actor_type", ACTOR_TYPES), name="ck_audit_actor_type"),
         Index("ix_audit_occurred", "occurred_at"),
         Index("ix_audit_actor", "actor_id", "occurred_at"),
+        Index("ix_audit_actor_type", "actor_type", "occurred_at"),
         Index("ix_audit_action", "action", "occurred_at"),
         Index("ix_audit_entity", "entity_type", "entity_id"),
     )
@@ -35,3 +36,18 @@ class AuditEvent(SQLModel, table=True):
     details: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+
+
+class AuditChainHead(SQLModel, table=True):
+    """The single row that serialises appends and remembers the newest link of the chain.
+
+    Every append first updates this row (taking its lock on both engines), so concurrent
+    writers queue up instead of forking the chain; ``last_hash`` also reveals a deleted tail.
+    """
+
+    __tablename__ = "audit_chain_head"
+
+    id: int = Field(default=1, primary_key=True)
+    last_event_id: int = Field(default=0)
+    last_hash: str = Field(max_length=64)
+    event_count: int = Field(default=0)

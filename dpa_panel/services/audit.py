@@ -1,0 +1,420 @@
+"""The append-only, hash-chained audit trail (policy clauses 4.2 and 4.5).
+
+Every event stores ``hash = SHA-256(canonical content + prev_hash)`` where ``prev_hash`` is the
+hash of the event before it. Editing a row breaks its own hash; deleting a row breaks the next
+row's ``prev_hash``; deleting the newest rows is caught by ``audit_chain_head``, which remembers
+the newest link. Appends first UPDATE the head row, which takes a row lock on PostgreSQL and the
+database write lock on SQLite, so concurrent writers queue up and can never fork the chain.
+
+An event is written in the same transaction as the action it records: if the action rolls
+back, so does its audit event, and an action cannot commit without its event.
+
+``details`` holds a small JSON object, never whole personal records: for changes, the names
+of the changed fields, not their values.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, text, update
+from sqlmodel import Session
+
+from dpa_panel import settings
+from dpa_panel.models import AuditChainHead, AuditEvent
+from dpa_panel.models.types import utcnow
+
+GENESIS_HASH = "0" * 64
+MAX_DETAILS_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a staff user (``user``), the public form (``public``) or the panel (``system``)."""
+
+    actor_type: str
+    user_id: int | None = None
+    client_ip: str = ""
+
+    @classmethod
+    def user(cls, user_id: int, client_ip: str = "") -> Actor:
+        return cls("user", user_id, client_ip)
+
+    @classmethod
+    def public(cls, client_ip: str = "") -> Actor:
+        return cls("public", None, client_ip)
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls("system", None, "")
+
+
+def _canonical_time(value: datetime) -> str:
+    """UTC, microsecond precision: identical after a round trip through either engine."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def compute_hash(
+    *,
+    occurred_at: datetime,
+    actor_type: str,
+    actor_id: int | None,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    client_ip: str,
+    details: str,
+    prev_hash: str,
+) -> str:
+    """The hash of one event's content chained to its predecessor."""
+    content = json.dumps(
+        [
+            _canonical_time(occurred_at),
+            actor_type,
+            actor_id,
+            action,
+            entity_type,
+            entity_id,
+            client_ip,
+            details,
+            prev_hash,
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def event_hash(event) -> str:
+    """Recompute the hash of a stored event (ORM object or row) from its columns."""
+    return compute_hash(
+        occurred_at=event.occurred_at,
+        actor_type=event.actor_type,
+        actor_id=event.actor_id,
+        action=event.action,
+        entity_type=event.entity_type,
+        entity_id=event.entity_id,
+        client_ip=event.client_ip,
+        details=event.details,
+        prev_hash=event.prev_hash,
+    )
+
+
+def _details_json(details: dict | None) -> str:
+    text = json.dumps(details or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    if len(text) > MAX_DETAILS_CHARS:
+        raise ValueError("audit details too large: record field names, not records")
+    return text
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity_type: str = "",
+    entity_id: str | int = "",
+    details: dict | None = None,
+) -> AuditEvent:
+    """Append one event inside the caller's transaction (the caller commits)."""
+    # Validate before taking the lock: a refused event must not bump the head's event count
+    # even when the caller catches the ValueError and commits the rest of its transaction.
+    details_text = _details_json(details)
+    # Lock first: the UPDATE serialises appenders on both engines before the head is read.
+    session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .values(event_count=AuditChainHead.event_count + 1)
+    )
+    head = session.execute(
+        select(AuditChainHead.last_hash, AuditChainHead.last_event_id).where(AuditChainHead.id == 1)
+    ).one()
+    occurred_at = utcnow()
+    event = AuditEvent(
+        occurred_at=occurred_at,
+        actor_type=actor.actor_type,
+        actor_id=actor.user_id,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        client_ip=actor.client_ip[:64],
+        details=details_text,
+        prev_hash=head.last_hash,
+        hash=compute_hash(
+            occurred_at=occurred_at,
+            actor_type=actor.actor_type,
+            actor_id=actor.user_id,
+            action=action,
+            entity_type=entity_type,
+            entity_id=str(entity_id),
+            client_ip=actor.client_ip[:64],
+            details=details_text,
+            prev_hash=head.last_hash,
+        ),
+    )
+    session.add(event)
+    session.flush()
+    session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .values(last_hash=event.hash, last_event_id=event.id)
+    )
+    return event
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    problem: str = ""
+    event_id: int | None = None
+
+    def describe(self) -> str:
+        if self.ok:
+            return f"audit chain OK: {self.checked} events verified"
+        where = f" at event id {self.event_id}" if self.event_id is not None else ""
+        return (
+            f"audit chain BROKEN{where}: {self.problem} ({self.checked} events checked before it)"
+        )
+
+
+def _stream_events(session: Session, batch: int = 5000) -> Iterator:
+    """All events in id order as plain rows (no ORM objects: verify reads a million of them)."""
+    table = AuditEvent.__table__
+    last_id = 0
+    while True:
+        rows = session.execute(
+            select(table).where(table.c.id > last_id).order_by(table.c.id).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+
+
+def verify_chain(session: Session) -> VerifyResult:
+    """Walk the whole chain in id order and report the first broken link."""
+    prev_hash = GENESIS_HASH
+    checked = 0
+    last_id = None
+    for event in _stream_events(session):
+        if event.prev_hash != prev_hash:
+            return VerifyResult(
+                False,
+                checked,
+                "previous-hash link does not match (row deleted or reordered)",
+                event.id,
+            )
+        if event_hash(event) != event.hash:
+            return VerifyResult(
+                False, checked, "content does not match its hash (row edited)", event.id
+            )
+        prev_hash = event.hash
+        last_id = event.id
+        checked += 1
+    head = session.get(AuditChainHead, 1)
+    if head is None:
+        return VerifyResult(False, checked, "chain head row missing")
+    if head.last_hash != prev_hash or (head.last_event_id or None) != last_id:
+        return VerifyResult(
+            False,
+            checked,
+            "newest events missing (chain head points past the last row)",
+            head.last_event_id,
+        )
+    if head.event_count != checked:
+        return VerifyResult(
+            False, checked, f"event count {checked} differs from head count {head.event_count}"
+        )
+    return VerifyResult(True, checked)
+
+
+# --- Query API for the audit viewer page and its CSV export --------------------------------
+
+#: Rows per page at most (the viewer asks for 50; a larger request is capped).
+MAX_PAGE_SIZE = 200
+#: Rows fetched per keyset batch by ``iter_events`` (CSV export).
+EXPORT_BATCH = 5000
+
+CSV_COLUMNS = (
+    "id",
+    "occurred_at_utc",
+    "actor_type",
+    "actor_id",
+    "actor_username",
+    "action",
+    "entity_type",
+    "entity_id",
+    "client_ip",
+    "details",
+    "prev_hash",
+    "hash",
+)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the viewer filters on; empty strings and ``None`` mean "any".
+
+    ``date_from`` and ``date_to`` are inclusive calendar days in the display time zone
+    (Asia/Almaty), turned into UTC bounds before they reach the database.
+    """
+
+    actor_id: int | None = None
+    actor_type: str = ""
+    action: str = ""
+    entity_type: str = ""
+    entity_id: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def _local_midnight_utc(day: date) -> datetime:
+    """00:00 of ``day`` in the display time zone, as an aware UTC datetime."""
+    local = datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.DISPLAY_TZ))
+    return local.astimezone(UTC)
+
+
+def utc_bounds(flt: AuditFilter) -> tuple[datetime | None, datetime | None]:
+    """``[start, end)`` in UTC for the filter's inclusive local days (``None`` = open)."""
+    start = _local_midnight_utc(flt.date_from) if flt.date_from else None
+    end = _local_midnight_utc(flt.date_to + timedelta(days=1)) if flt.date_to else None
+    return start, end
+
+
+def _conditions(flt: AuditFilter) -> list:
+    conds = []
+    if flt.actor_id is not None:
+        conds.append(AuditEvent.actor_id == flt.actor_id)
+    if flt.actor_type:
+        conds.append(AuditEvent.actor_type == flt.actor_type)
+    if flt.action:
+        conds.append(AuditEvent.action == flt.action)
+    if flt.entity_type:
+        conds.append(AuditEvent.entity_type == flt.entity_type)
+    if flt.entity_id:
+        conds.append(AuditEvent.entity_id == flt.entity_id)
+    start, end = utc_bounds(flt)
+    if start is not None:
+        conds.append(AuditEvent.occurred_at >= start)
+    if end is not None:
+        conds.append(AuditEvent.occurred_at < end)
+    return conds
+
+
+def query_events(
+    session: Session, flt: AuditFilter, *, page: int, page_size: int = 50
+) -> tuple[list[AuditEvent], int]:
+    """One page of matching events, newest first, and how many events match in total.
+
+    ``page`` is 1-based; ``page_size`` is capped at ``MAX_PAGE_SIZE``.
+    """
+    page = max(1, page)
+    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    conds = _conditions(flt)
+    if conds:
+        total = session.execute(
+            select(func.count()).select_from(AuditEvent).where(*conds)
+        ).scalar_one()
+    else:
+        # Unfiltered: the chain head already counts every event (a COUNT would read them all).
+        total = session.execute(
+            select(AuditChainHead.event_count).where(AuditChainHead.id == 1)
+        ).scalar_one()
+    # Pick the page's ids first, then load those rows: the filter indexes are not in id order,
+    # so every match is sorted; sorting bare ids (which SQLite reads from the covering index)
+    # instead of whole rows makes a page over 150,000 matches about 7x faster on SQLite.
+    page_ids = (
+        select(AuditEvent.id)
+        .where(*conds)
+        .order_by(AuditEvent.id.desc())
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
+    rows = list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.id.in_(page_ids.scalar_subquery()))
+            .order_by(AuditEvent.id.desc())
+        )
+    )
+    return rows, total
+
+
+def iter_events(session: Session, flt: AuditFilter) -> Iterator[AuditEvent]:
+    """Every matching event, oldest first, fetched in keyset batches of ``EXPORT_BATCH``.
+
+    Only one batch is held at a time; the session's identity map is weak, so rows the caller
+    has written out and dropped are freed.
+    """
+    conds = _conditions(flt)
+    last_id = 0
+    while True:
+        rows = list(
+            session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.id > last_id, *conds)
+                .order_by(AuditEvent.id)
+                .limit(EXPORT_BATCH)
+            )
+        )
+        if not rows:
+            return
+        last_id = rows[-1].id
+        yield from rows
+        if len(rows) < EXPORT_BATCH:
+            return
+
+
+def distinct_actions(session: Session) -> list[str]:
+    """Every action code present in the trail, sorted (for the viewer's action filter).
+
+    A plain ``SELECT DISTINCT`` reads all of ``ix_audit_action`` (about 150 ms at a million
+    events on PostgreSQL). There are only a few dozen action codes, so this walks the index
+    from one code to the next instead (a "loose index scan"): one index probe per code.
+    """
+    walk = text(
+        "WITH RECURSIVE walk(action) AS ("
+        " SELECT MIN(action) FROM audit_event"
+        " UNION ALL"
+        " SELECT (SELECT MIN(e.action) FROM audit_event e WHERE e.action > walk.action)"
+        " FROM walk WHERE walk.action IS NOT NULL"
+        ") SELECT action FROM walk WHERE action IS NOT NULL"
+    )
+    return sorted(session.execute(walk).scalars())
+
+
+def write_csv(
+    rows: Iterable[AuditEvent], out: TextIO, usernames: dict[int, str], *, header: bool = True
+) -> int:
+    """Write ``rows`` as CSV to ``out`` (the header row first unless ``header=False``, for
+    an export written in several batches); returns the number of data rows."""
+    writer = csv.writer(out)
+    if header:
+        writer.writerow(CSV_COLUMNS)
+    count = 0
+    for event in rows:
+        writer.writerow(
+            (
+                event.id,
+                event.occurred_at.astimezone(UTC).isoformat(),
+                event.actor_type,
+                "" if event.actor_id is None else event.actor_id,
+                usernames.get(event.actor_id, "") if event.actor_id is not None else "",
+                event.action,
+                event.entity_type,
+                event.entity_id,
+                event.client_ip,
+                event.details,
+                event.prev_hash,
+                event.hash,
+            )
+        )
+        count += 1
+    return count

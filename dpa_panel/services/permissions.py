@@ -1,0 +1,98 @@
+"""The one permission table: role -> permissions (policy clause 4.5, least privilege).
+
+Modelled on Django's ``contrib.auth``: handlers declare a permission string, roles grant sets
+of them, and ``has_permission`` is the single check. ``PUBLIC`` is declared by the few handlers
+anyone may call (login, the public application form, switching language); ``AUTHENTICATED``
+by handlers any logged-in account may call (its own password, logging out).
+"""
+
+from __future__ import annotations
+
+PUBLIC = "public"
+AUTHENTICATED = "authenticated"
+
+#: Every permission a handler may declare, with what it allows.
+PERMISSIONS: dict[str, str] = {
+    PUBLIC: "anyone, without logging in",
+    AUTHENTICATED: "any active, logged-in account",
+    "accounts.manage": "create accounts, change roles, deactivate, reset passwords",
+    "audit.read": "view the audit trail",
+    "audit.export": "export the audit trail as CSV",
+    "applications.read": "view applications and applicants' data",
+    "applications.write": "process applications (assign, request info, decide)",
+    "members.read": "view the member register",
+    "members.write": "suspend, reinstate, end memberships",
+    "consents.read": "view the consent ledger",
+    "consents.write": "record consents and withdrawals, manage policy versions",
+    "requests.manage": "handle data-subject requests",
+    "retention.manage": "retention rules, legal holds, destruction",
+    "disclosures.manage": "record and prepare authority disclosures",
+    "disclosures.approve": "approve or refuse a disclosure (four eyes)",
+    "stats.read": "anonymised aggregate statistics",
+}
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset(
+        {
+            "accounts.manage",
+            "audit.read",
+            "audit.export",
+            "applications.read",
+            "applications.write",
+            "members.read",
+            "members.write",
+            "stats.read",
+        }
+    ),
+    "staff": frozenset(
+        {
+            "applications.read",
+            "applications.write",
+            "members.read",
+            "members.write",
+            "consents.read",
+        }
+    ),
+    "compliance": frozenset(
+        {
+            "audit.read",
+            "audit.export",
+            "applications.read",
+            "members.read",
+            "consents.read",
+            "consents.write",
+            "requests.manage",
+            "retention.manage",
+            "disclosures.manage",
+            "disclosures.approve",
+            "stats.read",
+        }
+    ),
+    "board": frozenset({"stats.read"}),
+}
+
+#: Where each role lands after logging in.
+ROLE_HOME: dict[str, str] = {
+    "admin": "/admin/users",
+    "staff": "/account",
+    "compliance": "/audit",
+    "board": "/account",
+}
+
+
+def has_permission(role: str | None, permission: str) -> bool:
+    """Whether an account with ``role`` may do what ``permission`` names.
+
+    Unknown permissions are refused (a typo must fail closed, never open).
+    """
+    if permission not in PERMISSIONS:
+        return False
+    if permission == PUBLIC:
+        return True
+    if role not in ROLE_PERMISSIONS:
+        return False
+    return permission == AUTHENTICATED or permission in ROLE_PERMISSIONS[role]
+
+
+def home_for(role: str | None) -> str:
+    return ROLE_HOME.get(role or "", "/login")
