@@ -1,37 +1,66 @@
-"""``make bench``: seed N synthetic subjects into throw-away databases and time operations.
+"""``make bench``: seed synthetic data into throw-away databases and time operations.
 
-Prints one line per measured operation: ``name  engine  N  median_ms  (runs)``. SQLite always;
-PostgreSQL when ``DPA_BENCH_PG_URL`` (default: the local test server) answers — a fresh
-database is created and dropped. Each later capability registers its operations in
-``OPERATIONS`` so the figures stay comparable from issue to issue.
+Prints one line per measured operation: ``name  engine  N  median_ms  (runs)``, or for
+throughput operations ``name  engine  N  events/s``. SQLite always; PostgreSQL when
+``DPA_BENCH_PG_URL`` (default: the local test server) answers — a fresh database is created and
+dropped. Each later capability registers its operations in ``OPERATIONS`` so the figures stay
+comparable from issue to issue.
+
+Groups: ``subjects`` operations run against ``--subjects`` synthetic subjects; ``audit``
+operations against ``--audit-events`` chained audit events (built in bulk, see
+``seed_audit_events``); ``audit-append`` operations append ``--audit-appends`` events on top of
+that chain and report events per second.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import random
 import statistics
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, select, text, update
 from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session
 
-from dpa_panel import demo, migrate
-from dpa_panel.db import make_engine
+from dpa_panel import demo, migrate, settings
+from dpa_panel.db import make_engine, session_scope
+from dpa_panel.models import AuditChainHead, AuditEvent
+from dpa_panel.services import audit
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
-#: name -> function(engine, n) timed several times; the median is reported.
-OPERATIONS: dict[str, Callable[[Engine, int], object]] = {}
+
+@dataclass(frozen=True)
+class Operation:
+    """A timed operation: ``fn(engine, n)``; ``runs=None`` means the ``--runs`` setting.
+
+    A ``rate`` operation is run once and must return how many items it processed; its line
+    shows items per second instead of a median.
+    """
+
+    fn: Callable[[Engine, int], object]
+    group: str = "subjects"
+    runs: int | None = None
+    rate: bool = False
 
 
-def operation(name: str):
+#: name -> operation, timed several times; the median is reported.
+OPERATIONS: dict[str, Operation] = {}
+
+
+def operation(name: str, *, group: str = "subjects", runs: int | None = None, rate: bool = False):
     def register(fn):
-        OPERATIONS[name] = fn
+        OPERATIONS[name] = Operation(fn, group, runs, rate)
         return fn
 
     return register
@@ -43,6 +72,178 @@ def _count_by_status(engine: Engine, _n: int):
         return conn.execute(
             text("SELECT status, COUNT(*) FROM membership_application GROUP BY status")
         ).all()
+
+
+# --- audit trail -----------------------------------------------------------------------------
+
+#: (action, weight, entity_type, actor kind) — roughly what a busy year of the panel looks like.
+AUDIT_ACTIONS = [
+    ("subject.view", 30, "subject", "user"),
+    ("subject.search", 14, "", "user"),
+    ("subject.update", 8, "subject", "user"),
+    ("application.view", 9, "application", "user"),
+    ("application.status_change", 5, "application", "user"),
+    ("application.submit", 6, "application", "public"),
+    ("consent.record", 6, "consent", "public"),
+    ("consent.withdraw", 1, "consent", "user"),
+    ("member.view", 5, "member", "user"),
+    ("member.update", 2, "member", "user"),
+    ("export.csv", 1, "", "user"),
+    ("auth.login", 7, "staff_user", "user"),
+    ("auth.login_failed", 1, "staff_user", "public"),
+    ("auth.logout", 4, "staff_user", "user"),
+    ("retention.run", 1, "", "system"),
+]
+AUDIT_STAFF_USERS = 40
+#: The viewer benchmark's filter: one action over the last 30 days (Almaty calendar days).
+VIEWER_ACTION = "subject.update"
+VIEWER_DAYS = 30
+
+
+def seed_audit_events(
+    engine: Engine, n: int, *, seed: int = 2025, end: datetime | None = None, days: int = 730
+) -> int:
+    """Append ``n`` synthetic events to the chain in bulk, keeping the chain valid.
+
+    Hashes are chained in Python with ``audit.compute_hash`` and rows are written with
+    chunked ``executemany`` inserts (explicit ids), then ``audit_chain_head`` is moved to the
+    new last link. Times are spread evenly over ``days`` days before ``end``, strictly
+    increasing with the id. One transaction; returns the number of events written.
+    """
+    rng = random.Random(seed)
+    end = end or datetime.now(UTC)
+    table = AuditEvent.__table__
+    names, weights = zip(*((a[0], a[1]) for a in AUDIT_ACTIONS), strict=True)
+    meta = {a[0]: (a[2], a[3]) for a in AUDIT_ACTIONS}
+    field_sets = [["phone"], ["email"], ["phone", "email"], ["workplace", "position"], ["notes"]]
+    with engine.begin() as conn:
+        head = conn.execute(
+            select(
+                AuditChainHead.last_hash, AuditChainHead.last_event_id, AuditChainHead.event_count
+            ).where(AuditChainHead.id == 1)
+        ).one()
+        prev_hash, last_id = head.last_hash, head.last_event_id
+        start = end - timedelta(days=days)
+        step_us = max(1, int(days * 86_400_000_000 / max(n, 1)))
+        chunk: list[dict] = []
+        for i in range(n):
+            action = rng.choices(names, weights)[0]
+            entity_type, kind = meta[action]
+            occurred_at = start + timedelta(microseconds=i * step_us + rng.randrange(step_us))
+            if kind == "user":
+                actor_id = rng.randint(1, AUDIT_STAFF_USERS)
+                client_ip = f"10.0.{actor_id}.{rng.randint(2, 250)}"
+            else:
+                actor_id = None
+                client_ip = (
+                    "" if kind == "system" else f"{rng.randint(2, 223)}.{rng.randint(0, 255)}.0.7"
+                )
+            entity_id = str(rng.randint(1, 100_000)) if entity_type else ""
+            if action.endswith(".update"):
+                details = {"fields": rng.choice(field_sets)}
+            elif action.endswith("status_change"):
+                details = {"from": "submitted", "to": "in_review"}
+            else:
+                details = {}
+            details_text = json.dumps(details, sort_keys=True, separators=(",", ":"))
+            event_hash = audit.compute_hash(
+                occurred_at=occurred_at,
+                actor_type=kind,
+                actor_id=actor_id,
+                action=action,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                client_ip=client_ip,
+                details=details_text,
+                prev_hash=prev_hash,
+            )
+            last_id += 1
+            chunk.append(
+                {
+                    "id": last_id,
+                    "occurred_at": occurred_at,
+                    "actor_type": kind,
+                    "actor_id": actor_id,
+                    "action": action,
+                    "entity_type": entity_type,
+                    "entity_id": entity_id,
+                    "client_ip": client_ip,
+                    "details": details_text,
+                    "prev_hash": prev_hash,
+                    "hash": event_hash,
+                }
+            )
+            prev_hash = event_hash
+            if len(chunk) == 5000:
+                conn.execute(insert(table), chunk)
+                chunk = []
+        if chunk:
+            conn.execute(insert(table), chunk)
+        conn.execute(
+            update(AuditChainHead)
+            .where(AuditChainHead.id == 1)
+            .values(last_hash=prev_hash, last_event_id=last_id, event_count=head.event_count + n)
+        )
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                text(
+                    "SELECT setval(pg_get_serial_sequence('audit_event', 'id'), "
+                    "GREATEST(COALESCE((SELECT MAX(id) FROM audit_event), 1), 1))"
+                )
+            )
+    return n
+
+
+def _viewer_filter(last_day_local=None) -> audit.AuditFilter:
+    today = last_day_local or datetime.now(ZoneInfo(settings.DISPLAY_TZ)).date()
+    return audit.AuditFilter(
+        action=VIEWER_ACTION,
+        date_from=today - timedelta(days=VIEWER_DAYS - 1),
+        date_to=today,
+    )
+
+
+@operation("audit verify", group="audit", runs=1)
+def _audit_verify(engine: Engine, n: int):
+    with Session(engine) as session:
+        result = audit.verify_chain(session)
+    assert result.ok, result.describe()
+    assert result.checked == n, (result.checked, n)
+    return result
+
+
+@operation("audit viewer page (filtered, page of 50)", group="audit")
+def _audit_viewer_filtered(engine: Engine, _n: int):
+    with Session(engine) as session:
+        rows, total = audit.query_events(session, _viewer_filter(), page=1, page_size=50)
+    assert len(rows) == min(50, total) and total > 0
+    return total
+
+
+@operation("audit viewer page (unfiltered, page of 50)", group="audit")
+def _audit_viewer_unfiltered(engine: Engine, n: int):
+    with Session(engine) as session:
+        rows, total = audit.query_events(session, audit.AuditFilter(), page=1, page_size=50)
+    assert len(rows) == 50 and total == n
+    return total
+
+
+@operation("audit distinct actions (viewer filter list)", group="audit")
+def _audit_distinct_actions(engine: Engine, _n: int):
+    with Session(engine) as session:
+        return audit.distinct_actions(session)
+
+
+@operation("audit append (single writer)", group="audit-append", rate=True)
+def _audit_append(engine: Engine, n: int) -> int:
+    actor = audit.Actor.user(1, "10.0.1.10")
+    for i in range(n):
+        with session_scope(engine) as session:
+            audit.record(session, actor, "subject.view", "subject", i, {})
+    return n
+
+
+# --- runner ----------------------------------------------------------------------------------
 
 
 @contextmanager
@@ -77,25 +278,86 @@ def _line(name: str, engine_name: str, n: int, ms: float, runs: int) -> str:
     return f"{name:<48} {engine_name:<10} N={n:<8} median {ms:10.1f} ms  ({runs} runs)"
 
 
-def run(kind: str, n: int, runs: int, pg_url: str) -> list[str]:
-    lines = []
+def _rate_line(name: str, engine_name: str, n: int, seconds: float) -> str:
+    return (
+        f"{name:<48} {engine_name:<10} N={n:<8} {n / seconds:10.0f} events/s"
+        f" ({seconds:.2f} s, 1 run)"
+    )
+
+
+def _vacuum_analyze(engine: Engine) -> None:
+    """After a bulk load, bring PostgreSQL to the state autovacuum keeps it in."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE audit_event"))
+
+
+def run(
+    kind: str,
+    n: int,
+    runs: int,
+    pg_url: str,
+    *,
+    audit_events: int = 1_000_000,
+    audit_appends: int = 2000,
+) -> list[str]:
+    lines: list[str] = []
+
+    def emit(line: str) -> None:
+        lines.append(line)
+        print(line, flush=True)
+
+    def timed(group: str, size: int) -> None:
+        for name, op in OPERATIONS.items():
+            if op.group != group:
+                continue
+            if op.rate:
+                t0 = time.perf_counter()
+                done = op.fn(engine, size)
+                emit(_rate_line(name, kind, done, time.perf_counter() - t0))
+                continue
+            op_runs = op.runs or runs
+            timings = []
+            for _ in range(op_runs):
+                t0 = time.perf_counter()
+                op.fn(engine, size)
+                timings.append((time.perf_counter() - t0) * 1000)
+            emit(_line(name, kind, size, statistics.median(timings), op_runs))
+
     with tempfile.TemporaryDirectory() as tmp, _database(kind, Path(tmp), pg_url) as url:
         migrate.upgrade(url)
         engine = make_engine(url)
         try:
             started = time.perf_counter()
             demo.seed_subjects(engine, n)
-            lines.append(_line("seed subjects (bulk insert)", kind, n,
-                               (time.perf_counter() - started) * 1000, 1))
-            print(lines[-1], flush=True)
-            for name, fn in OPERATIONS.items():
-                timings = []
-                for _ in range(runs):
-                    t0 = time.perf_counter()
-                    fn(engine, n)
-                    timings.append((time.perf_counter() - t0) * 1000)
-                lines.append(_line(name, kind, n, statistics.median(timings), runs))
-                print(lines[-1], flush=True)
+            emit(
+                _line(
+                    "seed subjects (bulk insert)",
+                    kind,
+                    n,
+                    (time.perf_counter() - started) * 1000,
+                    1,
+                )
+            )
+            timed("subjects", n)
+
+            if audit_events > 0:
+                started = time.perf_counter()
+                seed_audit_events(engine, audit_events)
+                _vacuum_analyze(engine)
+                emit(
+                    _line(
+                        "seed audit events (bulk, chained)",
+                        kind,
+                        audit_events,
+                        (time.perf_counter() - started) * 1000,
+                        1,
+                    )
+                )
+                timed("audit", audit_events)
+            if audit_appends > 0:
+                timed("audit-append", audit_appends)
         finally:
             engine.dispose()
     return lines
@@ -106,13 +368,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subjects", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--pg-url", default=PG_ADMIN_URL)
+    parser.add_argument("--audit-events", type=int, default=1_000_000)
+    parser.add_argument("--audit-appends", type=int, default=2000)
     args = parser.parse_args(argv)
-    run("sqlite", args.subjects, args.runs, args.pg_url)
+    options = dict(audit_events=args.audit_events, audit_appends=args.audit_appends)
+    run("sqlite", args.subjects, args.runs, args.pg_url, **options)
     reason = _pg_reachable(args.pg_url)
     if reason:
         print(f"postgresql: SKIPPED — not reachable at {args.pg_url}: {reason}")
     else:
-        run("postgresql", args.subjects, args.runs, args.pg_url)
+        run("postgresql", args.subjects, args.runs, args.pg_url, **options)
     return 0
 
 

@@ -1,13 +1,41 @@
-"""The Reflex app: routes only. Pages live in ``dpa_panel.pages``."""
+"""The Reflex app: routes only. Pages live in ``dpa_panel.pages``, HTTP endpoints in ``api``."""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from dpa_panel.api import api
+from dpa_panel.pages.account import account_page, password_page
+from dpa_panel.pages.admin_users import admin_users_page
+from dpa_panel.pages.audit import audit_page
 from dpa_panel.pages.home import home_page
+from dpa_panel.pages.login import login_page
 from dpa_panel.pages.privacy import privacy_page
+from dpa_panel.state.account_state import AccountState
+from dpa_panel.state.admin_state import AdminState
+from dpa_panel.state.audit_state import AuditViewState
+from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.privacy_state import PrivacyState
 
-app = rx.App()
-app.add_page(home_page, route="/", title="DPA Panel")
-app.add_page(privacy_page, route="/privacy", title="DPA Panel", on_load=PrivacyState.load)
+TITLE = "DPA Panel"
+
+app = rx.App(api_transformer=api, stylesheets=["/styles.css"])
+app.add_page(home_page, route="/", title=TITLE)
+app.add_page(privacy_page, route="/privacy", title=TITLE, on_load=PrivacyState.load)
+app.add_page(login_page, route="/login", title=TITLE, on_load=AuthState.open_login_page)
+app.add_page(
+    account_page,
+    route="/account",
+    title=TITLE,
+    on_load=[AuthState.load_identity, AccountState.load_sessions],
+)
+app.add_page(password_page, route="/account/password", title=TITLE, on_load=AuthState.load_identity)
+app.add_page(
+    admin_users_page,
+    route="/admin/users",
+    title=TITLE,
+    on_load=[AuthState.load_identity, AdminState.load],
+)
+app.add_page(
+    audit_page, route="/audit", title=TITLE, on_load=[AuthState.load_identity, AuditViewState.load]
+)

@@ -53,3 +53,7 @@ def engine(db_url):
     eng = make_engine(db_url)
     yield eng
     eng.dispose()
+
+
+# The live server fixture is shared by tests/live and tests/browser.
+from tests.live_server import live_server  # noqa: E402, F401

@@ -107,7 +107,7 @@ def _visible_literals(tree: ast.AST) -> list[tuple[int, str]]:
 
 
 # rx.icon("name"), rx.color("gray", 5)...: identifiers, not text; these calls are exempt.
-NON_TEXT_CALLS = {"icon", "color", "breakpoints"}
+NON_TEXT_CALLS = {"icon", "color", "breakpoints", "redirect"}
 
 
 def _without_non_text_calls(tree: ast.AST) -> ast.AST:

@@ -20,10 +20,10 @@ def footer() -> rx.Component:
     )
 
 
-def page_shell(*children: rx.Component, actions: list[rx.Component] | None = None) -> rx.Component:
+def page_shell(*children: rx.Component) -> rx.Component:
     """Header, a centred main column, footer."""
     return rx.flex(
-        header(*(actions or [])),
+        header(),
         rx.box(
             *children,
             as_="main",

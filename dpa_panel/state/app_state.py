@@ -5,6 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from dpa_panel.i18n import DEFAULT_LOCALE, catalog, normalise_locale
+from dpa_panel.services.permissions import PUBLIC
+from dpa_panel.state.guard import requires
 
 
 class AppState(rx.State):
@@ -22,7 +24,7 @@ class AppState(rx.State):
         """The normalised locale code, safe to compare against in components."""
         return normalise_locale(self.locale)
 
-    @rx.event
+    @requires(PUBLIC)
     def choose_locale(self, code: str):
         """Switch the UI language; unknown codes fall back to Kazakh."""
         self.locale = normalise_locale(code)

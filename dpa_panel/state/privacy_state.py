@@ -9,8 +9,10 @@ import reflex as rx
 from dpa_panel.db import session_scope
 from dpa_panel.i18n.formatting import format_date
 from dpa_panel.services import policy
+from dpa_panel.services.permissions import PUBLIC
 from dpa_panel.services.policy_texts import text_blocks
 from dpa_panel.state.app_state import AppState
+from dpa_panel.state.guard import requires
 
 
 class PrivacyState(AppState):
@@ -29,7 +31,7 @@ class PrivacyState(AppState):
             return ""
         return format_date(date.fromisoformat(self.effective_iso), self.locale)
 
-    @rx.event
+    @requires(PUBLIC)
     def load(self):
         """Load the edition named by ``?v=`` or, by default, the one in force today."""
         wanted = self.router.url.query_parameters.get("v", "")

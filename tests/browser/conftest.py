@@ -1,19 +1,11 @@
-"""Browser tests: the real production build served by ``reflex run``, driven by Chromium.
+"""Browser tests: the live panel (``tests/live_server.py``) driven by Debian's Chromium.
 
-One server per test session (the build is the slow part), on a free port, against a fresh
-SQLite database with demo data. Chromium is Debian's ``/usr/bin/chromium``; without it the
-browser tests are skipped with a message saying so.
+Without ``/usr/bin/chromium`` the browser tests are skipped with a message saying so.
 """
 
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -34,86 +26,10 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _get(url: str, timeout: float = 5) -> tuple[int, str]:
-    with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - loopback only
-        return resp.status, resp.read().decode("utf-8", "replace")
-
-
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """Base URL of the panel built and served in production mode."""
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"browser tests skipped: {CHROMIUM} is missing (apt-get install chromium)")
-    tmp = tmp_path_factory.mktemp("live")
-    port = _free_port()
-    bin_dir = Path(sys.executable).parent
-    env = {
-        **os.environ,
-        "DPA_DATABASE_URL": f"sqlite:///{tmp / 'panel.db'}",
-        "DPA_PORT": str(port),
-        "REFLEX_USE_NPM": "1",
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-        "PYTHONUNBUFFERED": "1",
-    }
-    subprocess.run(
-        [str(bin_dir / "dpa-panel"), "demo", "--subjects", "60"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    log_path = tmp / "reflex.log"
-    log = open(log_path, "w")  # noqa: SIM115 - closed in teardown
-    proc = subprocess.Popen(
-        [
-            str(bin_dir / "reflex"),
-            "run",
-            "--env",
-            "prod",
-            "--single-port",
-            "--frontend-port",
-            str(port),
-            "--backend-port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 900
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError("reflex exited:\n" + log_path.read_text()[-4000:])
-            try:
-                if _get(base + "/ping")[1].strip('"\n') == "pong" and _get(base + "/")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("panel did not start:\n" + log_path.read_text()[-4000:])
-            time.sleep(1)
-        yield base
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
-
-
 @pytest.fixture(scope="session")
 def browser(live_server):
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"browser tests skipped: {CHROMIUM} is missing (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 
 def test_home_is_kazakh_by_default_and_has_login_entry(new_page, live_server):
     page = new_page()
-    page.goto(live_server + "/")
+    page.goto(live_server.url + "/")
     expect(page.get_by_role("heading", level=1)).to_have_text(tr("kk", "home.title"))
     expect(page.locator("#home-login")).to_be_visible()
     expect(page.locator("#home-login")).to_have_attribute("href", "/login")
@@ -23,7 +23,7 @@ def test_home_is_kazakh_by_default_and_has_login_entry(new_page, live_server):
 
 def test_language_switch_is_remembered(new_page, live_server):
     page = new_page()
-    page.goto(live_server + "/")
+    page.goto(live_server.url + "/")
     expect(page.get_by_role("heading", level=1)).to_have_text(tr("kk", "home.title"))
     page.locator("#locale-switcher").click()
     page.get_by_role("option", name=tr("ru", "locale.ru")).click()
@@ -38,7 +38,7 @@ def test_language_switch_is_remembered(new_page, live_server):
 @pytest.mark.parametrize("locale", ["kk", "ru", "en"])
 def test_privacy_policy_in_each_language(new_page, live_server, locale):
     page = new_page(locale=locale)
-    page.goto(live_server + "/privacy")
+    page.goto(live_server.url + "/privacy")
     edition = load_edition("v1")
     first_line = edition.texts[locale].splitlines()[0].strip()
     expect(page.locator("#policy-text")).to_contain_text(first_line)
@@ -50,7 +50,7 @@ def test_privacy_policy_in_each_language(new_page, live_server, locale):
 
 def test_unknown_edition_says_so(new_page, live_server):
     page = new_page(locale="en")
-    page.goto(live_server + "/privacy?v=v99")
+    page.goto(live_server.url + "/privacy?v=v99")
     expect(page.get_by_text(tr("en", "privacy.not_found"))).to_be_visible()
 
 
@@ -59,7 +59,7 @@ def test_unknown_edition_says_so(new_page, live_server):
 def test_screenshots_of_the_shell(new_page, live_server, locale, width_name, viewport):
     page = new_page(locale=locale, viewport=viewport)
     for route, name in (("/", "home"), ("/privacy", "privacy")):
-        page.goto(live_server + route)
+        page.goto(live_server.url + route)
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         # Nothing overflows sideways on a phone.
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

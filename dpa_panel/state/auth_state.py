@@ -1,0 +1,128 @@
+"""Login, logout and "who am I" for the header. Passwords never enter state vars."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from dpa_panel import settings
+from dpa_panel.db import session_scope
+from dpa_panel.i18n import tr
+from dpa_panel.services import auth
+from dpa_panel.services.audit import Actor
+from dpa_panel.services.permissions import AUTHENTICATED, PUBLIC, has_permission, home_for
+from dpa_panel.state.app_state import AppState
+from dpa_panel.state.guard import (
+    client_ip,
+    current_identity,
+    hard_navigate,
+    requires,
+    session_token,
+)
+
+
+class AuthState(AppState):
+    """The logged-in account's own name and role (its own data, not a data subject's)."""
+
+    me_username: str = ""
+    me_full_name: str = ""
+    me_role: str = ""
+    login_error: str = ""
+
+    def _clear_on_denial(self):
+        self.me_username = self.me_full_name = self.me_role = ""
+
+    @rx.var
+    def lockout_note(self) -> str:
+        """The lockout rule with the configured figures (settings, not hard-coded text)."""
+        return tr(
+            self.locale,
+            "auth.lockout_note",
+            attempts=settings.lockout_threshold(),
+            minutes=settings.lockout_minutes(),
+        )
+
+    @rx.var
+    def logged_in(self) -> bool:
+        return bool(self.me_role)
+
+    @rx.var
+    def nav(self) -> list[dict[str, str]]:
+        """Navigation entries this role may use (labels are catalog keys)."""
+        entries = [
+            ("/admin/users", "nav.accounts", "accounts.manage"),
+            ("/audit", "nav.audit", "audit.read"),
+            ("/account", "nav.account", AUTHENTICATED),
+        ]
+        return [
+            {"href": href, "label": key}
+            for href, key, perm in entries
+            if self.me_role and has_permission(self.me_role, perm)
+        ]
+
+    @requires(AUTHENTICATED, during_password_change=True)
+    def load_identity(self):
+        """on_load of every protected page: fill the header, enforce a pending password change."""
+        ident = current_identity()
+        self.me_username, self.me_full_name, self.me_role = (
+            ident.username,
+            ident.full_name,
+            ident.role,
+        )
+        if ident.must_change_password and self.router.page.path != "/account/password":
+            return rx.redirect("/account/password")
+        return None
+
+    @requires(PUBLIC)
+    def open_login_page(self):
+        """An already logged-in visitor of /login goes to their home page."""
+        token = session_token(self)
+        if not token:
+            return None
+        with session_scope() as session:
+            ident = auth.resolve_session(session, token)
+        return rx.redirect(home_for(ident.role)) if ident else None
+
+    @requires(PUBLIC)
+    def login(self, form_data: dict):
+        """Check the credentials; on success hand over to /api/auth/complete for the cookie."""
+        username = str(form_data.get("username", ""))[:64]
+        password = str(form_data.get("password", ""))[:256]
+        self.login_error = ""
+        if not username.strip() or not password:
+            self.login_error = tr(self.locale, "auth.fill_both")
+            return None
+        with session_scope() as session:
+            outcome = auth.authenticate(session, username, password, client_ip=client_ip(self))
+        if not outcome.ok:
+            self.login_error = tr(self.locale, "auth.failed")
+            return None
+        return hard_navigate(f"/api/auth/complete?t={outcome.ticket}")
+
+    @requires(PUBLIC)
+    def logout(self):
+        """Revoke this session, forget everything this tab's state held, clear the cookie."""
+        token = session_token(self)
+        if token:
+            with session_scope() as session:
+                auth.end_session(session, token, client_ip=client_ip(self))
+        self._forget_everything()
+        return hard_navigate("/api/auth/logout")
+
+    @requires(AUTHENTICATED, during_password_change=True)
+    def logout_everywhere(self):
+        ident = current_identity()
+        with session_scope() as session:
+            auth.end_all_sessions(
+                session, ident.user_id, Actor.user(ident.user_id, client_ip(self))
+            )
+        self._forget_everything()
+        return hard_navigate("/api/auth/logout")
+
+    def _forget_everything(self):
+        """Reset the whole state tree of this tab (all pages' data), keeping only the language."""
+        root = self
+        while root.parent_state is not None:
+            root = root.parent_state
+        locale = self.locale
+        root.reset()
+        self.locale = locale

@@ -1,0 +1,214 @@
+"""``@requires(permission)``: the one door every Reflex event handler goes through.
+
+Any connected browser can call any handler by name, without loading a page first, so page
+guards are only a convenience. This decorator makes the server-side check unavoidable:
+
+1. it reads the session token from the HttpOnly cookie sent with the websocket handshake
+   (never from a client-writable state var);
+2. it re-reads the session and the account from the database for *this* event
+   (``services.auth.resolve_session``): a revoked session or a changed role takes effect at once;
+3. it checks ``services.permissions.has_permission`` and, while a password change is pending,
+   allows only handlers marked ``during_password_change``;
+4. on refusal it writes an ``access.denied`` audit event, clears the state's data, and sends
+   the browser to the login page (anonymous) or to the account's home (wrong role).
+
+The handler reads the checked identity with ``current_identity()``. The declared permission is
+kept on the function (``_dpa_permission``) so a test can prove no handler lacks one.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import inspect
+import json
+from collections.abc import Callable
+from http.cookies import SimpleCookie
+
+import reflex as rx
+
+from dpa_panel.db import session_scope
+from dpa_panel.i18n import tr
+from dpa_panel.services import audit, auth
+from dpa_panel.services.audit import Actor
+from dpa_panel.services.permissions import PERMISSIONS, PUBLIC, has_permission, home_for
+
+SESSION_COOKIE = "dpa_session"
+
+_identity: contextvars.ContextVar[auth.Identity | None] = contextvars.ContextVar(
+    "dpa_identity", default=None
+)
+
+
+def current_identity() -> auth.Identity:
+    """The identity checked by ``requires`` for the running handler (never None inside one)."""
+    ident = _identity.get()
+    if ident is None:
+        raise RuntimeError("current_identity() called outside a protected handler")
+    return ident
+
+
+def session_token(state: rx.State) -> str:
+    """The raw session token from the websocket handshake's Cookie header."""
+    raw = state.router.headers.raw_headers.get("cookie", "")
+    if not raw:
+        return ""
+    jar = SimpleCookie()
+    try:
+        jar.load(raw)
+    except Exception:  # a malformed Cookie header is simply "no session"
+        return ""
+    morsel = jar.get(SESSION_COOKIE)
+    return morsel.value if morsel else ""
+
+
+def hard_navigate(path: str):
+    """A full-page navigation to a server route (``/api/...``), not a client-side route change.
+
+    ``rx.redirect`` would let React Router handle a same-origin path (and 404), and its
+    ``is_external`` opens a new tab; the auth and download endpoints need the real request.
+    """
+    return rx.call_script(f"window.location.assign({json.dumps(path)})")
+
+
+def client_ip(state: rx.State) -> str:
+    return state.router.session.client_ip or ""
+
+
+def actor_for(state: rx.State) -> Actor:
+    """The audit actor of the running handler: the checked user, or the public."""
+    ident = _identity.get()
+    if ident is None:
+        return Actor.public(client_ip(state))
+    return Actor.user(ident.user_id, client_ip(state))
+
+
+def _check(state: rx.State, permission: str, during_password_change: bool, handler: str):
+    """(identity or None, refusal or None) where refusal is "login" or "forbidden"."""
+    if permission == PUBLIC:
+        token = session_token(state)
+        if not token:
+            return None, None
+        with session_scope() as session:
+            return auth.resolve_session(session, token), None
+    token = session_token(state)
+    with session_scope() as session:
+        ident = auth.resolve_session(session, token) if token else None
+        refusal = None
+        if ident is None:
+            refusal = "login"
+        elif ident.must_change_password and not during_password_change:
+            refusal = "password"
+        elif not has_permission(ident.role, permission):
+            refusal = "forbidden"
+        if refusal:
+            actor = (
+                Actor.user(ident.user_id, client_ip(state))
+                if ident
+                else Actor.public(client_ip(state))
+            )
+            audit.record(
+                session,
+                actor,
+                "access.denied",
+                "handler",
+                handler[:64],
+                {"permission": permission, "reason": refusal, "role": ident.role if ident else ""},
+            )
+    return ident, refusal
+
+
+def _refuse(state: rx.State, ident: auth.Identity | None, refusal: str):
+    clear = getattr(state, "_clear_on_denial", None)
+    if callable(clear):
+        clear()
+    locale = getattr(state, "locale", "kk")
+    if refusal == "login":
+        return [rx.toast.warning(tr(locale, "auth.login_required")), rx.redirect("/login")]
+    if refusal == "password":
+        return rx.redirect("/account/password")
+    return [
+        rx.toast.error(tr(locale, "auth.forbidden")),
+        rx.redirect(home_for(ident.role if ident else None)),
+    ]
+
+
+def requires(permission: str, *, during_password_change: bool = False) -> Callable:
+    """Declare and enforce the permission of a Reflex event handler."""
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+
+    def decorate(fn: Callable) -> Callable:
+        name = f"{fn.__qualname__}"
+
+        # The identity is set around each step of the handler and cleared after it, so it is
+        # visible to the handler's code however Reflex schedules a (async) generator's steps.
+        if inspect.isasyncgenfunction(fn):
+
+            @functools.wraps(fn)
+            async def wrapper(self, *args, **kwargs):
+                ident, refusal = _check(self, permission, during_password_change, name)
+                if refusal:
+                    yield _refuse(self, ident, refusal)
+                    return
+                steps = fn(self, *args, **kwargs)
+                while True:
+                    _identity.set(ident)
+                    try:
+                        item = await steps.__anext__()
+                    except StopAsyncIteration:
+                        return
+                    finally:
+                        _identity.set(None)
+                    yield item
+
+        elif inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def wrapper(self, *args, **kwargs):
+                ident, refusal = _check(self, permission, during_password_change, name)
+                if refusal:
+                    return _refuse(self, ident, refusal)
+                _identity.set(ident)
+                try:
+                    return await fn(self, *args, **kwargs)
+                finally:
+                    _identity.set(None)
+
+        elif inspect.isgeneratorfunction(fn):
+
+            @functools.wraps(fn)
+            def wrapper(self, *args, **kwargs):
+                ident, refusal = _check(self, permission, during_password_change, name)
+                if refusal:
+                    yield _refuse(self, ident, refusal)
+                    return
+                steps = fn(self, *args, **kwargs)
+                while True:
+                    _identity.set(ident)
+                    try:
+                        item = next(steps)
+                    except StopIteration:
+                        return
+                    finally:
+                        _identity.set(None)
+                    yield item
+
+        else:
+
+            @functools.wraps(fn)
+            def wrapper(self, *args, **kwargs):
+                ident, refusal = _check(self, permission, during_password_change, name)
+                if refusal:
+                    return _refuse(self, ident, refusal)
+                _identity.set(ident)
+                try:
+                    return fn(self, *args, **kwargs)
+                finally:
+                    _identity.set(None)
+
+        wrapper._dpa_permission = permission  # type: ignore[attr-defined]
+        wrapper._dpa_during_password_change = during_password_change  # type: ignore[attr-defined]
+        return rx.event(wrapper)
+
+    return decorate

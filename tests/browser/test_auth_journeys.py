@@ -1,0 +1,221 @@
+"""Staff journeys: log in per role, wrong password, lockout, logout, a board member who types
+a staff URL, an admin creating an account that must change its password, the audit viewer."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import text
+from sqlmodel import Session
+
+from dpa_panel.db import make_engine
+from dpa_panel.demo import DEMO_ACCOUNTS
+from dpa_panel.i18n import tr
+from dpa_panel.services import accounts
+from dpa_panel.services.audit import Actor
+from dpa_panel.services.permissions import ROLE_HOME
+from tests.browser.conftest import PHONE, screenshot
+
+pytestmark = pytest.mark.browser
+PASSWORDS = {username: password for username, _role, _name, password in DEMO_ACCOUNTS}
+ROLE_OF = {username: role for username, role, _name, _password in DEMO_ACCOUNTS}
+
+
+def log_in(page, base: str, username: str, password: str) -> None:
+    page.goto(base + "/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#login-submit")
+
+
+def wait_path(page, path: str) -> None:
+    """Wait until the browser shows ``path`` (Reflex may add a trailing slash)."""
+    page.wait_for_url(re.compile(rf"^https?://[^/]+{re.escape(path)}/?(\?.*)?$"))
+
+
+def _path(page) -> str:
+    return "/" + page.url.split("/", 3)[3].split("?")[0].rstrip("/")
+
+
+@pytest.mark.parametrize("username", ["admin", "staff", "compliance", "board"])
+def test_each_role_lands_on_its_home(new_page, live_server, username):
+    page = new_page(locale="en")
+    log_in(page, live_server.url, username, PASSWORDS[username])
+    home = ROLE_HOME[ROLE_OF[username]]
+    wait_path(page, home)
+    expect(page.locator("#me-username")).to_have_text(username)
+    cookie = next(c for c in page.context.cookies() if c["name"] == "dpa_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert page.evaluate("document.cookie").find("dpa_session") == -1, "token not readable by JS"
+    screenshot(page, f"home-{username}-en")
+
+
+def test_wrong_password_shows_one_generic_message(new_page, live_server):
+    page = new_page(locale="kk")
+    log_in(page, live_server.url, "staff", "Definitely-Wrong-1")
+    expect(page.locator("#login-error")).to_have_text(tr("kk", "auth.failed"))
+    log_in(page, live_server.url, "no-such-user", "Definitely-Wrong-1")
+    expect(page.locator("#login-error")).to_have_text(tr("kk", "auth.failed"))
+    assert _path(page) == "/login"
+    screenshot(page, "login-error-kk")
+
+
+def _failures(engine, username: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT COUNT(*) FROM audit_event WHERE action = 'auth.login_failed' "
+                "AND entity_id = (SELECT CAST(id AS TEXT) FROM staff_user WHERE username = :u)"
+            ),
+            {"u": username},
+        ).scalar()
+
+
+def _wait_for(predicate, timeout: float = 10) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting for the server"
+        time.sleep(0.1)
+
+
+def test_five_failures_lock_the_account(new_page, live_server):
+    engine = make_engine(live_server.db_url)
+    with Session(engine) as s:
+        accounts.create_account(
+            s,
+            Actor.system(),
+            username="locktest",
+            full_name="Lock Test",
+            role="staff",
+            password="Lock-Test-Password-1",
+            must_change_password=False,
+        )
+        s.commit()
+    page = new_page(locale="en")
+    for attempt in range(1, 6):
+        log_in(page, live_server.url, "locktest", "Wrong-Password-123")
+        _wait_for(lambda n=attempt: _failures(engine, "locktest") == n)
+    # The sixth attempt, with the right password, is refused too: the account is locked.
+    log_in(page, live_server.url, "locktest", "Lock-Test-Password-1")
+    _wait_for(lambda: _failures(engine, "locktest") == 6)
+    expect(page.locator("#login-error")).to_have_text(tr("en", "auth.failed"))
+    assert _path(page) == "/login"
+    with engine.connect() as conn:
+        locked = conn.execute(
+            text("SELECT locked_until FROM staff_user WHERE username = 'locktest'")
+        ).scalar()
+        lock_events = conn.execute(
+            text("SELECT COUNT(*) FROM audit_event WHERE action = 'auth.account_locked'")
+        ).scalar()
+    engine.dispose()
+    assert locked is not None and lock_events >= 1
+
+
+def test_logout_ends_the_session(new_page, live_server):
+    page = new_page(locale="en")
+    log_in(page, live_server.url, "compliance", PASSWORDS["compliance"])
+    wait_path(page, "/audit")
+    page.click("#logout-button")
+    wait_path(page, "/login")
+    assert not [c for c in page.context.cookies() if c["name"] == "dpa_session"]
+    page.goto(live_server.url + "/audit")
+    wait_path(page, "/login")
+    expect(page.locator("#login-submit")).to_be_visible()
+
+
+def test_board_member_typing_a_staff_url_is_sent_away_and_sees_no_data(new_page, live_server):
+    page = new_page(locale="en")
+    log_in(page, live_server.url, "board", PASSWORDS["board"])
+    wait_path(page, "/account")
+    for url in ("/admin/users", "/audit"):
+        page.goto(live_server.url + url)
+        wait_path(page, "/account")
+        content = page.content()
+        assert "compliance2" not in content and "Гүлнар Оспанова" not in content
+        assert "auth.login_succeeded" not in content
+    expect(page.get_by_text(tr("en", "auth.forbidden")).first).to_be_visible()
+    screenshot(page, "board-sent-away-en")
+
+
+def test_admin_creates_an_account_that_must_change_its_password(new_page, live_server):
+    admin = new_page(locale="ru")
+    log_in(admin, live_server.url, "admin", PASSWORDS["admin"])
+    wait_path(admin, "/admin/users")
+    admin.fill("#new_username", "dana.new")
+    admin.fill("#new_full_name", "Дана Новикова")
+    admin.select_option("#new_role", "compliance")
+    admin.fill("#new_password", "short")
+    admin.click("#create-account")
+    expect(admin.locator("#create-error")).to_have_text(tr("ru", "password.too_short"))
+    admin.fill("#new_password", "First-Password-2026")
+    admin.click("#create-account")
+    expect(admin.locator("#accounts-notice")).to_contain_text("dana.new")
+    expect(admin.locator("#account-dana\\.new")).to_be_visible()
+    screenshot(admin, "admin-users-ru")
+
+    user = new_page(locale="ru")
+    log_in(user, live_server.url, "dana.new", "First-Password-2026")
+    wait_path(user, "/account/password")
+    user.goto(live_server.url + "/audit")  # cannot skip the change
+    wait_path(user, "/account/password")
+    user.fill("#current", "First-Password-2026")
+    user.fill("#password", "Second-Password-2026")
+    user.fill("#confirm", "Second-Password-2026")
+    user.click("#password-submit")
+    wait_path(user, "/audit")
+    expect(user.locator("#me-username")).to_have_text("dana.new")
+
+
+def test_audit_viewer_filters_and_exports_csv(new_page, live_server):
+    page = new_page(locale="en")
+    log_in(page, live_server.url, "compliance", PASSWORDS["compliance"])
+    wait_path(page, "/audit")
+    page.select_option("#filter-action", "auth.login_succeeded")
+    page.click("#filter-apply")
+    expect(page.locator("#audit-summary")).to_contain_text("page 1")
+    rows = page.locator("table tbody tr")
+    expect(rows.first).to_contain_text("auth.login_succeeded")
+    actions_shown = set(rows.locator("td:nth-child(4)").all_inner_texts())
+    assert actions_shown == {"auth.login_succeeded"}
+    with page.expect_download() as info:
+        page.click("#audit-export")
+    content = open(info.value.path(), encoding="utf-8-sig").read()
+    exported = list(csv.DictReader(io.StringIO(content)))
+    engine = make_engine(live_server.db_url)
+    with engine.connect() as conn:
+        expected = list(
+            conn.execute(
+                text(
+                    "SELECT id, hash FROM audit_event "
+                    "WHERE action = 'auth.login_succeeded' ORDER BY id"
+                )
+            )
+        )
+        exported_event = conn.execute(
+            text("SELECT COUNT(*) FROM audit_event WHERE action='audit.exported'")
+        ).scalar()
+    engine.dispose()
+    assert [(int(r["id"]), r["hash"]) for r in exported] == [(r.id, r.hash) for r in expected]
+    assert exported_event >= 1, "the export itself is audited"
+    screenshot(page, "audit-viewer-en")
+
+
+@pytest.mark.parametrize("locale", ["kk", "ru"])
+def test_screenshots_of_auth_pages(new_page, live_server, locale):
+    page = new_page(locale=locale, viewport=PHONE)
+    page.goto(live_server.url + "/login")
+    expect(page.locator("#login-submit")).to_be_visible()
+    screenshot(page, f"login-{locale}-phone")
+    log_in(page, live_server.url, "admin", PASSWORDS["admin"])
+    wait_path(page, "/admin/users")
+    expect(page.locator("#account-card-staff")).to_be_visible()
+    screenshot(page, f"admin-users-{locale}-phone")
+    page.goto(live_server.url + "/audit")
+    expect(page.locator("#audit-summary")).to_be_visible()
+    screenshot(page, f"audit-{locale}-phone")

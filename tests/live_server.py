@@ -1,0 +1,139 @@
+"""The real production build served by ``reflex run`` on a free port, for live tests.
+
+One server per test session (the frontend build is the slow part), against a fresh SQLite
+database with demo data. Tests that speak the event protocol directly (``tests/live``) and
+browser tests (``tests/browser``) share it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    db_url: str
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url: str, timeout: float = 5) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - loopback only
+        return resp.status, resp.read().decode("utf-8", "replace")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> LiveServer:
+    """The panel built and served in production mode, and its database URL."""
+    tmp = tmp_path_factory.mktemp("live")
+    port = _free_port()
+    bin_dir = Path(sys.executable).parent
+    db_url = f"sqlite:///{tmp / 'panel.db'}"
+    env = {
+        **os.environ,
+        "DPA_DATABASE_URL": db_url,
+        # Plain http on 127.0.0.1: Chromium accepts Secure cookies on loopback, but the
+        # Socket.IO test client would not send them back, so tests run without the flag.
+        "DPA_COOKIE_SECURE": "0",
+        "DPA_PORT": str(port),
+        "REFLEX_USE_NPM": "1",
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTHONUNBUFFERED": "1",
+    }
+    subprocess.run(
+        [str(bin_dir / "dpa-panel"), "demo", "--subjects", "60"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    log_path = tmp / "reflex.log"
+    log = open(log_path, "w")  # noqa: SIM115 - closed in teardown
+    proc = subprocess.Popen(
+        [
+            str(bin_dir / "reflex"),
+            "run",
+            "--env",
+            "prod",
+            "--single-port",
+            "--frontend-port",
+            str(port),
+            "--backend-port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 900
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError("reflex exited:\n" + log_path.read_text()[-4000:])
+            try:
+                if _get(base + "/ping")[1].strip('"\n') == "pong" and _get(base + "/")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("panel did not start:\n" + log_path.read_text()[-4000:])
+            time.sleep(1)
+        yield LiveServer(base, db_url)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+def login_cookie(live: LiveServer, username: str) -> str:
+    """A real session cookie for ``username``: a login ticket exchanged at /api/auth/complete.
+
+    The ticket is issued directly in the live database (the password step is covered by the
+    browser tests); the exchange goes through the real HTTP endpoint.
+    """
+    import httpx
+    from sqlalchemy import select
+    from sqlmodel import Session
+
+    from dpa_panel.db import make_engine
+    from dpa_panel.models import StaffUser
+    from dpa_panel.services import auth
+
+    engine = make_engine(live.db_url)
+    try:
+        with Session(engine) as s:
+            user_id = s.scalars(select(StaffUser.id).where(StaffUser.username == username)).one()
+            ticket = auth.issue_ticket(s, user_id, "login")
+            s.commit()
+    finally:
+        engine.dispose()
+    response = httpx.get(
+        f"{live.url}/api/auth/complete", params={"t": ticket}, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text
+    token = response.cookies.get("dpa_session")
+    assert token, "no session cookie set"
+    return f"dpa_session={token}"
