@@ -9,7 +9,8 @@ comparable from issue to issue.
 Groups: ``subjects`` operations run against ``--subjects`` synthetic subjects; ``audit``
 operations against ``--audit-events`` chained audit events (built in bulk, see
 ``seed_audit_events``); ``audit-append`` operations append ``--audit-appends`` events on top of
-that chain and report events per second.
+that chain and report events per second; ``subjects-write`` operations (public submissions)
+run last, because they add subjects and audit events the other groups do not expect.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from sqlmodel import Session
 from dpa_panel import demo, migrate, settings
 from dpa_panel.db import make_engine, session_scope
 from dpa_panel.models import AuditChainHead, AuditEvent
-from dpa_panel.services import audit
+from dpa_panel.services import applications, audit, members
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -72,6 +73,121 @@ def _count_by_status(engine: Engine, _n: int):
         return conn.execute(
             text("SELECT status, COUNT(*) FROM membership_application GROUP BY status")
         ).all()
+
+
+# --- application pipeline and member register -------------------------------------------------
+
+#: Tables the subject seed fills (analysed on PostgreSQL after the bulk load).
+SUBJECT_TABLES = (
+    "data_subject",
+    "membership_application",
+    "member",
+    "consent",
+    "application_event",
+    "staff_user",
+)
+#: The staff search of the pipeline benchmark: a common surname stem (about 5% of subjects).
+PIPELINE_SEARCH = "ахмет"
+
+
+def _pipeline_page(engine: Engine, q: applications.ApplicationQuery) -> int:
+    with Session(engine) as session:
+        rows, total = applications.list_applications(session, q)
+    assert len(rows) == min(q.page_size, total) and total > 0, (q, total)
+    return total
+
+
+@operation("pipeline page (search+filter+sort, 50)")
+def _pipeline_search_page(engine: Engine, _n: int):
+    q = applications.ApplicationQuery(search=PIPELINE_SEARCH, status="approved")
+    return _pipeline_page(engine, q)
+
+
+@operation("pipeline page (search+filter, by surname, 50)")
+def _pipeline_search_surname_page(engine: Engine, _n: int):
+    q = applications.ApplicationQuery(search=PIPELINE_SEARCH, status="approved", sort="surname")
+    return _pipeline_page(engine, q)
+
+
+@operation("pipeline page (filter, newest first, 50)")
+def _pipeline_filter_page(engine: Engine, _n: int):
+    return _pipeline_page(engine, applications.ApplicationQuery(status="approved"))
+
+
+@operation("pipeline board counts (GROUP BY)")
+def _pipeline_counts(engine: Engine, n: int):
+    with Session(engine) as session:
+        counts = applications.status_counts(session, applications.ApplicationQuery())
+    assert sum(counts.values()) == n, counts
+    return counts
+
+
+@operation("pipeline board counts (GROUP BY, search)")
+def _pipeline_counts_search(engine: Engine, _n: int):
+    with Session(engine) as session:
+        q = applications.ApplicationQuery(search=PIPELINE_SEARCH)
+        return applications.status_counts(session, q)
+
+
+@operation("pipeline board columns (6 x 20)")
+def _pipeline_board(engine: Engine, _n: int):
+    with Session(engine) as session:
+        return applications.board_columns(session, applications.ApplicationQuery())
+
+
+@operation("member register page (50)")
+def _member_page(engine: Engine, _n: int):
+    with Session(engine) as session:
+        rows, total = members.list_members(session, members.MemberQuery())
+    assert len(rows) == 50 and total > 0
+    return total
+
+
+@operation("member register page (search, by surname, 50)")
+def _member_search_page(engine: Engine, _n: int):
+    with Session(engine) as session:
+        q = members.MemberQuery(search=PIPELINE_SEARCH, sort="surname")
+        rows, total = members.list_members(session, q)
+    assert rows and total > 0
+    return total
+
+
+_SUBMISSIONS = iter(range(1, 10**9))
+
+
+def _bench_form(i: int) -> dict[str, str]:
+    return {
+        "surname": "Бенчмаркова",
+        "first_name": "Айгерім",
+        "patronymic": "Ерланқызы",
+        "phone": f"+7 701 {i % 1000:03d} {i % 100:02d} {i % 97:02d}",
+        "email": f"bench.{uuid.uuid4().hex[:12]}@example.kz",
+        "workplace": "«Бенч Медиа» ЖШС",
+        "workplace_category": "media",
+        "position": "Редактор",
+        "position_level": "senior",
+        "education_level": "master",
+        "education": "ҚазҰУ",
+        "experience_years": "5",
+        "experience": "Редакция",
+        "other_info": "",
+    }
+
+
+@operation("application submit (server time)", group="subjects-write", runs=20)
+def _application_submit(engine: Engine, _n: int):
+    """One public submission in its own transaction; a new client IP each time, so the
+    per-IP rate limit does not trip."""
+    i = next(_SUBMISSIONS)
+    with session_scope(engine) as session:
+        application = applications.submit_application(
+            session,
+            _bench_form(i),
+            {"application_review", "member_register", "informing"},
+            language="kk",
+            client_ip=f"198.18.{i // 250 % 250}.{i % 250 + 1}",
+        )
+    return application.id
 
 
 # --- audit trail -----------------------------------------------------------------------------
@@ -285,12 +401,13 @@ def _rate_line(name: str, engine_name: str, n: int, seconds: float) -> str:
     )
 
 
-def _vacuum_analyze(engine: Engine) -> None:
+def _vacuum_analyze(engine: Engine, tables: tuple[str, ...] = ("audit_event",)) -> None:
     """After a bulk load, bring PostgreSQL to the state autovacuum keeps it in."""
     if engine.dialect.name != "postgresql":
         return
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE audit_event"))
+        for table in tables:
+            conn.execute(text(f"VACUUM ANALYZE {table}"))
 
 
 def run(
@@ -330,7 +447,9 @@ def run(
         engine = make_engine(url)
         try:
             started = time.perf_counter()
+            demo.seed_staff(engine)
             demo.seed_subjects(engine, n)
+            _vacuum_analyze(engine, SUBJECT_TABLES)
             emit(
                 _line(
                     "seed subjects (bulk insert)",
@@ -358,6 +477,8 @@ def run(
                 timed("audit", audit_events)
             if audit_appends > 0:
                 timed("audit-append", audit_appends)
+            # Last: these add rows (and audit events) that the groups above do not expect.
+            timed("subjects-write", n)
         finally:
             engine.dispose()
     return lines

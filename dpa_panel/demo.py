@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from dpa_panel.i18n import tr
 from dpa_panel.models import (
+    ApplicationEvent,
     Consent,
     DataSubject,
     Member,
@@ -26,6 +27,7 @@ from dpa_panel.models import (
     PolicyVersion,
     StaffUser,
 )
+from dpa_panel.models.subject import compose_search_text
 from dpa_panel.services.passwords import hash_password
 from dpa_panel.services.policy_texts import SHIPPED_EDITIONS, text_sha256
 
@@ -306,6 +308,9 @@ DEMO_ACCOUNTS = [
     ("board", "board", "Бауыржан Ахметов", "Demo-Board-2026!"),
 ]
 
+REJECTION_REASON = "Кәсіби тәжірибе талаптарға сәйкес келмейді"
+INFO_QUESTION = "Жұмыс орнынан анықтама жіберіңізші / Пришлите, пожалуйста, справку с места работы"
+
 STATUS_WEIGHTS = {
     "submitted": 6,
     "in_review": 7,
@@ -322,6 +327,7 @@ class SeedReport:
     applications: int = 0
     members: int = 0
     consents: int = 0
+    events: int = 0
     staff: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -397,8 +403,14 @@ def build_rows(
     now: datetime,
     seed: int,
     start: datetime,
+    staff_ids: tuple[int, ...] = (),
 ) -> dict[str, list[dict]]:
-    """Generate row dicts for ``n`` subjects (pure function of its arguments)."""
+    """Generate row dicts for ``n`` subjects (pure function of its arguments).
+
+    Each application gets a timeline consistent with its status (``application_event``);
+    when ``staff_ids`` are given, applications that were picked up are assigned to one of
+    them, who is also the actor of the timeline's status changes.
+    """
     rng = random.Random(seed)
     span = (now - start).total_seconds()
     statuses, weights = zip(*STATUS_WEIGHTS.items(), strict=True)
@@ -408,8 +420,10 @@ def build_rows(
         for purpose in ("application_review", "member_register", "informing", "feedback")
     }
     hashes = {key: text_sha256(value) for key, value in sentences.items()}
-    subjects, applications, members, consents = [], [], [], []
-    sid, aid, mid, cid = (first_ids[k] for k in ("subject", "application", "member", "consent"))
+    subjects, applications, members, consents, events = [], [], [], [], []
+    sid, aid, mid, cid, eid = (
+        first_ids[k] for k in ("subject", "application", "member", "consent", "event")
+    )
     member_seq: dict[int, int] = {}
     for _ in range(n):
         person = _person(rng)
@@ -440,6 +454,7 @@ def build_rows(
                 "updated_at": submitted,
             }
         )
+        subjects[-1]["search_text"] = compose_search_text(subjects[-1])
         age_days = (now - submitted).days
         status = rng.choices(statuses, weights)[0]
         if age_days > 60 and status in ("submitted", "in_review", "info_requested"):
@@ -449,6 +464,55 @@ def build_rows(
             decided = min(
                 now, submitted + timedelta(days=rng.randint(1, 45), hours=rng.randint(0, 9))
             )
+        # The timeline: submitted, then (unless still untouched) picked up for review, maybe
+        # a question to the applicant, then the decision; every step a legal transition.
+        path = ["submitted"]
+        if status in ("in_review", "info_requested", "approved") or (
+            status in ("rejected", "withdrawn") and rng.random() < 0.7
+        ):
+            path.append("in_review")
+        if status == "info_requested" or (status != "submitted" and rng.random() < 0.15):
+            if path[-1] != "in_review":
+                path.append("in_review")
+            path.append("info_requested")
+            if status in ("approved", "in_review"):
+                path.append("in_review")
+        if status not in ("submitted", "in_review", "info_requested"):
+            path.append(status)
+        elif path[-1] != status:
+            path.append(status)
+        assignee = rng.choice(staff_ids) if staff_ids and len(path) > 1 else None
+        last = decided or min(now, submitted + timedelta(days=rng.randint(1, 20)))
+        step = (last - submitted) / max(1, len(path) - 1)
+        events.append(
+            {
+                "id": eid,
+                "application_id": aid,
+                "occurred_at": submitted,
+                "actor_id": None,
+                "kind": "submitted",
+                "from_status": None,
+                "to_status": "submitted",
+                "text": "",
+            }
+        )
+        eid += 1
+        for i, (before, after) in enumerate(zip(path, path[1:], strict=False), start=1):
+            events.append(
+                {
+                    "id": eid,
+                    "application_id": aid,
+                    "occurred_at": decided if after == status and decided else submitted + step * i,
+                    "actor_id": assignee,
+                    "kind": "status_changed",
+                    "from_status": before,
+                    "to_status": after,
+                    "text": INFO_QUESTION
+                    if after == "info_requested"
+                    else (REJECTION_REASON if after == "rejected" else ""),
+                }
+            )
+            eid += 1
         applications.append(
             {
                 "id": aid,
@@ -456,12 +520,10 @@ def build_rows(
                 "subject_id": sid,
                 "submitted_at": submitted,
                 "status": status,
-                "assignee_id": None,
+                "assignee_id": assignee,
                 "decision": status if decided else None,
                 "decided_at": decided,
-                "reason": "Кәсіби тәжірибе талаптарға сәйкес келмейді"
-                if status == "rejected"
-                else "",
+                "reason": REJECTION_REASON if status == "rejected" else "",
                 "closed_at": decided if status in ("rejected", "withdrawn") else None,
                 "language": lang,
                 "updated_at": decided or submitted,
@@ -543,6 +605,7 @@ def build_rows(
         "applications": applications,
         "members": members,
         "consents": consents,
+        "events": events,
     }
 
 
@@ -562,12 +625,23 @@ def seed_subjects(
         "application": MembershipApplication.__table__,
         "member": Member.__table__,
         "consent": Consent.__table__,
+        "event": ApplicationEvent.__table__,
     }
     with engine.begin() as conn:
         policy_id = conn.execute(
             select(PolicyVersion.__table__.c.id).where(PolicyVersion.__table__.c.label == "v1")
         ).scalar_one()
         first_ids = {k: _next_id(conn, t) for k, t in tables.items()}
+        staff_table = StaffUser.__table__
+        staff_ids = tuple(
+            conn.execute(
+                select(staff_table.c.id)
+                .where(
+                    staff_table.c.role.in_(("staff", "admin")), staff_table.c.is_active.is_(True)
+                )
+                .order_by(staff_table.c.id)
+            ).scalars()
+        )
         t0 = time.perf_counter()
         rows = build_rows(
             n,
@@ -576,6 +650,7 @@ def seed_subjects(
             now=now,
             seed=seed + first_ids["subject"],
             start=start,
+            staff_ids=staff_ids,
         )
         report.timings["generate_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -584,6 +659,7 @@ def seed_subjects(
             ("applications", tables["application"]),
             ("members", tables["member"]),
             ("consents", tables["consent"]),
+            ("events", tables["event"]),
         ):
             for chunk in _chunks(rows[key]):
                 conn.execute(insert(table), chunk)
@@ -593,6 +669,7 @@ def seed_subjects(
     report.applications = len(rows["applications"])
     report.members = len(rows["members"])
     report.consents = len(rows["consents"])
+    report.events = len(rows["events"])
     return report
 
 

@@ -7,14 +7,22 @@ import reflex as rx
 from dpa_panel.api import api
 from dpa_panel.pages.account import account_page, password_page
 from dpa_panel.pages.admin_users import admin_users_page
+from dpa_panel.pages.application_detail import detail_page
+from dpa_panel.pages.apply import apply_page
 from dpa_panel.pages.audit import audit_page
 from dpa_panel.pages.home import home_page
 from dpa_panel.pages.login import login_page
+from dpa_panel.pages.members import member_detail_page, members_page
+from dpa_panel.pages.pipeline import pipeline_page
 from dpa_panel.pages.privacy import privacy_page
 from dpa_panel.state.account_state import AccountState
 from dpa_panel.state.admin_state import AdminState
+from dpa_panel.state.application_detail_state import ApplicationDetailState
+from dpa_panel.state.apply_state import ApplyState
 from dpa_panel.state.audit_state import AuditViewState
 from dpa_panel.state.auth_state import AuthState
+from dpa_panel.state.members_state import MemberDetailState, MembersState
+from dpa_panel.state.pipeline_state import PipelineState
 from dpa_panel.state.privacy_state import PrivacyState
 
 TITLE = "DPA Panel"
@@ -38,4 +46,29 @@ app.add_page(
 )
 app.add_page(
     audit_page, route="/audit", title=TITLE, on_load=[AuthState.load_identity, AuditViewState.load]
+)
+app.add_page(apply_page, route="/apply", title=TITLE, on_load=ApplyState.load)
+app.add_page(
+    pipeline_page,
+    route="/applications",
+    title=TITLE,
+    on_load=[AuthState.load_identity, PipelineState.load],
+)
+app.add_page(
+    detail_page,
+    route="/applications/[app_id]",
+    title=TITLE,
+    on_load=[AuthState.load_identity, ApplicationDetailState.load],
+)
+app.add_page(
+    members_page,
+    route="/members",
+    title=TITLE,
+    on_load=[AuthState.load_identity, MembersState.load],
+)
+app.add_page(
+    member_detail_page,
+    route="/members/[member_id]",
+    title=TITLE,
+    on_load=[AuthState.load_identity, MemberDetailState.load],
 )

@@ -56,3 +56,9 @@ def cookie_secure() -> bool:
     """Mark the session cookie ``Secure`` (on by default; ``make run`` on http://localhost
     turns it off, because browsers drop Secure cookies on plain-http non-localhost origins)."""
     return os.environ.get("DPA_COOKIE_SECURE", "1").strip() not in ("0", "false", "no")
+
+
+def apply_rate_limit_per_hour() -> int:
+    """Applications (submitted or refused as duplicates) one client IP may send per hour
+    before the public form refuses further ones (default 5)."""
+    return _int_env("DPA_APPLY_RATE_LIMIT", 5)

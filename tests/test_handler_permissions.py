@@ -12,6 +12,9 @@ EXPECTED_PUBLIC = {
     "AuthState.login",
     "AuthState.logout",
     "PrivacyState.load",
+    "ApplyState.load",
+    "ApplyState.start_over",
+    "ApplyState.submit",
 }
 
 

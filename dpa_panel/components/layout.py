@@ -39,3 +39,12 @@ def page_shell(*children: rx.Component) -> rx.Component:
         direction="column",
         min_height="100vh",
     )
+
+
+def back_link(label_key: str, href: str) -> rx.Component:
+    """ "← Applications": the way back from a detail page to its list."""
+    return rx.link(
+        rx.hstack(rx.icon("arrow-left", size=14), t(label_key), spacing="1", align="center"),
+        href=href,
+        size="2",
+    )

@@ -9,7 +9,11 @@ from sqlmodel import Field, SQLModel
 
 from dpa_panel.models.subject import _in
 from dpa_panel.models.types import UTCDateTime, utcnow
-from dpa_panel.models.vocab import APPLICATION_STATUSES, MEMBER_STATUSES
+from dpa_panel.models.vocab import (
+    APPLICATION_EVENT_KINDS,
+    APPLICATION_STATUSES,
+    MEMBER_STATUSES,
+)
 
 
 class MembershipApplication(SQLModel, table=True):
@@ -18,8 +22,11 @@ class MembershipApplication(SQLModel, table=True):
     __tablename__ = "membership_application"
     __table_args__ = (
         CheckConstraint(_in("status", APPLICATION_STATUSES), name="ck_application_status"),
-        Index("ix_application_status_submitted", "status", "submitted_at"),
-        Index("ix_application_subject", "subject_id"),
+        # subject_id rides along so that lists can check "subject is active" from the index.
+        Index("ix_application_status_submitted", "status", "submitted_at", "subject_id"),
+        Index("ix_application_submitted", "submitted_at", "subject_id"),
+        # Searches start from the matching subjects: status and date come with the lookup.
+        Index("ix_application_subject", "subject_id", "status", "submitted_at"),
         Index("ix_application_assignee", "assignee_id"),
     )
 
@@ -53,3 +60,32 @@ class Member(SQLModel, table=True):
     since: date
     status: str = Field(default="active", max_length=12)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: Why the latest suspension/reinstatement/end happened (free text: personal data).
+    status_reason: str = Field(
+        default="", sa_column=Column(Text, nullable=False, server_default="")
+    )
+    status_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ApplicationEvent(SQLModel, table=True):
+    """One entry of an application's timeline: submitted, status change, assignment, note, edit.
+
+    ``text`` is the reason of a status change, the question asked, the note itself, the
+    assignee's username or the names of edited fields. Notes and reasons are free text about a
+    person, i.e. personal data: they are destroyed with the application.
+    """
+
+    __tablename__ = "application_event"
+    __table_args__ = (
+        CheckConstraint(_in("kind", APPLICATION_EVENT_KINDS), name="ck_application_event_kind"),
+        Index("ix_application_event_application", "application_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="membership_application.id", nullable=False)
+    occurred_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    actor_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    kind: str = Field(max_length=16)
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str | None = Field(default=None, max_length=16)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, Index, Text
+from sqlalchemy import CheckConstraint, Column, Index, Text, event
 from sqlmodel import Field, SQLModel
 
 from dpa_panel.models.types import UTCDateTime, utcnow
@@ -14,6 +16,31 @@ from dpa_panel.models.vocab import (
     SUBJECT_STATUSES,
     WORKPLACE_CATEGORIES,
 )
+
+#: The subject columns the staff search looks into ("contains", case-insensitive).
+SEARCH_FIELDS = ("surname", "first_name", "patronymic", "email", "workplace")
+
+
+def fold_for_search(value: str | None) -> str:
+    """Case- and form-insensitive spelling used on both sides of a staff search.
+
+    NFC + ``casefold`` (Python knows Kazakh and Russian letters; SQLite's ``LIKE``/``lower``
+    only know ASCII, and PostgreSQL's depend on the server locale), and ``ё`` -> ``е``, because
+    people type Фёдоров and Федоров alike.
+    """
+    if not value:
+        return ""
+    return unicodedata.normalize("NFC", value).casefold().replace("ё", "е")
+
+
+def compose_search_text(values: Mapping[str, object]) -> str:
+    """``data_subject.search_text`` for a subject's values (a model, a row mapping or a dict).
+
+    One folded line per searched field; a search term never contains a newline, so a match
+    cannot straddle two fields.
+    """
+    get = values.get if isinstance(values, Mapping) else lambda k: getattr(values, k, None)
+    return "\n".join(fold_for_search(str(get(name) or "")) for name in SEARCH_FIELDS)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -35,6 +62,16 @@ class DataSubject(SQLModel, table=True):
         Index("ix_subject_surname", "surname"),
         Index("ix_subject_email", "email"),
         Index("ix_subject_status", "status"),
+        # Staff search ("contains" on the folded text). PostgreSQL: a trigram GIN index
+        # (pg_trgm), so LIKE '%term%' is an index search. SQLite ignores the postgresql_*
+        # options and builds a plain B-tree, which is still the narrowest thing to scan for a
+        # match (a covering index: search_text + rowid) instead of the wide table.
+        Index(
+            "ix_subject_search",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -54,5 +91,20 @@ class DataSubject(SQLModel, table=True):
     other_info: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     language: str = Field(default="kk", max_length=2, description="language the subject uses")
     status: str = Field(default="active", max_length=12)
+    search_text: str = Field(
+        default="",
+        sa_column=Column(Text, nullable=False, server_default=""),
+        description="compose_search_text(...) of the searched fields; kept by the services",
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+@event.listens_for(DataSubject, "before_insert")
+@event.listens_for(DataSubject, "before_update")
+def _keep_search_text(_mapper, _connection, target: DataSubject) -> None:
+    """Safety net: any ORM insert or update of a subject refreshes ``search_text``.
+
+    (Bulk Core inserts — the demo seed, migrations — compute it themselves.)
+    """
+    target.search_text = compose_search_text(target)

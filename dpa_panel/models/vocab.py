@@ -21,6 +21,12 @@ APPLICATION_STATUSES = (
     "withdrawn",
 )
 
+#: Applications still being processed: at most one per e-mail address at a time.
+OPEN_APPLICATION_STATUSES = ("submitted", "in_review", "info_requested")
+
+#: Entries of an application's timeline (``application_event.kind``).
+APPLICATION_EVENT_KINDS = ("submitted", "status_changed", "assigned", "note", "edited")
+
 MEMBER_STATUSES = ("active", "suspended", "ended")
 
 CONSENT_CHANNELS = ("web_form", "paper", "email", "in_person")

@@ -27,6 +27,7 @@ def home_page() -> rx.Component:
             rx.heading(t("home.title"), size="7", as_="h1"),
             rx.text(t("home.lead"), size="3", max_width="70ch"),
             rx.grid(
+                _card("home.apply_heading", "home.apply_text", "nav.apply", "/apply", "home-apply"),
                 _card(
                     "home.public_heading",
                     "home.public_text",
@@ -35,7 +36,7 @@ def home_page() -> rx.Component:
                     "home-privacy",
                 ),
                 _card("home.staff_heading", "home.staff_text", "nav.login", "/login", "home-login"),
-                columns=rx.breakpoints(initial="1", sm="2"),
+                columns=rx.breakpoints(initial="1", sm="2", lg="3"),
                 spacing="4",
                 width="100%",
             ),

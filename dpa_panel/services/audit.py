@@ -168,6 +168,27 @@ def record(
     return event
 
 
+def lock_writers(session: Session) -> None:
+    """Take the lock that serialises audited writers, without appending an event.
+
+    It is the same lock ``record`` takes (an UPDATE of the head row: a row lock on PostgreSQL,
+    the database write lock on SQLite) and it is held until the caller's transaction ends.
+    A service calls it *before* a read-then-write decision that must not race with another
+    writer — "is there already an open application with this e-mail?", "what is the next
+    membership number?" — and reads what it decides on after it. The audit event the service
+    appends later in the same transaction simply finds the lock already held.
+
+    On SQLite, reads before the first write run outside any transaction (the driver begins
+    one at the first write), so rows loaded *before* this call may be stale: load them after
+    it (``populate_existing=True`` refreshes objects already in the session).
+    """
+    session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .values(last_hash=AuditChainHead.last_hash)
+    )
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     ok: bool

@@ -14,3 +14,15 @@ class ServiceError(Exception):
         self.key = key
         self.field = field
         self.params = params
+
+
+class ValidationFailed(ServiceError):
+    """A form with one or more invalid fields: ``errors`` maps field name -> catalog key.
+
+    Its own ``key`` is ``form.has_errors`` (the summary above the form); ``field`` is the first
+    invalid field, so a caller that shows only one message can still focus the right input.
+    """
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors: dict[str, str] = dict(errors)
+        super().__init__("form.has_errors", field=next(iter(self.errors), ""))

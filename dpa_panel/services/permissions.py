@@ -74,7 +74,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 #: Where each role lands after logging in.
 ROLE_HOME: dict[str, str] = {
     "admin": "/admin/users",
-    "staff": "/account",
+    "staff": "/applications",
     "compliance": "/audit",
     "board": "/account",
 }

@@ -49,6 +49,8 @@ class AuthState(AppState):
     def nav(self) -> list[dict[str, str]]:
         """Navigation entries this role may use (labels are catalog keys)."""
         entries = [
+            ("/applications", "nav.applications", "applications.read"),
+            ("/members", "nav.members", "members.read"),
             ("/admin/users", "nav.accounts", "accounts.manage"),
             ("/audit", "nav.audit", "audit.read"),
             ("/account", "nav.account", AUTHENTICATED),

@@ -1,0 +1,34 @@
+"""Status badges with a colour per status, labels from the catalog."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from dpa_panel.state.app_state import AppState
+
+APPLICATION_COLORS = {
+    "submitted": "blue",
+    "in_review": "amber",
+    "info_requested": "orange",
+    "approved": "green",
+    "rejected": "red",
+    "withdrawn": "gray",
+}
+MEMBER_COLORS = {"active": "green", "suspended": "amber", "ended": "gray"}
+
+
+def status_badge(vocabulary: str, status: rx.Var, colors: dict[str, str]) -> rx.Component:
+    label = AppState.t[f"{vocabulary}." + status.to(str)].to(str)
+    return rx.match(
+        status,
+        *[(code, rx.badge(label, color_scheme=color)) for code, color in colors.items()],
+        rx.badge(label),
+    )
+
+
+def application_badge(status: rx.Var) -> rx.Component:
+    return status_badge("application_status", status, APPLICATION_COLORS)
+
+
+def member_badge(status: rx.Var) -> rx.Component:
+    return status_badge("member_status", status, MEMBER_COLORS)

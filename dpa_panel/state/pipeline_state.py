@@ -1,0 +1,170 @@
+"""``/applications``: the staff pipeline as a board (columns per status) or a table.
+
+Lists are filtered, sorted and paginated in SQL by ``services.applications``; the state keeps
+only the visible page (and, on the board, the first cards of each column). Rows contain
+applicants' names and e-mails, so every listing is audited and only roles with
+``applications.read`` can load them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import reflex as rx
+
+from dpa_panel.db import session_scope
+from dpa_panel.i18n import tr
+from dpa_panel.i18n.formatting import format_date, format_number
+from dpa_panel.models.vocab import APPLICATION_STATUSES
+from dpa_panel.services import applications, audit
+from dpa_panel.state.auth_state import AuthState
+from dpa_panel.state.guard import actor_for, requires
+
+READ = "applications.read"
+PAGE_SIZE = 50
+BOARD_CARDS = 20
+SORTS = ("submitted_desc", "submitted_asc", "surname", "status")
+
+
+def _row_dict(row: applications.ApplicationRow, locale: str) -> dict[str, str]:
+    name = " ".join(p for p in (row.surname, row.first_name, row.patronymic) if p)
+    return {
+        "id": str(row.id),
+        "reference": row.reference,
+        "submitted": format_date(row.submitted_at, locale, "medium"),
+        "status": row.status,
+        "name": name,
+        "email": row.email,
+        "workplace": row.workplace,
+        "assignee": row.assignee_username or "",
+    }
+
+
+def _date(value: str) -> date | None:
+    value = (value or "").strip()
+    return date.fromisoformat(value) if value else None
+
+
+class PipelineState(AuthState):
+    view: str = "board"
+    rows: list[dict[str, str]] = []
+    total: int = 0
+    page: int = 1
+    # Every status is present from the start: the board indexes them before the first load.
+    counts: dict[str, int] = {s: 0 for s in APPLICATION_STATUSES}
+    columns: dict[str, list[dict[str, str]]] = {s: [] for s in APPLICATION_STATUSES}
+    filters: dict[str, str] = {}
+    staff: list[dict[str, str]] = []
+    filter_error: str = ""
+
+    def _clear_on_denial(self):
+        self.rows, self.total = [], 0
+        self.counts = {s: 0 for s in APPLICATION_STATUSES}
+        self.columns = {s: [] for s in APPLICATION_STATUSES}
+
+    @rx.var
+    def page_count(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+    @rx.var
+    def summary(self) -> str:
+        return tr(
+            self.locale,
+            "pipeline.summary",
+            total=format_number(self.total, self.locale),
+            page=self.page,
+            pages=self.page_count,
+        )
+
+    def _query(self) -> applications.ApplicationQuery:
+        f = self.filters
+        assignee = f.get("assignee", "")
+        return applications.ApplicationQuery(
+            search=f.get("search", ""),
+            status=f.get("status", "") if f.get("status", "") in APPLICATION_STATUSES else "",
+            assignee_id=int(assignee) if assignee.isdigit() else None,
+            unassigned=assignee == "none",
+            date_from=_date(f.get("date_from", "")),
+            date_to=_date(f.get("date_to", "")),
+            sort=f.get("sort", "submitted_desc") if f.get("sort") in SORTS else "submitted_desc",
+            page=self.page,
+            page_size=PAGE_SIZE,
+        )
+
+    def _refresh(self) -> None:
+        q = self._query()
+        with session_scope() as session:
+            self.counts = applications.status_counts(session, q)
+            if self.view == "board":
+                columns = applications.board_columns(session, q, per_column=BOARD_CARDS)
+                self.columns = {
+                    status: [_row_dict(r, self.locale) for r in columns.get(status, [])]
+                    for status in APPLICATION_STATUSES
+                }
+                shown = sum(len(v) for v in self.columns.values())
+            else:
+                rows, self.total = applications.list_applications(session, q)
+                self.rows = [_row_dict(r, self.locale) for r in rows]
+                shown = len(rows)
+            audit.record(
+                session,
+                actor_for(self),
+                "application.list",
+                "membership_application",
+                "",
+                {
+                    "view": self.view,
+                    # Filter names and codes only: a search term is often a person's name.
+                    "filters": sorted(self.filters),
+                    "status": self.filters.get("status", ""),
+                    "page": self.page,
+                    "rows": shown,
+                },
+            )
+
+    @requires(READ)
+    def load(self):
+        self.page, self.filter_error = 1, ""
+        with session_scope() as session:
+            self.staff = [
+                {"value": str(uid), "label": name}
+                for uid, name in applications.staff_choices(session)
+            ]
+        self._refresh()
+
+    @requires(READ)
+    def switch_view(self, view: str | list[str]):
+        self.view = "table" if view in ("table", ["table"]) else "board"
+        self.page = 1
+        self._refresh()
+
+    @requires(READ)
+    def apply_filters(self, form_data: dict):
+        wanted = {
+            key: str(form_data.get(key, "") or "").strip()[:100]
+            for key in ("search", "status", "assignee", "date_from", "date_to", "sort")
+        }
+        try:
+            start, end = _date(wanted["date_from"]), _date(wanted["date_to"])
+        except ValueError:
+            self.filter_error = tr(self.locale, "audit.bad_date")
+            return
+        if start and end and start > end:
+            self.filter_error = tr(self.locale, "audit.bad_range")
+            return
+        self.filter_error = ""
+        self.filters = {k: v for k, v in wanted.items() if v}
+        self.page = 1
+        self._refresh()
+
+    @requires(READ)
+    def next_page(self):
+        if self.page < self.page_count:
+            self.page += 1
+            self._refresh()
+
+    @requires(READ)
+    def previous_page(self):
+        if self.page > 1:
+            self.page -= 1
+            self._refresh()
