@@ -4,9 +4,13 @@ from dpa_panel.models.account import LoginSession, OneTimeTicket, StaffUser
 from dpa_panel.models.audit import AuditChainHead, AuditEvent
 from dpa_panel.models.consent import Consent, PolicyVersion, Purpose
 from dpa_panel.models.membership import ApplicationEvent, Member, MembershipApplication
+from dpa_panel.models.requests import Holiday, RequestDeadline, SubjectRequest
 from dpa_panel.models.subject import DataSubject
 
 __all__ = [
+    "Holiday",
+    "RequestDeadline",
+    "SubjectRequest",
     "ApplicationEvent",
     "AuditChainHead",
     "OneTimeTicket",

@@ -69,6 +69,7 @@ class Consent(SQLModel, table=True):
     consent_text: str = Field(sa_column=Column(Text, nullable=False))
     consent_text_sha256: str = Field(max_length=64)
     evidence_ref: str = Field(default="", max_length=200)
+    evidence_received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     evidence_text: str = Field(
         default="", sa_column=Column(Text, nullable=False, server_default="")
     )
@@ -79,3 +80,8 @@ class Consent(SQLModel, table=True):
         default="", sa_column=Column(Text, nullable=False, server_default="")
     )
     withdrawal_recorded_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    withdrawal_retained_ground: str = Field(
+        default="",
+        sa_column=Column(Text, nullable=False, server_default=""),
+        description="law or obligation that keeps the data despite the withdrawal (Art. 8)",
+    )

@@ -96,6 +96,15 @@ class DataSubject(SQLModel, table=True):
         sa_column=Column(Text, nullable=False, server_default=""),
         description="compose_search_text(...) of the searched fields; kept by the services",
     )
+    blocked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    blocked_reason: str = Field(
+        default="", sa_column=Column(Text, nullable=False, server_default="")
+    )
+    destruction_due_at: datetime | None = Field(
+        default=None,
+        sa_type=UTCDateTime,
+        description="set when no lawful purpose remains; the retention sweep destroys",
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 

@@ -52,3 +52,12 @@ WORKPLACE_CATEGORIES = (
 POSITION_LEVELS = ("junior", "specialist", "senior", "head", "executive", "other")
 
 ACTOR_TYPES = ("user", "public", "system")
+
+#: Data-subject request kinds (policy clause 6).
+REQUEST_KINDS = ("access", "rectification", "blocking", "destruction", "withdrawal", "complaint")
+
+REQUEST_STATUSES = ("received", "identity_check", "in_progress", "answered", "refused")
+
+OPEN_REQUEST_STATUSES = ("received", "identity_check", "in_progress")
+
+REQUEST_CHANNELS = ("email", "paper", "in_person", "web_form")
