@@ -1,0 +1,1067 @@
+"""Board statistics in non-personalised form only (policy clause 3, last purpose).
+
+Rules (the full argument is in ``docs/anonymisation.md``):
+
+* **SQL first.** Every figure starts as a ``GROUP BY`` in the database over coded columns and
+  dates; Python only sees the aggregate rows (a few hundred at most), never one row per
+  subject. No personal column (names, contacts, free-text workplace/position/education, notes,
+  references) appears in any statement; ``tests/test_statistics.py`` inspects the SQL text.
+* **Month granularity.** Periods are Asia/Almaty calendar months (``"2025-06"``) and quarters
+  (``"2025-Q3"``); no exact date leaves this module.
+* **Small cells.** A count ``1 .. k-1`` is shown as ``f"<{k}"`` (``k``: ``DPA_STATS_K``, default
+  5, never below 3). A true zero is shown as ``0``.
+* **Complementary suppression** (``suppress_block``): inside a table with totals, more cells are
+  hidden until no hidden value is pinned by the published totals, even by an attacker who
+  knows the algorithm and uses the bounds ``1 <= small cell <= k-1``.
+* **Differencing across filters.** Suppression is decided once per fixed *block* (a quarter for
+  monthly tables, a year for quarterly tables) from that block's data alone, so every filter
+  shows the same cells the same way; a coarser total (year, all time) is the sum of block
+  totals and is published only when every one of them is published.
+* **Rare categories** (fewer than ``k`` subjects in the whole population) fold into ``other``.
+* **Destroyed subjects still count**: no query filters on the subject's status except to count
+  destructions.
+
+Tables are ``list[dict[str, int | str]]``: the first key is the row label (``period``,
+``stage``, ``category`` or ``purpose``), the other values are ``int`` or the marker ``"<k"``.
+Tables with totals end with a row labelled ``"total"``. A percentage whose denominator is 0
+is left out of its row.
+"""
+
+from __future__ import annotations
+
+import heapq
+import io
+import os
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, Integer, and_, case, cast, extract, func, literal, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from dpa_panel import settings
+from dpa_panel.models import Consent, DataSubject, Member, MembershipApplication, SubjectRequest
+from dpa_panel.models.types import utcnow
+from dpa_panel.models.vocab import (
+    EDUCATION_LEVELS,
+    POSITION_LEVELS,
+    PURPOSES,
+    WORKPLACE_CATEGORIES,
+)
+
+#: Smallest count shown as a number (default) and the floor no setting can go under.
+DEFAULT_K = 5
+MIN_K = 3
+
+#: The label of the totals row.
+TOTAL = "total"
+
+Cell = int | str
+Row = dict[str, Cell]
+Table = list[Row]
+
+_TZ = ZoneInfo(settings.DISPLAY_TZ)
+
+#: Outcome columns of the applications chart, and the statuses each one collects.
+OUTCOMES: dict[str, tuple[str, ...]] = {
+    "submitted": ("submitted",),
+    "in_progress": ("in_review", "info_requested"),
+    "approved": ("approved",),
+    "rejected": ("rejected",),
+    "withdrawn": ("withdrawn",),
+}
+_OUTCOME_OF = {status: outcome for outcome, codes in OUTCOMES.items() for status in codes}
+#: Outcomes that mean the association took the application up ("reviewed" in the funnel).
+REVIEWED_OUTCOMES = ("in_progress", "approved", "rejected")
+DECISIONS = ("approved", "rejected")
+REQUEST_STATES = ("on_time", "late", "open")
+ANSWERED_REQUEST_STATUSES = ("answered", "refused")
+#: dimension name -> (subject column, closed vocabulary).
+DIMENSIONS = {
+    "workplace_category": WORKPLACE_CATEGORIES,
+    "position_level": POSITION_LEVELS,
+    "education_level": EDUCATION_LEVELS,
+}
+
+
+def effective_k(k: int | None = None) -> int:
+    """The threshold in force: ``k`` if given, else ``DPA_STATS_K``, else 5; never below 3."""
+    if k is None:
+        raw = os.environ.get("DPA_STATS_K", "").strip()
+        try:
+            k = int(raw) if raw else DEFAULT_K
+        except ValueError:
+            k = DEFAULT_K
+    return max(MIN_K, int(k))
+
+
+def marker(k: int) -> str:
+    """What a suppressed cell shows."""
+    return f"<{k}"
+
+
+# --- periods ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatsFilter:
+    """One year, one quarter of a year, or (both ``None``) all time."""
+
+    year: int | None = None
+    quarter: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.quarter is not None and (self.year is None or self.quarter not in (1, 2, 3, 4)):
+            raise ValueError("quarter must be 1..4 and needs a year")
+
+
+def month_key(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"
+
+
+def quarter_of(month: str) -> str:
+    """``"2025-08"`` -> ``"2025-Q3"``."""
+    return f"{month[:4]}-Q{(int(month[5:7]) - 1) // 3 + 1}"
+
+
+def year_of(period: str) -> str:
+    return period[:4]
+
+
+def _local_start(year: int, month: int) -> datetime:
+    if month > 12:
+        year, month = year + 1, month - 12
+    return datetime(year, month, 1, tzinfo=_TZ).astimezone(UTC)
+
+
+def _months_between(first: str, last: str) -> list[str]:
+    y, m = int(first[:4]), int(first[5:7])
+    out = []
+    while month_key(y, m) <= last:
+        out.append(month_key(y, m))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def _bounds(flt: StatsFilter, *, whole_year: bool = False) -> tuple[datetime, datetime] | None:
+    """UTC instants ``[start, end)`` of the filter (or of its whole year); None for all time."""
+    if flt.year is None:
+        return None
+    if flt.quarter is None or whole_year:
+        return _local_start(flt.year, 1), _local_start(flt.year, 13)
+    first = 3 * (flt.quarter - 1) + 1
+    return _local_start(flt.year, first), _local_start(flt.year, first + 3)
+
+
+def _filter_months(flt: StatsFilter) -> list[str] | None:
+    if flt.year is None:
+        return None
+    if flt.quarter is None:
+        return [month_key(flt.year, m) for m in range(1, 13)]
+    first = 3 * (flt.quarter - 1) + 1
+    return [month_key(flt.year, m) for m in range(first, first + 3)]
+
+
+def _filter_quarters(flt: StatsFilter) -> list[str] | None:
+    if flt.year is None:
+        return None
+    if flt.quarter is None:
+        return [f"{flt.year}-Q{q}" for q in range(1, 5)]
+    return [f"{flt.year}-Q{flt.quarter}"]
+
+
+def stock_end(flt: StatsFilter, now: datetime | None = None) -> datetime:
+    """When "current" figures (members, consents) are taken: the end of the filter's period,
+    but never later than the start of the current Almaty month (a complete month)."""
+    local_now = (now or utcnow()).astimezone(_TZ)
+    current = _local_start(local_now.year, local_now.month)
+    bounds = _bounds(flt)
+    return current if bounds is None else min(bounds[1], current)
+
+
+# --- SQL building blocks ---------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _tz_transitions() -> tuple[tuple[datetime, int], ...]:
+    """``(utc instant, offset seconds)`` of Asia/Almaty from 2000 to 2050, ascending.
+
+    SQLite has no time zones; its month expression picks the offset with a ``CASE`` over
+    these few instants (the newest first, so almost every row stops at the first branch).
+    """
+
+    def offset(moment: datetime) -> int:
+        return int(moment.astimezone(_TZ).utcoffset().total_seconds())
+
+    t = datetime(2000, 1, 1, tzinfo=UTC)
+    end = datetime(2050, 1, 1, tzinfo=UTC)
+    current = offset(t)
+    out = [(t, current)]
+    while t < end:
+        nxt = t + timedelta(days=1)
+        if offset(nxt) != current:
+            lo, hi = t, nxt
+            while hi - lo > timedelta(seconds=1):
+                mid = lo + (hi - lo) / 2
+                lo, hi = (mid, hi) if offset(mid) == current else (lo, mid)
+            current = offset(hi)
+            out.append((hi.replace(microsecond=0), current))
+        t = nxt
+    return tuple(out)
+
+
+class _Sql:
+    """Dialect-specific expressions: Almaty month of a timestamp, Almaty date, day spans."""
+
+    def __init__(self, dialect: str) -> None:
+        self.pg = dialect == "postgresql"
+
+    def _sqlite_modifier(self, col) -> ColumnElement:
+        transitions = _tz_transitions()
+        whens = [(col >= t, f"{off:+d} seconds") for t, off in reversed(transitions[1:])]
+        first = f"{transitions[0][1]:+d} seconds"
+        return case(*whens, else_=first) if whens else literal(first)
+
+    def month(self, col) -> ColumnElement:
+        """``'YYYY-MM'`` of a UTC timestamp in Asia/Almaty."""
+        if self.pg:
+            return func.to_char(func.timezone(settings.DISPLAY_TZ, col), "YYYY-MM")
+        return func.strftime("%Y-%m", col, self._sqlite_modifier(col))
+
+    def month_of_date(self, col) -> ColumnElement:
+        if self.pg:
+            return func.to_char(col, "YYYY-MM")
+        return func.strftime("%Y-%m", col)
+
+    def local_date(self, col) -> ColumnElement:
+        if self.pg:
+            return cast(func.timezone(settings.DISPLAY_TZ, col), Date)
+        return func.date(col, self._sqlite_modifier(col))
+
+    def whole_days(self, start, end) -> ColumnElement:
+        if self.pg:
+            return cast(func.floor(extract("epoch", end - start) / 86400), Integer)
+        return cast(func.julianday(end) - func.julianday(start), Integer)
+
+
+def _in_range(col, bounds: tuple[datetime, datetime] | None) -> list[ColumnElement]:
+    if bounds is None:
+        return []
+    return [col >= bounds[0], col < bounds[1]]
+
+
+# --- raw aggregates --------------------------------------------------------------------------
+
+
+@dataclass
+class RawAggregates:
+    """What the database returns for one filter: aggregate rows only."""
+
+    #: (month of submission, status, applications)
+    applications: list[tuple[str, str, int]] = field(default_factory=list)
+    #: (month of decision, whole days from submission, decisions)
+    decisions: list[tuple[str, int, int]] = field(default_factory=list)
+    #: (workplace_category, position_level, education_level, subjects, members at stock_end,
+    #:  subjects at stock_end)
+    categories: list[tuple[str, str, str, int, int, int]] = field(default_factory=list)
+    #: (month, memberships that started / ended)
+    members_new: list[tuple[str, int]] = field(default_factory=list)
+    members_ended: list[tuple[str, int]] = field(default_factory=list)
+    #: (purpose, subjects with a consent in force at stock_end)
+    consent_stock: list[tuple[str, int]] = field(default_factory=list)
+    #: (month of withdrawal, purpose, withdrawals)
+    withdrawals: list[tuple[str, str, int]] = field(default_factory=list)
+    #: (month received, on_time | late | open, requests)
+    requests: list[tuple[str, str, int]] = field(default_factory=list)
+    #: (month, subjects due for destruction / destroyed)
+    destructions_due: list[tuple[str, int]] = field(default_factory=list)
+    destructions_done: list[tuple[str, int]] = field(default_factory=list)
+
+
+def _rows(session: Session, stmt) -> list[tuple]:
+    return [tuple(row) for row in session.execute(stmt)]
+
+
+def _fetch_applications(session: Session, sql: _Sql, flt: StatsFilter) -> list:
+    a = MembershipApplication.__table__.c
+    month = sql.month(a.submitted_at).label("m")
+    stmt = (
+        select(month, a.status, func.count())
+        .where(*_in_range(a.submitted_at, _bounds(flt)))
+        .group_by("m", a.status)
+    )
+    return _rows(session, stmt)
+
+
+def _fetch_decisions(session: Session, sql: _Sql, flt: StatsFilter) -> list:
+    a = MembershipApplication.__table__.c
+    month = sql.month(a.decided_at).label("m")
+    days = sql.whole_days(a.submitted_at, a.decided_at).label("d")
+    stmt = (
+        select(month, days, func.count())
+        .where(
+            a.decision.in_(DECISIONS),
+            a.decided_at.is_not(None),
+            *_in_range(a.decided_at, _bounds(flt)),
+        )
+        .group_by("m", "d")
+    )
+    return _rows(session, stmt)
+
+
+def _fetch_categories(session: Session, end: datetime) -> list:
+    s, m = DataSubject.__table__.c, Member.__table__.c
+    end_day = end.astimezone(_TZ).date()
+    in_force = and_(
+        m.id.is_not(None), m.since < end_day, or_(m.ended_at.is_(None), m.ended_at >= end)
+    )
+    stmt = (
+        select(
+            s.workplace_category,
+            s.position_level,
+            s.education_level,
+            func.count(),
+            func.coalesce(func.sum(case((in_force, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((s.created_at < end, 1), else_=0)), 0),
+        )
+        .select_from(DataSubject.__table__.outerjoin(Member.__table__, m.subject_id == s.id))
+        .group_by(s.workplace_category, s.position_level, s.education_level)
+    )
+    return _rows(session, stmt)
+
+
+def _fetch_members(session: Session, sql: _Sql, flt: StatsFilter) -> tuple[list, list]:
+    m = Member.__table__.c
+    bounds = _bounds(flt, whole_year=True)
+    since_month = sql.month_of_date(m.since).label("m")
+    where_new = []
+    if bounds:
+        where_new = [
+            m.since >= bounds[0].astimezone(_TZ).date(),
+            m.since < bounds[1].astimezone(_TZ).date(),
+        ]
+    new = _rows(session, select(since_month, func.count()).where(*where_new).group_by("m"))
+    end_month = sql.month(m.ended_at).label("m")
+    ended = _rows(
+        session,
+        select(end_month, func.count())
+        .where(m.ended_at.is_not(None), *_in_range(m.ended_at, bounds))
+        .group_by("m"),
+    )
+    return new, ended
+
+
+def _fetch_consents(
+    session: Session, sql: _Sql, flt: StatsFilter, end: datetime
+) -> tuple[list, list]:
+    c = Consent.__table__.c
+    stock = _rows(
+        session,
+        select(c.purpose_code, func.count(func.distinct(c.subject_id)))
+        .where(c.granted_at < end, or_(c.withdrawn_at.is_(None), c.withdrawn_at >= end))
+        .group_by(c.purpose_code),
+    )
+    month = sql.month(c.withdrawn_at).label("m")
+    withdrawals = _rows(
+        session,
+        select(month, c.purpose_code, func.count())
+        .where(c.withdrawn_at.is_not(None), *_in_range(c.withdrawn_at, _bounds(flt)))
+        .group_by("m", c.purpose_code),
+    )
+    return stock, withdrawals
+
+
+def _fetch_requests(session: Session, sql: _Sql, flt: StatsFilter) -> list:
+    r = SubjectRequest.__table__.c
+    answered = and_(r.answered_at.is_not(None), r.status.in_(ANSWERED_REQUEST_STATUSES))
+    state = case(
+        (and_(answered, sql.local_date(r.answered_at) <= r.due_date), "on_time"),
+        (answered, "late"),
+        else_="open",
+    ).label("s")
+    month = sql.month(r.received_at).label("m")
+    stmt = (
+        select(month, state, func.count())
+        .where(*_in_range(r.received_at, _bounds(flt)))
+        .group_by("m", "s")
+    )
+    return _rows(session, stmt)
+
+
+def _fetch_destructions(session: Session, sql: _Sql, flt: StatsFilter) -> tuple[list, list]:
+    s = DataSubject.__table__.c
+    bounds = _bounds(flt, whole_year=True)
+    due_month = sql.month(s.destruction_due_at).label("m")
+    due = _rows(
+        session,
+        select(due_month, func.count())
+        .where(s.destruction_due_at.is_not(None), *_in_range(s.destruction_due_at, bounds))
+        .group_by("m"),
+    )
+    # Until the retention issue adds destruction records, a destroyed subject's last update
+    # is when it was destroyed.
+    done_month = sql.month(s.updated_at).label("m")
+    done = _rows(
+        session,
+        select(done_month, func.count())
+        .where(s.status == "destroyed", *_in_range(s.updated_at, bounds))
+        .group_by("m"),
+    )
+    return due, done
+
+
+def raw_aggregates(
+    session: Session, flt: StatsFilter = StatsFilter(), *, now: datetime | None = None
+) -> RawAggregates:
+    """Run every aggregate statement of the dashboard for ``flt`` (no suppression yet)."""
+    sql = _Sql(session.get_bind().dialect.name)
+    end = stock_end(flt, now)
+    raw = RawAggregates()
+    raw.applications = _fetch_applications(session, sql, flt)
+    raw.decisions = _fetch_decisions(session, sql, flt)
+    raw.categories = _fetch_categories(session, end)
+    raw.members_new, raw.members_ended = _fetch_members(session, sql, flt)
+    raw.consent_stock, raw.withdrawals = _fetch_consents(session, sql, flt, end)
+    raw.requests = _fetch_requests(session, sql, flt)
+    raw.destructions_due, raw.destructions_done = _fetch_destructions(session, sql, flt)
+    return raw
+
+
+# --- suppression -----------------------------------------------------------------------------
+
+_GROUND = ("ground",)
+_MARGIN_PENALTY = 1_000_000
+
+
+@dataclass
+class _Entry:
+    key: tuple[Hashable, Hashable]
+    value: int
+    rv: Hashable  # the row line it belongs to (or ground: a line without a published total)
+    cv: Hashable  # the column line
+    sign: int  # +1 cell or grand total, -1 a row/column total (see docs/anonymisation.md)
+    margin: bool
+
+
+def _entries(
+    rows: Sequence[Hashable],
+    cols: Sequence[Hashable],
+    cells: dict[tuple[Hashable, Hashable], int],
+    row_totals: bool,
+    col_totals: bool,
+) -> list[_Entry]:
+    both = row_totals and col_totals
+
+    def rv(r):
+        return ("r", r) if row_totals else _GROUND
+
+    def cv(c):
+        return ("c", c) if col_totals else _GROUND
+
+    out = [_Entry((r, c), cells.get((r, c), 0), rv(r), cv(c), 1, False) for r in rows for c in cols]
+    if row_totals:
+        for r in rows:
+            total = sum(cells.get((r, c), 0) for c in cols)
+            out.append(
+                _Entry((r, TOTAL), total, rv(r), ("c", TOTAL) if both else _GROUND, -1, True)
+            )
+    if col_totals:
+        for c in cols:
+            total = sum(cells.get((r, c), 0) for r in rows)
+            out.append(
+                _Entry((TOTAL, c), total, ("r", TOTAL) if both else _GROUND, cv(c), -1, True)
+            )
+    if both:
+        grand = sum(cells.get((r, c), 0) for r in rows for c in cols)
+        out.append(_Entry((TOTAL, TOTAL), grand, ("r", TOTAL), ("c", TOTAL), 1, True))
+    return out
+
+
+def _arcs(entry: _Entry, k: int, hidden: bool) -> list[tuple[Hashable, Hashable]]:
+    """Directions in which an attacker could move a hidden entry by one and stay consistent.
+
+    Moving "row line -> column line" changes the entry by ``sign``; the other way by
+    ``-sign``. A small hidden value lies in ``1..k-1``; any other hidden value is ``>= k``
+    (the attacker is assumed to know which is which — the worst case).
+    """
+    x = entry.value
+    small = 0 < x < k
+    if hidden and small:
+        can_up, can_down = x <= k - 2, x >= 2
+    else:  # a complementary (or candidate complementary) entry: x >= k
+        can_up, can_down = True, x >= k + 1
+    arcs = []
+    if (entry.sign > 0 and can_up) or (entry.sign < 0 and can_down):
+        arcs.append((entry.rv, entry.cv))
+    if (entry.sign > 0 and can_down) or (entry.sign < 0 and can_up):
+        arcs.append((entry.cv, entry.rv))
+    return arcs
+
+
+def _reachable(start: Hashable, goal: Hashable, adjacency: dict[Hashable, list[Hashable]]) -> bool:
+    seen, stack = {start}, [start]
+    while stack:
+        node = stack.pop()
+        if node == goal:
+            return True
+        for nxt in adjacency.get(node, ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return False
+
+
+def _unprotected(entries: list[_Entry], hidden: set[int], k: int) -> list[int]:
+    """Hidden entries whose value the published numbers (with the bounds) pin down."""
+    arcs = {i: _arcs(entries[i], k, True) for i in hidden}
+    out = []
+    for i in sorted(hidden):
+        e = entries[i]
+        if e.rv == _GROUND and e.cv == _GROUND:
+            continue  # in no published equation at all
+        adjacency: dict[Hashable, list[Hashable]] = defaultdict(list)
+        for j in hidden:
+            if j != i:
+                for a, b in arcs[j]:
+                    adjacency[a].append(b)
+        if not any(_reachable(b, a, adjacency) for a, b in arcs[i]):
+            out.append(i)
+    return out
+
+
+def _cheapest_complement(
+    entries: list[_Entry], hidden: set[int], i: int, k: int
+) -> list[int] | None:
+    """The cheapest published entries whose hiding puts entry ``i`` on a movable cycle."""
+    edges: dict[Hashable, list[tuple[Hashable, int, int | None]]] = defaultdict(list)
+    for j, e in enumerate(entries):
+        if j == i:
+            continue
+        if j in hidden:
+            cost, tag = 0, None
+        elif e.value > 0:
+            cost = e.value + (_MARGIN_PENALTY if e.margin else 0)
+            tag = j
+        else:
+            continue  # a published zero is never hidden
+        for a, b in _arcs(e, k, j in hidden):
+            edges[a].append((b, cost, tag))
+    best: tuple[int, list[int]] | None = None
+    for a, b in _arcs(entries[i], k, True):
+        # Dijkstra from b back to a.
+        heap: list[tuple[int, int, Hashable, tuple[int, ...]]] = [(0, 0, b, ())]
+        done: set = set()
+        counter = 1
+        while heap:
+            cost, _, node, path = heapq.heappop(heap)
+            if node in done:
+                continue
+            done.add(node)
+            if node == a:
+                if best is None or cost < best[0]:
+                    best = (cost, list(path))
+                break
+            for nxt, step, tag in edges.get(node, ()):
+                if nxt not in done:
+                    heapq.heappush(
+                        heap,
+                        (cost + step, counter, nxt, path + ((tag,) if tag is not None else ())),
+                    )
+                    counter += 1
+    return best[1] if best else None
+
+
+def suppress_block(
+    rows: Sequence[Hashable],
+    cols: Sequence[Hashable],
+    cells: dict[tuple[Hashable, Hashable], int],
+    k: int,
+    *,
+    row_totals: bool = True,
+    col_totals: bool = True,
+) -> dict[tuple[Hashable, Hashable], Cell]:
+    """Primary and complementary suppression of one table with its totals.
+
+    Returns every published entry keyed ``(row, col)``; totals are keyed with ``TOTAL``
+    (``(row, TOTAL)``, ``(TOTAL, col)``, ``(TOTAL, TOTAL)``). Values are ``int`` or
+    ``marker(k)``.
+
+    1. Primary: every entry (cell or total) with ``1 <= value <= k-1`` is hidden.
+    2. Complementary, until stable: a hidden entry is *pinned* when the published totals and
+       the bounds (small: ``1..k-1``; others: ``>= k``; zeros are published) leave it a single
+       possible value. For each pinned entry the cheapest set of published non-zero entries
+       (cells before totals, smallest first) that puts it on a cycle along which it can move
+       is hidden too. In a single line this is "hide the next-smallest cell".
+    3. If no such set exists, every non-zero entry of the table is hidden.
+    """
+    entries = _entries(rows, cols, cells, row_totals, col_totals)
+    hidden = {i for i, e in enumerate(entries) if 0 < e.value < k}
+    while hidden:
+        pinned = _unprotected(entries, hidden, k)
+        if not pinned:
+            break
+        extra = _cheapest_complement(entries, hidden, pinned[0], k)
+        if not extra:
+            everything = {i for i, e in enumerate(entries) if e.value > 0}
+            if everything <= hidden:
+                break
+            hidden = everything
+            continue
+        hidden.update(extra)
+    mark = marker(k)
+    return {e.key: (mark if i in hidden else e.value) for i, e in enumerate(entries)}
+
+
+def _sum_published(values: Iterable[Cell], k: int) -> Cell:
+    """A coarser total: the sum of published parts, or the marker if any part is hidden."""
+    total = 0
+    for value in values:
+        if isinstance(value, str):
+            return marker(k)
+        total += value
+    return total
+
+
+def _pct(numerator: Cell, denominator: Cell, k: int) -> Cell | None:
+    """A whole percentage of two published counts; hidden if either is; None if 0/0."""
+    if isinstance(numerator, str) or isinstance(denominator, str):
+        return marker(k)
+    if denominator == 0:
+        return None
+    return int(numerator * 100 / denominator + 0.5)
+
+
+def _primary(value: int, k: int) -> Cell:
+    return marker(k) if 0 < value < k else value
+
+
+# --- blocked period tables -------------------------------------------------------------------
+
+
+def _period_table(
+    counts: dict[tuple[str, str], int],
+    cols: Sequence[str],
+    periods: list[str],
+    block_of,
+    block_periods,
+    k: int,
+    *,
+    row_totals: bool,
+) -> tuple[Table, Row]:
+    """Rows for ``periods`` (each period's block suppressed as a whole) and the totals row.
+
+    ``counts`` holds ``(period, col) -> n`` for at least every block touching ``periods``.
+    """
+    blocks = sorted({block_of(p) for p in periods})
+    published: dict[str, dict] = {}
+    for block in blocks:
+        rows = block_periods(block)
+        cells = {(p, c): counts.get((p, c), 0) for p in rows for c in cols}
+        published[block] = suppress_block(
+            rows, cols, cells, k, row_totals=row_totals, col_totals=True
+        )
+    table: Table = []
+    for p in periods:
+        got = published[block_of(p)]
+        row: Row = {"period": p}
+        row.update({c: got[(p, c)] for c in cols})
+        if row_totals:
+            row[TOTAL] = got[(p, TOTAL)]
+        table.append(row)
+    totals: Row = {"period": TOTAL}
+    for c in [*cols, TOTAL] if row_totals else cols:
+        totals[c] = _sum_published((published[b][(TOTAL, c)] for b in blocks), k)
+    return table, totals
+
+
+def _quarter_months(quarter: str) -> list[str]:
+    year, q = int(quarter[:4]), int(quarter[-1])
+    return [month_key(year, m) for m in range(3 * q - 2, 3 * q + 1)]
+
+
+def _year_quarters(year: str) -> list[str]:
+    return [f"{year}-Q{q}" for q in range(1, 5)]
+
+
+def _monthly(
+    raw_rows: Iterable[tuple[str, str, int]],
+    cols: Sequence[str],
+    flt: StatsFilter,
+    k: int,
+    *,
+    row_totals: bool = True,
+    col_of=lambda c: c,
+) -> Table:
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for month, col, n in raw_rows:
+        mapped = col_of(col)
+        if mapped in cols:
+            counts[(month, mapped)] += n
+    periods = _filter_months(flt)
+    if periods is None:
+        seen = sorted({m for m, _ in counts})
+        periods = _months_between(seen[0], seen[-1]) if seen else []
+    table, totals = _period_table(
+        counts, cols, periods, quarter_of, _quarter_months, k, row_totals=row_totals
+    )
+    return [*table, totals]
+
+
+def _quarterly(
+    raw_rows: Iterable[tuple[str, str, int]], cols: Sequence[str], flt: StatsFilter, k: int
+) -> Table:
+    """Quarter rows (block: the year), column totals only (the columns do not add up)."""
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for month, col, n in raw_rows:
+        counts[(quarter_of(month), col)] += n
+    periods = _filter_quarters(flt)
+    if periods is None:
+        seen = sorted({q for q, _ in counts})
+        periods = (
+            [
+                q
+                for y in range(int(seen[0][:4]), int(seen[-1][:4]) + 1)
+                for q in _year_quarters(str(y))
+            ]
+            if seen
+            else []
+        )
+        periods = [p for p in periods if not seen or p <= seen[-1]]
+    table, totals = _period_table(
+        counts, cols, periods, year_of, _year_quarters, k, row_totals=False
+    )
+    return [*table, totals]
+
+
+# --- the board's tables ----------------------------------------------------------------------
+
+
+def _applications_table(raw: RawAggregates, flt: StatsFilter, k: int) -> Table:
+    return _monthly(raw.applications, list(OUTCOMES), flt, k, col_of=_OUTCOME_OF.get)
+
+
+def _funnel_table(applications: Table, k: int) -> Table:
+    totals = applications[-1]
+    submitted = totals[TOTAL]
+    reviewed = _sum_published((totals[c] for c in REVIEWED_OUTCOMES), k)
+    approved = totals["approved"]
+    stages = [("submitted", submitted, submitted), ("reviewed", reviewed, submitted)]
+    stages.append(("approved", approved, reviewed))
+    table: Table = []
+    for stage, count, previous in stages:
+        row: Row = {"stage": stage, "applications": count}
+        for key, value in (
+            ("conversion_pct", _pct(count, previous, k)),
+            ("of_submitted_pct", _pct(count, submitted, k)),
+        ):
+            if value is not None:
+                row[key] = value
+        table.append(row)
+    return table
+
+
+def _decision_time_table(raw: RawAggregates, flt: StatsFilter, k: int) -> Table:
+    histogram: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for month, days, n in raw.decisions:
+        histogram[quarter_of(month)][int(days)] += n
+    periods = _filter_quarters(flt)
+    if periods is None:
+        periods = sorted(histogram)
+    table: Table = []
+    for quarter in periods:
+        counts = histogram.get(quarter, {})
+        total = sum(counts.values())
+        row: Row = {"period": quarter, "decisions": _primary(total, k)}
+        if total >= k:
+            row["median_days"] = _median_of_histogram(counts)
+        elif total > 0:
+            row["median_days"] = marker(k)
+        table.append(row)
+    return table
+
+
+def _median_of_histogram(counts: dict[int, int]) -> int:
+    """The (lower) median of a histogram, in whole days: one of at least k values."""
+    total = sum(counts.values())
+    target = (total + 1) // 2
+    seen = 0
+    for value in sorted(counts):
+        seen += counts[value]
+        if seen >= target:
+            return value
+    raise ValueError("empty histogram")
+
+
+def folded_categories(raw: RawAggregates, k: int) -> dict[str, dict[str, str]]:
+    """dimension -> {code: published code}: codes held by fewer than k subjects become other."""
+    population: dict[str, dict[str, int]] = {d: defaultdict(int) for d in DIMENSIONS}
+    for wc, pl, el, subjects, _members, _existing in raw.categories:
+        for dim, code in zip(DIMENSIONS, (wc, pl, el), strict=True):
+            population[dim][code] += subjects
+    return {
+        dim: {
+            code: (code if population[dim].get(code, 0) >= k or code == "other" else "other")
+            for code in vocab
+        }
+        for dim, vocab in DIMENSIONS.items()
+    }
+
+
+def _members_by(raw: RawAggregates, dim: str, k: int) -> Table:
+    fold = folded_categories(raw, k)[dim]
+    index = list(DIMENSIONS).index(dim)
+    counts: dict[str, int] = defaultdict(int)
+    for row in raw.categories:
+        code = row[index]
+        counts[fold.get(code, "other")] += row[4]
+    shown = [c for c in DIMENSIONS[dim] if fold[c] == c]
+    published = suppress_block(
+        ["members"], shown, {("members", c): counts.get(c, 0) for c in shown}, k, col_totals=False
+    )
+    table: Table = [{"category": c, "members": published[("members", c)]} for c in shown]
+    table.append({"category": TOTAL, "members": published[("members", TOTAL)]})
+    return table
+
+
+def _consent_table(raw: RawAggregates, k: int) -> Table:
+    subjects = sum(row[5] for row in raw.categories)
+    stock = dict(raw.consent_stock)
+    table: Table = []
+    for purpose in PURPOSES:
+        with_consent = stock.get(purpose, 0)
+        cells = {
+            ("n", "with_consent"): with_consent,
+            ("n", "without"): max(0, subjects - with_consent),
+        }
+        got = suppress_block(["n"], ["with_consent", "without"], cells, k, col_totals=False)
+        row: Row = {
+            "purpose": purpose,
+            "with_consent": got[("n", "with_consent")],
+            "without_consent": got[("n", "without")],
+            "subjects": got[("n", TOTAL)],
+        }
+        share = _pct(row["with_consent"], row["subjects"], k)
+        if share is not None:
+            row["share_pct"] = share
+        table.append(row)
+    return table
+
+
+def _requests_table(raw: RawAggregates, flt: StatsFilter, k: int) -> Table:
+    table = _monthly(raw.requests, list(REQUEST_STATES), flt, k)
+    for row in table:
+        answered = _sum_published((row["on_time"], row["late"]), k)
+        share = _pct(row["on_time"], answered, k)
+        if share is not None:
+            row["on_time_pct"] = share
+    return table
+
+
+def _two_series(first: list[tuple[str, int]], second: list[tuple[str, int]], a: str, b: str):
+    return [(m, a, n) for m, n in first] + [(m, b, n) for m, n in second]
+
+
+def build_dashboard(raw: RawAggregates, flt: StatsFilter, k: int) -> dict[str, Table]:
+    """Turn the raw aggregates into the published tables (suppression and folding)."""
+    applications = _applications_table(raw, flt, k)
+    return {
+        "applications_per_month": applications,
+        "application_funnel": _funnel_table(applications, k),
+        "decision_time_per_quarter": _decision_time_table(raw, flt, k),
+        "members_by_workplace_category": _members_by(raw, "workplace_category", k),
+        "members_by_position_level": _members_by(raw, "position_level", k),
+        "members_by_education_level": _members_by(raw, "education_level", k),
+        "memberships_per_quarter": _quarterly(
+            _two_series(raw.members_new, raw.members_ended, "new", "ended"),
+            ("new", "ended"),
+            flt,
+            k,
+        ),
+        "consent_rates": _consent_table(raw, k),
+        "withdrawals_per_month": _monthly(raw.withdrawals, list(PURPOSES), flt, k),
+        "requests_per_month": _requests_table(raw, flt, k),
+        "destructions_per_quarter": _quarterly(
+            _two_series(raw.destructions_due, raw.destructions_done, "due", "done"),
+            ("due", "done"),
+            flt,
+            k,
+        ),
+    }
+
+
+def dashboard(
+    session: Session,
+    flt: StatsFilter = StatsFilter(),
+    k: int | None = None,
+    *,
+    now: datetime | None = None,
+) -> dict[str, Table]:
+    """Every board table for one filter (one round of aggregate statements)."""
+    return build_dashboard(raw_aggregates(session, flt, now=now), flt, effective_k(k))
+
+
+# One function per chart, for callers that need a single table. Each runs only its own
+# statements; the tables are identical to the dashboard's.
+
+
+def _one(session: Session, flt: StatsFilter, now: datetime | None = None) -> tuple[_Sql, datetime]:
+    return _Sql(session.get_bind().dialect.name), stock_end(flt, now)
+
+
+def applications_per_month(
+    session: Session, flt: StatsFilter = StatsFilter(), k: int | None = None
+) -> Table:
+    """Applications per Almaty month of submission, by outcome (stacked), with totals."""
+    sql, _ = _one(session, flt)
+    raw = RawAggregates(applications=_fetch_applications(session, sql, flt))
+    return _applications_table(raw, flt, effective_k(k))
+
+
+def application_funnel(
+    session: Session, flt: StatsFilter = StatsFilter(), k: int | None = None
+) -> Table:
+    """Submitted -> reviewed -> approved for applications submitted in the period."""
+    k = effective_k(k)
+    return _funnel_table(applications_per_month(session, flt, k), k)
+
+
+def decision_time_per_quarter(
+    session: Session, flt: StatsFilter = StatsFilter(), k: int | None = None
+) -> Table:
+    """Decisions (approved/rejected) per quarter of decision and their median days."""
+    sql, _ = _one(session, flt)
+    raw = RawAggregates(decisions=_fetch_decisions(session, sql, flt))
+    return _decision_time_table(raw, flt, effective_k(k))
+
+
+def members_by_category(
+    session: Session,
+    dimension: str,
+    flt: StatsFilter = StatsFilter(),
+    k: int | None = None,
+    *,
+    now: datetime | None = None,
+) -> Table:
+    """Members in force at ``stock_end`` by ``workplace_category``, ``position_level`` or
+    ``education_level`` (rare codes folded into ``other``)."""
+    if dimension not in DIMENSIONS:
+        raise ValueError(f"unknown dimension {dimension!r}")
+    _, end = _one(session, flt, now)
+    raw = RawAggregates(categories=_fetch_categories(session, end))
+    return _members_by(raw, dimension, effective_k(k))
+
+
+def memberships_per_quarter(
+    session: Session, flt: StatsFilter = StatsFilter(), k: int | None = None
+) -> Table:
+    """Memberships that started (``since``) and ended (``ended_at``) per quarter."""
+    sql, _ = _one(session, flt)
+    new, ended = _fetch_members(session, sql, flt)
+    return _quarterly(
+        _two_series(new, ended, "new", "ended"), ("new", "ended"), flt, effective_k(k)
+    )
+
+
+def consent_rates(
+    session: Session,
+    flt: StatsFilter = StatsFilter(),
+    k: int | None = None,
+    *,
+    now: datetime | None = None,
+) -> Table:
+    """Per purpose: subjects with a consent in force at ``stock_end``, and their share."""
+    sql, end = _one(session, flt, now)
+    stock, _ = _fetch_consents(session, sql, StatsFilter(), end)
+    raw = RawAggregates(consent_stock=stock, categories=_fetch_categories(session, end))
+    return _consent_table(raw, effective_k(k))
+
+
+def withdrawals_per_month(
+    session: Session, flt: StatsFilter = StatsFilter(), k: int | None = None
+) -> Table:
+    """Consent withdrawals per Almaty month, by purpose, with totals."""
+    sql, end = _one(session, flt)
+    _, withdrawals = _fetch_consents(session, sql, flt, end)
+    return _monthly(withdrawals, list(PURPOSES), flt, effective_k(k))
+
+
+def requests_per_month(
+    session: Session, flt: StatsFilter = StatsFilter(), k: int | None = None
+) -> Table:
+    """Data-subject requests per month received: answered on time, late, still open."""
+    sql, _ = _one(session, flt)
+    raw = RawAggregates(requests=_fetch_requests(session, sql, flt))
+    return _requests_table(raw, flt, effective_k(k))
+
+
+def destructions_per_quarter(
+    session: Session, flt: StatsFilter = StatsFilter(), k: int | None = None
+) -> Table:
+    """Subjects due for destruction and destroyed, per quarter (shape stays when the
+    retention issue adds destruction records)."""
+    sql, _ = _one(session, flt)
+    due, done = _fetch_destructions(session, sql, flt)
+    return _quarterly(_two_series(due, done, "due", "done"), ("due", "done"), flt, effective_k(k))
+
+
+# --- downloads -------------------------------------------------------------------------------
+
+
+def _frame(table: Table):
+    import pandas as pd
+
+    columns: list[str] = []
+    for row in table:
+        columns.extend(key for key in row if key not in columns)
+    return pd.DataFrame([[row.get(c, "") for c in columns] for row in table], columns=columns)
+
+
+def to_csv_bytes(table: Table) -> bytes:
+    """The table exactly as shown, as UTF-8 CSV (with BOM, so spreadsheets read Cyrillic)."""
+    return _frame(table).to_csv(index=False).encode("utf-8-sig")
+
+
+def to_xlsx_bytes(table: Table, sheet: str = "statistics") -> bytes:
+    """The table exactly as shown, as one XLSX sheet."""
+    buffer = io.BytesIO()
+    _frame(table).to_excel(buffer, index=False, sheet_name=sheet[:31], engine="openpyxl")
+    return buffer.getvalue()
+
+
+__all__ = [
+    "DEFAULT_K",
+    "MIN_K",
+    "TOTAL",
+    "RawAggregates",
+    "StatsFilter",
+    "application_funnel",
+    "applications_per_month",
+    "build_dashboard",
+    "consent_rates",
+    "dashboard",
+    "decision_time_per_quarter",
+    "destructions_per_quarter",
+    "effective_k",
+    "folded_categories",
+    "marker",
+    "members_by_category",
+    "memberships_per_quarter",
+    "raw_aggregates",
+    "requests_per_month",
+    "stock_end",
+    "suppress_block",
+    "to_csv_bytes",
+    "to_xlsx_bytes",
+    "withdrawals_per_month",
+]
+
+
+def filter_from_strings(year: str, quarter: str) -> StatsFilter:
+    """A filter from form values; anything unparsable means "no filter" for that part."""
+    y = int(year) if str(year).isdigit() else None
+    q = int(quarter) if str(quarter).isdigit() and y else None
+    return StatsFilter(year=y, quarter=q if q in (1, 2, 3, 4) else None)
