@@ -8,7 +8,7 @@ BENCH_N ?= 100000
 export REFLEX_USE_NPM := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run dev test bench lint chromium clean setup
+.PHONY: run dev test bench lint system-deps fonts clean setup
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 setup: $(VENV)/.installed
 
 ## Serve the panel at http://localhost:$(PORT) (production build, one port) with demo data.
-run: setup
+run: setup fonts
 	$(BIN)/dpa-panel demo
 	DPA_PORT=$(PORT) $(BIN)/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
 
@@ -31,19 +31,31 @@ dev: setup
 	$(BIN)/dpa-panel demo
 	$(BIN)/reflex run --env dev
 
-## Debian's chromium for the browser tests (needs root; otherwise says why and goes on).
-chromium:
-	@if [ -x /usr/bin/chromium ]; then \
-		echo "chromium: /usr/bin/chromium present"; \
+## Debian packages the tests need: chromium (browser tests) and fonts-dejavu-core (the Unicode
+## font of the PDF reports). Needs root; otherwise says what is missing and goes on.
+SYSTEM_PACKAGES := chromium fonts-dejavu-core
+system-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
+	if [ -z "$$missing" ]; then \
+		echo "system-deps: $(SYSTEM_PACKAGES) present"; \
 	elif [ "$$(id -u)" = "0" ]; then \
-		echo "chromium: installing Debian's chromium package"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+		echo "system-deps: installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	else \
-		echo "chromium: NOT installed and not root — browser tests will be SKIPPED (sudo apt-get install chromium)"; \
+		echo "system-deps: NOT installed (not root):$$missing — browser tests / PDF reports will be SKIPPED or fail; run: sudo apt-get install$$missing"; \
 	fi
 
+## The PDF reports' font only (for `make run`).
+fonts:
+	@if [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null; \
+	else echo "fonts: fonts-dejavu-core missing (not root) — PDF reports will fail until installed"; fi
+
 ## Every test: unit, state, migration (SQLite + PostgreSQL when reachable) and browser tests.
-test: setup chromium
+test: setup system-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -95,7 +95,9 @@ async def download(request: Request):
         **NO_STORE,
         "Content-Disposition": f'attachment; filename="{export.filename(params)}"',
     }
-    return StreamingResponse(export.stream(params), media_type=export.media_type, headers=headers)
+    return StreamingResponse(
+        export.stream(params, ident.user_id), media_type=export.media_type, headers=headers
+    )
 
 
 api = Starlette(

@@ -37,6 +37,7 @@ from dpa_panel import demo, migrate, settings
 from dpa_panel.db import make_engine, session_scope
 from dpa_panel.models import AuditChainHead, AuditEvent
 from dpa_panel.services import applications, audit, members
+from dpa_panel.services import statistics as board_stats
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -150,6 +151,32 @@ def _member_search_page(engine: Engine, _n: int):
         rows, total = members.list_members(session, q)
     assert rows and total > 0
     return total
+
+
+# --- board statistics (anonymised dashboards) -----------------------------------------------
+
+BOARD_DASHBOARD = "board dashboard recompute (all charts)"
+BOARD_RAW_SQL = "board dashboard raw SQL only"
+
+
+@operation(BOARD_DASHBOARD)
+def _board_dashboard(engine: Engine, _n: int):
+    """Every board table for all time: the aggregate statements plus suppression/folding."""
+    with Session(engine) as session:
+        tables = board_stats.dashboard(session, board_stats.StatsFilter())
+    assert tables["applications_per_month"][-1]["total"] == _n, tables["applications_per_month"]
+    return tables
+
+
+@operation(BOARD_RAW_SQL)
+def _board_raw_sql(engine: Engine, _n: int):
+    """The same aggregate statements alone (the floor the dashboard is compared with)."""
+    with Session(engine) as session:
+        return board_stats.raw_aggregates(session, board_stats.StatsFilter())
+
+
+#: (numerator, denominator) operations whose ratio of medians gets its own line.
+RATIOS = [(BOARD_DASHBOARD, BOARD_RAW_SQL)]
 
 
 _SUBMISSIONS = iter(range(1, 10**9))
@@ -425,6 +452,8 @@ def run(
         lines.append(line)
         print(line, flush=True)
 
+    medians: dict[str, float] = {}
+
     def timed(group: str, size: int) -> None:
         for name, op in OPERATIONS.items():
             if op.group != group:
@@ -440,7 +469,14 @@ def run(
                 t0 = time.perf_counter()
                 op.fn(engine, size)
                 timings.append((time.perf_counter() - t0) * 1000)
-            emit(_line(name, kind, size, statistics.median(timings), op_runs))
+            medians[name] = statistics.median(timings)
+            emit(_line(name, kind, size, medians[name], op_runs))
+        for top, bottom in RATIOS:
+            if top in medians and bottom in medians and group == OPERATIONS[top].group:
+                emit(
+                    f"{'ratio: ' + top + ' / raw SQL':<48} {kind:<10} N={size:<8} "
+                    f"{medians[top] / medians[bottom]:10.2f} x"
+                )
 
     with tempfile.TemporaryDirectory() as tmp, _database(kind, Path(tmp), pg_url) as url:
         migrate.upgrade(url)

@@ -10,20 +10,30 @@ from dpa_panel.pages.admin_users import admin_users_page
 from dpa_panel.pages.application_detail import detail_page
 from dpa_panel.pages.apply import apply_page
 from dpa_panel.pages.audit import audit_page
+from dpa_panel.pages.consents import consents_page
 from dpa_panel.pages.home import home_page
 from dpa_panel.pages.login import login_page
 from dpa_panel.pages.members import member_detail_page, members_page
 from dpa_panel.pages.pipeline import pipeline_page
+from dpa_panel.pages.policy_versions import policy_versions_page
 from dpa_panel.pages.privacy import privacy_page
+from dpa_panel.pages.requests import request_detail_page, requests_page
+from dpa_panel.pages.statistics import statistics_page
+from dpa_panel.pages.subject import subject_page
 from dpa_panel.state.account_state import AccountState
 from dpa_panel.state.admin_state import AdminState
 from dpa_panel.state.application_detail_state import ApplicationDetailState
 from dpa_panel.state.apply_state import ApplyState
 from dpa_panel.state.audit_state import AuditViewState
 from dpa_panel.state.auth_state import AuthState
+from dpa_panel.state.consent_state import ConsentLedgerState
 from dpa_panel.state.members_state import MemberDetailState, MembersState
 from dpa_panel.state.pipeline_state import PipelineState
+from dpa_panel.state.policy_versions_state import PolicyVersionsState
 from dpa_panel.state.privacy_state import PrivacyState
+from dpa_panel.state.requests_state import RequestDetailState, RequestsState
+from dpa_panel.state.statistics_state import StatisticsState
+from dpa_panel.state.subject_state import SubjectState
 
 TITLE = "DPA Panel"
 
@@ -72,3 +82,16 @@ app.add_page(
     title=TITLE,
     on_load=[AuthState.load_identity, MemberDetailState.load],
 )
+
+
+def _protected(page, route: str, *loaders) -> None:
+    """A page whose first on_load fills the header and enforces a pending password change."""
+    app.add_page(page, route=route, title=TITLE, on_load=[AuthState.load_identity, *loaders])
+
+
+_protected(consents_page, "/consents", ConsentLedgerState.load)
+_protected(subject_page, "/subjects/[subject_id]", SubjectState.load)
+_protected(requests_page, "/requests", RequestsState.load)
+_protected(request_detail_page, "/requests/[request_id]", RequestDetailState.load)
+_protected(policy_versions_page, "/policy-versions", PolicyVersionsState.load)
+_protected(statistics_page, "/statistics", StatisticsState.load)

@@ -25,7 +25,8 @@ class Export:
     permission: str
     media_type: str
     filename: Callable[[dict], str]
-    stream: Callable[[dict], Iterator[bytes]]
+    #: (params, user id of the checked session) -> the file, in chunks
+    stream: Callable[[dict, int], Iterator[bytes]]
 
 
 def audit_filter_from_params(params: dict) -> audit.AuditFilter:
@@ -44,7 +45,7 @@ def audit_filter_from_params(params: dict) -> audit.AuditFilter:
     )
 
 
-def _stream_audit_csv(params: dict) -> Iterator[bytes]:
+def _stream_audit_csv(params: dict, _user_id: int) -> Iterator[bytes]:
     flt = audit_filter_from_params(params)
     yield "\ufeff".encode()  # BOM: spreadsheet programs then read the Cyrillic correctly
     with session_scope() as session:
@@ -66,7 +67,90 @@ def _stream_audit_csv(params: dict) -> Iterator[bytes]:
             yield buffer.getvalue().encode("utf-8")
 
 
+def _stream_mailing_csv(_params: dict, _user_id: int) -> Iterator[bytes]:
+    """Everyone who may be informed now (``services.consent.mailing_list``), in batches."""
+    from dpa_panel.services import consent
+
+    yield "\ufeff".encode()
+    with session_scope() as session:
+        buffer = io.StringIO()
+        consent.write_mailing_csv(consent.mailing_list(session), buffer)
+        yield buffer.getvalue().encode("utf-8")
+
+
+def _report(params: dict, user_id: int) -> dict:
+    """The subject's data report; generating it is audited inside the same transaction."""
+    from dpa_panel.services import requests
+    from dpa_panel.services.audit import Actor
+
+    with session_scope() as session:
+        return requests.subject_report(session, Actor.user(user_id), int(params["subject_id"]))
+
+
+def _stream_report_json(params: dict, user_id: int) -> Iterator[bytes]:
+    from dpa_panel.services import requests
+
+    yield requests.report_json(_report(params, user_id))
+
+
+def _stream_report_pdf(params: dict, user_id: int) -> Iterator[bytes]:
+    from dpa_panel.services import requests
+
+    yield requests.report_pdf(_report(params, user_id), params.get("language", "kk"))
+
+
+def _stats_table(params: dict) -> list[dict]:
+    from dpa_panel.services import statistics
+
+    flt = statistics.filter_from_strings(params.get("year", ""), params.get("quarter", ""))
+    with session_scope() as session:
+        tables = statistics.dashboard(session, flt)
+    return tables.get(params.get("chart", ""), [])
+
+
+def _stream_stats_csv(params: dict, _user_id: int) -> Iterator[bytes]:
+    from dpa_panel.services import statistics
+
+    yield statistics.to_csv_bytes(_stats_table(params))
+
+
+def _stream_stats_xlsx(params: dict, _user_id: int) -> Iterator[bytes]:
+    from dpa_panel.services import statistics
+
+    yield statistics.to_xlsx_bytes(_stats_table(params))
+
+
 EXPORTS: dict[str, Export] = {
+    "stats_csv": Export(
+        permission="stats.read",
+        media_type="text/csv; charset=utf-8",
+        filename=lambda params: f"{params.get('chart', 'table')}.csv",
+        stream=_stream_stats_csv,
+    ),
+    "stats_xlsx": Export(
+        permission="stats.read",
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename=lambda params: f"{params.get('chart', 'table')}.xlsx",
+        stream=_stream_stats_xlsx,
+    ),
+    "mailing_csv": Export(
+        permission="consents.write",
+        media_type="text/csv; charset=utf-8",
+        filename=lambda params: f"mailing-list-{date.today().isoformat()}.csv",
+        stream=_stream_mailing_csv,
+    ),
+    "subject_report_json": Export(
+        permission="requests.manage",
+        media_type="application/json",
+        filename=lambda params: f"subject-{params['subject_id']}-report.json",
+        stream=_stream_report_json,
+    ),
+    "subject_report_pdf": Export(
+        permission="requests.manage",
+        media_type="application/pdf",
+        filename=lambda params: f"subject-{params['subject_id']}-report.pdf",
+        stream=_stream_report_pdf,
+    ),
     "audit_csv": Export(
         permission="audit.export",
         media_type="text/csv; charset=utf-8",

@@ -70,6 +70,10 @@ def test_kazakh_is_not_a_copy_of_russian():
         ("education_level", vocab.EDUCATION_LEVELS),
         ("workplace_category", vocab.WORKPLACE_CATEGORIES),
         ("position_level", vocab.POSITION_LEVELS),
+        ("request_kind", vocab.REQUEST_KINDS),
+        ("request_status", vocab.REQUEST_STATUSES),
+        ("request_channel", vocab.REQUEST_CHANNELS),
+        ("consent_state", ("granted", "withdrawn", "never")),
     ],
 )
 def test_every_code_has_a_label(vocabulary, codes):

@@ -7,19 +7,14 @@ import reflex as rx
 from dpa_panel.components.forms import error_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
+from dpa_panel.components.listing import labelled, pager
 from dpa_panel.state.audit_state import AuditViewState
-
-
-def _labelled(label_key: str, control: rx.Component) -> rx.Component:
-    return rx.vstack(
-        rx.text(t(label_key), size="1", weight="medium"), control, spacing="1", width="100%"
-    )
 
 
 def filter_form() -> rx.Component:
     return rx.form(
         rx.grid(
-            _labelled(
+            labelled(
                 "audit.actor",
                 rx.el.select(
                     rx.el.option(t("audit.any"), value=""),
@@ -33,7 +28,7 @@ def filter_form() -> rx.Component:
                     class_name="dpa-select",
                 ),
             ),
-            _labelled(
+            labelled(
                 "audit.action",
                 rx.el.select(
                     rx.el.option(t("audit.any"), value=""),
@@ -43,19 +38,19 @@ def filter_form() -> rx.Component:
                     class_name="dpa-select",
                 ),
             ),
-            _labelled(
+            labelled(
                 "audit.entity_type",
                 rx.input(name="entity_type", id="filter-entity-type", max_length=32, width="100%"),
             ),
-            _labelled(
+            labelled(
                 "audit.entity_id",
                 rx.input(name="entity_id", id="filter-entity-id", max_length=64, width="100%"),
             ),
-            _labelled(
+            labelled(
                 "audit.date_from",
                 rx.input(name="date_from", type="date", id="filter-from", width="100%"),
             ),
-            _labelled(
+            labelled(
                 "audit.date_to", rx.input(name="date_to", type="date", id="filter-to", width="100%")
             ),
             columns=rx.breakpoints(initial="1", sm="2", lg="3"),
@@ -92,31 +87,6 @@ def _row(row: rx.Var) -> rx.Component:
     )
 
 
-def pager() -> rx.Component:
-    return rx.hstack(
-        rx.button(
-            t("audit.previous"),
-            on_click=AuditViewState.previous_page,
-            variant="soft",
-            size="1",
-            disabled=AuditViewState.page <= 1,
-            id="page-previous",
-        ),
-        rx.text(AuditViewState.summary, size="2", id="audit-summary"),
-        rx.button(
-            t("audit.next"),
-            on_click=AuditViewState.next_page,
-            variant="soft",
-            size="1",
-            disabled=AuditViewState.page >= AuditViewState.page_count,
-            id="page-next",
-        ),
-        align="center",
-        spacing="3",
-        wrap="wrap",
-    )
-
-
 def audit_page() -> rx.Component:
     return page_shell(
         rx.vstack(
@@ -124,7 +94,7 @@ def audit_page() -> rx.Component:
             rx.text(t("audit.lead"), color_scheme="gray", size="2"),
             filter_form(),
             error_callout(AuditViewState.filter_error, "filter-error"),
-            pager(),
+            pager(AuditViewState, "audit"),
             rx.box(
                 rx.table.root(
                     rx.table.header(

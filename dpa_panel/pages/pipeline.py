@@ -168,7 +168,7 @@ def _phone_row(row: rx.Var) -> rx.Component:
 
 def table_view() -> rx.Component:
     return rx.vstack(
-        pager(PipelineState),
+        pager(PipelineState, "pipeline"),
         rx.desktop_only(
             rx.table.root(
                 rx.table.header(

@@ -23,7 +23,8 @@ PERMISSIONS: dict[str, str] = {
     "members.read": "view the member register",
     "members.write": "suspend, reinstate, end memberships",
     "consents.read": "view the consent ledger",
-    "consents.write": "record consents and withdrawals, manage policy versions",
+    "consents.write": "record consents and withdrawals, export the mailing list",
+    "policies.manage": "add privacy-policy editions, see consents given under older ones",
     "requests.manage": "handle data-subject requests",
     "retention.manage": "retention rules, legal holds, destruction",
     "disclosures.manage": "record and prepare authority disclosures",
@@ -34,6 +35,7 @@ PERMISSIONS: dict[str, str] = {
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(
         {
+            "policies.manage",
             "accounts.manage",
             "audit.read",
             "audit.export",
@@ -61,6 +63,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "members.read",
             "consents.read",
             "consents.write",
+            "policies.manage",
             "requests.manage",
             "retention.manage",
             "disclosures.manage",
@@ -75,8 +78,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 ROLE_HOME: dict[str, str] = {
     "admin": "/admin/users",
     "staff": "/applications",
-    "compliance": "/audit",
-    "board": "/account",
+    "compliance": "/requests",
+    "board": "/statistics",
 }
 
 

@@ -51,6 +51,9 @@ class AuthState(AppState):
         entries = [
             ("/applications", "nav.applications", "applications.read"),
             ("/members", "nav.members", "members.read"),
+            ("/requests", "nav.requests", "requests.manage"),
+            ("/consents", "nav.consents", "consents.read"),
+            ("/statistics", "nav.statistics", "stats.read"),
             ("/admin/users", "nav.accounts", "accounts.manage"),
             ("/audit", "nav.audit", "audit.read"),
             ("/account", "nav.account", AUTHENTICATED),

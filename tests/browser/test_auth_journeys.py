@@ -120,7 +120,7 @@ def test_five_failures_lock_the_account(new_page, live_server):
 def test_logout_ends_the_session(new_page, live_server):
     page = new_page(locale="en")
     log_in(page, live_server.url, "compliance", PASSWORDS["compliance"])
-    wait_path(page, "/audit")
+    wait_path(page, ROLE_HOME["compliance"])
     page.click("#logout-button")
     wait_path(page, "/login")
     assert not [c for c in page.context.cookies() if c["name"] == "dpa_session"]
@@ -132,10 +132,10 @@ def test_logout_ends_the_session(new_page, live_server):
 def test_board_member_typing_a_staff_url_is_sent_away_and_sees_no_data(new_page, live_server):
     page = new_page(locale="en")
     log_in(page, live_server.url, "board", PASSWORDS["board"])
-    wait_path(page, "/account")
-    for url in ("/admin/users", "/audit"):
+    wait_path(page, ROLE_HOME["board"])
+    for url in ("/admin/users", "/audit", "/applications", "/members", "/requests", "/consents"):
         page.goto(live_server.url + url)
-        wait_path(page, "/account")
+        wait_path(page, ROLE_HOME["board"])
         content = page.content()
         assert "compliance2" not in content and "Гүлнар Оспанова" not in content
         assert "auth.login_succeeded" not in content
@@ -168,14 +168,15 @@ def test_admin_creates_an_account_that_must_change_its_password(new_page, live_s
     user.fill("#password", "Second-Password-2026")
     user.fill("#confirm", "Second-Password-2026")
     user.click("#password-submit")
-    wait_path(user, "/audit")
+    wait_path(user, ROLE_HOME["compliance"])
     expect(user.locator("#me-username")).to_have_text("dana.new")
 
 
 def test_audit_viewer_filters_and_exports_csv(new_page, live_server):
     page = new_page(locale="en")
     log_in(page, live_server.url, "compliance", PASSWORDS["compliance"])
-    wait_path(page, "/audit")
+    wait_path(page, ROLE_HOME["compliance"])
+    page.goto(live_server.url + "/audit")
     page.select_option("#filter-action", "auth.login_succeeded")
     page.click("#filter-apply")
     expect(page.locator("#audit-summary")).to_contain_text("page 1")

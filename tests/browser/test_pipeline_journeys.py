@@ -155,7 +155,7 @@ def test_bad_input_shows_messages_and_stores_nothing(new_page, live_server):
 def test_compliance_reads_but_cannot_act(new_page, live_server):
     page = new_page(locale="en")
     log_in(page, live_server.url, "compliance", PASSWORDS["compliance"])
-    wait_path(page, "/audit")
+    wait_path(page, "/requests")
     page.goto(live_server.url + "/applications")
     page.get_by_role("radio", name=tr("en", "pipeline.table")).click()
     page.locator("#pipeline-table tbody tr").first.get_by_role("link").click()
