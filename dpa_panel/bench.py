@@ -35,7 +35,7 @@ from sqlmodel import Session
 
 from dpa_panel import demo, migrate, settings
 from dpa_panel.db import make_engine, session_scope
-from dpa_panel.models import AuditChainHead, AuditEvent
+from dpa_panel.models import AuditChainHead, AuditEvent, DataSubject
 from dpa_panel.services import applications, audit, members
 from dpa_panel.services import statistics as board_stats
 
@@ -386,6 +386,52 @@ def _audit_append(engine: Engine, n: int) -> int:
     return n
 
 
+# --- retention (policy 4.4/7.2) ---------------------------------------------------------------
+
+SWEEP_SUBJECTS = 10_000
+
+
+@operation("retention countdown page + bucket counts")
+def _retention_countdown(engine: Engine, _n: int):
+    from dpa_panel.services import retention
+
+    today = retention.local_date(datetime.now(UTC))
+    with Session(engine) as session:
+        retention.countdown(session, today=today, page=3)
+        retention.bucket_counts(session, today=today)
+
+
+def _prepare_sweep(engine: Engine, n: int) -> int:
+    """Make the ``n`` newest subjects due (a destruction scheduled yesterday)."""
+    from dpa_panel.services import retention
+
+    with session_scope(engine) as session:
+        ids = list(
+            session.scalars(
+                select(DataSubject.id)
+                .where(DataSubject.status == "active")
+                .order_by(DataSubject.id.desc())
+                .limit(n)
+            )
+        )
+        session.execute(
+            update(DataSubject)
+            .where(DataSubject.id.in_(ids))
+            .values(destruction_due_at=datetime.now(UTC) - timedelta(days=1))
+        )
+        retention.recompute_retention(session, ids)
+    return len(ids)
+
+
+@operation(f"retention sweep ({SWEEP_SUBJECTS:,} due subjects)", group="retention-sweep",
+           rate=True)  # fmt: skip
+def _retention_sweep(engine: Engine, _n: int) -> int:
+    from dpa_panel.services import retention
+
+    report = retention.run_sweep(engine, as_of=datetime.now(UTC), actor=audit.Actor.system())
+    return len(report.destroyed)
+
+
 # --- runner ----------------------------------------------------------------------------------
 
 
@@ -515,6 +561,8 @@ def run(
                 timed("audit-append", audit_appends)
             # Last: these add rows (and audit events) that the groups above do not expect.
             timed("subjects-write", n)
+            _prepare_sweep(engine, min(SWEEP_SUBJECTS, n))
+            timed("retention-sweep", n)
         finally:
             engine.dispose()
     return lines

@@ -63,6 +63,54 @@ def _cmd_audit_verify(_args) -> int:
     return 0 if result.ok else 1
 
 
+def _cmd_retention_sweep(args) -> int:
+    """Destroy every subject due by ``--as-of`` (default: now) and not held, one transaction
+    per subject; one line per subject and a summary. ``DPA_SWEEP_DELAY_MS`` (tests only)
+    sleeps that many milliseconds after each subject."""
+    import os
+    from datetime import date
+
+    from dpa_panel.db import get_engine
+    from dpa_panel.models.types import utcnow
+    from dpa_panel.services import retention
+    from dpa_panel.services.audit import Actor
+
+    now = utcnow()
+    as_of = now
+    if args.as_of:
+        day = date.fromisoformat(args.as_of)
+        if not args.dry_run and day > retention.local_date(now):
+            print("refused: --as-of is in the future (only --dry-run looks ahead)", file=sys.stderr)
+            return 2
+        # End of that Almaty day, but never later than now for a real sweep.
+        end = retention.local_midnight_utc(day) + retention.timedelta(days=1, microseconds=-1)
+        as_of = end if args.dry_run else min(end, now)
+    delay = max(0, int(os.environ.get("DPA_SWEEP_DELAY_MS", "0") or 0)) / 1000
+
+    def progress(due, outcome: str) -> None:
+        print(
+            f"{due.subject_id}\t{retention.local_date(due.due_at).isoformat()}\t"
+            f"{due.purpose or 'request'}:{due.event}\t{outcome}",
+            flush=True,
+        )
+
+    report = retention.run_sweep(
+        get_engine(),
+        as_of=as_of,
+        actor=Actor.system(),
+        dry_run=args.dry_run,
+        progress=progress,
+        between=(lambda: time.sleep(delay)) if delay else None,
+    )
+    verb = "would destroy" if report.dry_run else "destroyed"
+    count = len(report.due) if report.dry_run else len(report.destroyed)
+    print(
+        f"sweep {report.batch_id}: {verb} {count} subject(s), skipped {len(report.skipped)}, "
+        f"due {len(report.due)}, as of {report.as_of.isoformat()}, {report.seconds:.1f} s"
+    )
+    return 0
+
+
 def _read_password(prompt: str) -> str:
     """From the terminal (asked twice) or, when piped, the first line of stdin."""
     if sys.stdin.isatty():
@@ -134,6 +182,15 @@ def build_parser() -> argparse.ArgumentParser:
     audit_sub.add_parser(
         "verify", help="check the audit hash chain; exit 1 at the first broken link"
     ).set_defaults(func=_cmd_audit_verify)
+
+    retention = sub.add_parser("retention", help="retention tasks (policy clauses 4.4, 7.2)")
+    retention_sub = retention.add_subparsers(dest="retention_command", required=True)
+    sweep = retention_sub.add_parser(
+        "sweep", help="destroy every subject due and not held (one transaction per subject)"
+    )
+    sweep.add_argument("--dry-run", action="store_true", help="list, destroy nothing")
+    sweep.add_argument("--as-of", default="", help="YYYY-MM-DD (Almaty); default: now")
+    sweep.set_defaults(func=_cmd_retention_sweep)
 
     admin = sub.add_parser(
         "create-admin", help="create an admin account (password from prompt or stdin)"

@@ -665,6 +665,15 @@ def seed_subjects(
                 conn.execute(insert(table), chunk)
         _fix_pg_sequences(conn, tables.values())
         report.timings["insert_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    from sqlmodel import Session
+
+    from dpa_panel.services import retention
+
+    with Session(engine) as session:
+        retention.recompute_retention(session, [row["id"] for row in rows["subjects"]])
+        session.commit()
+    report.timings["retention_s"] = time.perf_counter() - t0
     report.subjects = len(rows["subjects"])
     report.applications = len(rows["applications"])
     report.members = len(rows["members"])

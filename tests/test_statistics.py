@@ -14,7 +14,14 @@ from sqlalchemy import event, insert, select, update
 from sqlmodel import Session
 
 from dpa_panel import demo
-from dpa_panel.models import Consent, DataSubject, Member, MembershipApplication, SubjectRequest
+from dpa_panel.models import (
+    Consent,
+    DataSubject,
+    DestructionAct,
+    Member,
+    MembershipApplication,
+    SubjectRequest,
+)
 from dpa_panel.models.vocab import PURPOSES
 from dpa_panel.services import statistics as st
 
@@ -306,6 +313,28 @@ def load(engine):
     return subjects, apps, members, consents, requests
 
 
+def add_acts(conn, subject_ids, destroyed_at: datetime) -> None:
+    """One destruction act per destroyed subject ("done" counts acts by ``destroyed_at``)."""
+    conn.execute(
+        insert(DestructionAct),
+        [
+            {
+                "reference": f"D-{destroyed_at.year}-{sid:06d}",
+                "subject_ref": str(sid),
+                "categories": "[]",
+                "rule": "test:destruction_scheduled",
+                "due_at": destroyed_at,
+                "destroyed_at": destroyed_at,
+                "actor_type": "system",
+                "actor_id": None,
+                "digest": "0" * 64,
+                "batch_id": "",
+            }
+            for sid in subject_ids
+        ],
+    )
+
+
 def check(table_value, expected: int):
     if isinstance(table_value, str):
         assert table_value == MARK and expected > 0
@@ -365,6 +394,7 @@ def seeded(engine):
                 updated_at=datetime(2025, 12, 3, tzinfo=UTC),
             )
         )
+        add_acts(conn, ids, datetime(2025, 12, 3, tzinfo=UTC))
     return engine
 
 
@@ -720,6 +750,7 @@ def test_destroyed_subjects_still_count(engine):
                 updated_at=datetime(2025, 12, 20, tzinfo=UTC),
             )
         )
+        add_acts(conn, ids, datetime(2025, 12, 20, tzinfo=UTC))
     with Session(engine) as s:
         after = st.dashboard(s, flt, 3, now=NOW)
     for name in before:

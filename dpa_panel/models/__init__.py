@@ -5,9 +5,13 @@ from dpa_panel.models.audit import AuditChainHead, AuditEvent
 from dpa_panel.models.consent import Consent, PolicyVersion, Purpose
 from dpa_panel.models.membership import ApplicationEvent, Member, MembershipApplication
 from dpa_panel.models.requests import Holiday, RequestDeadline, SubjectRequest
+from dpa_panel.models.retention import DestructionAct, LegalHold, RetentionRule
 from dpa_panel.models.subject import DataSubject
 
 __all__ = [
+    "DestructionAct",
+    "LegalHold",
+    "RetentionRule",
     "Holiday",
     "RequestDeadline",
     "SubjectRequest",

@@ -6,7 +6,7 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, Index, Text, event
+from sqlalchemy import CheckConstraint, Column, Index, String, Text, event
 from sqlmodel import Field, SQLModel
 
 from dpa_panel.models.types import UTCDateTime, utcnow
@@ -62,6 +62,8 @@ class DataSubject(SQLModel, table=True):
         Index("ix_subject_surname", "surname"),
         Index("ix_subject_email", "email"),
         Index("ix_subject_status", "status"),
+        # The retention countdown: a range scan in due order (services/retention.py).
+        Index("ix_subject_retention_due", "retention_due_at"),
         # Staff search ("contains" on the folded text). PostgreSQL: a trigram GIN index
         # (pg_trgm), so LIKE '%term%' is an index search. SQLite ignores the postgresql_*
         # options and builds a plain B-tree, which is still the narrowest thing to scan for a
@@ -105,6 +107,19 @@ class DataSubject(SQLModel, table=True):
         sa_type=UTCDateTime,
         description="set when no lawful purpose remains; the retention sweep destroys",
     )
+    #: Materialised ``services.retention.destruction_date`` (recomputed by the services
+    #: whenever a relevant event happens): when the data is due for destruction, which
+    #: purpose's rule decides it and the event that started its period. NULL = not due
+    #: (a purpose is ongoing) or destroyed. Holds and blocks are NOT folded in (they are
+    #: read live, since a hold can expire by the calendar).
+    retention_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    retention_purpose: str = Field(
+        default="", sa_column=Column(String(32), nullable=False, server_default="")
+    )
+    retention_event: str = Field(
+        default="", sa_column=Column(String(24), nullable=False, server_default="")
+    )
+    retention_event_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 

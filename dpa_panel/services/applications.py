@@ -359,6 +359,9 @@ def change_status(
         )
     )
     session.flush()
+    from dpa_panel.services import retention
+
+    retention.recompute_retention(session, [subject.id])
     audit.record(
         session,
         actor,

@@ -284,6 +284,9 @@ def record_consent(
         subject.updated_at = now
         session.add(subject)
     session.flush()
+    from dpa_panel.services import retention
+
+    retention.recompute_retention(session, [subject_id])
     audit.record(
         session,
         actor,
@@ -409,6 +412,9 @@ def withdraw(
         session.add(subject)
         session.flush()
         outcome.destruction_scheduled = True
+    from dpa_panel.services import retention
+
+    retention.recompute_retention(session, [subject_id])
     audit.record(
         session,
         actor,

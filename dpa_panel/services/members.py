@@ -210,6 +210,9 @@ def _change(
         member.ended_at = now
     session.add(member)
     session.flush()
+    from dpa_panel.services import retention
+
+    retention.recompute_retention(session, [member.subject_id])
     audit.record(session, actor, action, ENTITY, member.id, {"from": from_status, "to": to_status})
     return member
 

@@ -513,6 +513,12 @@ def _note_on_request(
         add_request_note(session, actor, request_id, text, now=now)
 
 
+def _recompute(session: Session, subject_id: int) -> None:
+    from dpa_panel.services import retention
+
+    retention.recompute_retention(session, [subject_id])
+
+
 def block_subject(
     session: Session,
     actor: Actor,
@@ -538,6 +544,7 @@ def block_subject(
     subject.updated_at = now
     session.add(subject)
     session.flush()
+    _recompute(session, subject.id)
     _note_on_request(session, actor, request_id, value, now)
     audit.record(
         session, actor, "subject.blocked", "data_subject", subject.id, {"request_id": request_id}
@@ -571,6 +578,7 @@ def unblock_subject(
     subject.updated_at = now
     session.add(subject)
     session.flush()
+    _recompute(session, subject.id)
     _note_on_request(session, actor, request_id, value, now)
     audit.record(
         session, actor, "subject.unblocked", "data_subject", subject.id, {"request_id": request_id}
@@ -600,6 +608,7 @@ def schedule_destruction(
     subject.updated_at = now
     session.add(subject)
     session.flush()
+    _recompute(session, subject.id)
     _note_on_request(session, actor, request_id, value, now)
     audit.record(
         session,

@@ -44,7 +44,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from dpa_panel import settings
-from dpa_panel.models import Consent, DataSubject, Member, MembershipApplication, SubjectRequest
+from dpa_panel.models import (
+    Consent,
+    DataSubject,
+    DestructionAct,
+    Member,
+    MembershipApplication,
+    SubjectRequest,
+)
 from dpa_panel.models.types import utcnow
 from dpa_panel.models.vocab import (
     EDUCATION_LEVELS,
@@ -402,14 +409,12 @@ def _fetch_destructions(session: Session, sql: _Sql, flt: StatsFilter) -> tuple[
         .where(s.destruction_due_at.is_not(None), *_in_range(s.destruction_due_at, bounds))
         .group_by("m"),
     )
-    # Until the retention issue adds destruction records, a destroyed subject's last update
-    # is when it was destroyed.
-    done_month = sql.month(s.updated_at).label("m")
+    # Done: one destruction act per destroyed subject, counted when it was destroyed.
+    act = DestructionAct.__table__.c
+    done_month = sql.month(act.destroyed_at).label("m")
     done = _rows(
         session,
-        select(done_month, func.count())
-        .where(s.status == "destroyed", *_in_range(s.updated_at, bounds))
-        .group_by("m"),
+        select(done_month, func.count()).where(*_in_range(act.destroyed_at, bounds)).group_by("m"),
     )
     return due, done
 
@@ -1001,8 +1006,8 @@ def requests_per_month(
 def destructions_per_quarter(
     session: Session, flt: StatsFilter = StatsFilter(), k: int | None = None
 ) -> Table:
-    """Subjects due for destruction and destroyed, per quarter (shape stays when the
-    retention issue adds destruction records)."""
+    """Subjects due for destruction (``destruction_due_at``) and destroyed (destruction
+    acts by ``destroyed_at``), per quarter."""
     sql, _ = _one(session, flt)
     due, done = _fetch_destructions(session, sql, flt)
     return _quarterly(_two_series(due, done, "due", "done"), ("due", "done"), flt, effective_k(k))

@@ -1,0 +1,1058 @@
+"""Retention and destruction (policy clauses 4.4 and 7.2).
+
+* **One decision.** ``destruction_date`` says when a subject's data is due for destruction:
+  for every consent-based purpose, the data is needed until ``ending event + period`` once the
+  purpose's ending event has happened, and indefinitely while the purpose is ongoing (open
+  application, active/suspended membership, consent for informing/feedback in force). The
+  date is the LATEST date any purpose still needs the data; an ongoing purpose means no date.
+  A withdrawal of consent without a retained legal ground ends that purpose's need at the
+  withdrawal (clause 7.2); with a ground the purpose keeps its normal period.
+  ``data_subject.destruction_due_at`` (set by a withdrawal that leaves no purpose, or by a
+  destruction request) overrides the periods: due at that moment.
+* **Holds.** A subject is *held* — never destroyed — while a legal hold is in force (not
+  lifted; ``ends_on`` empty or today or later, Almaty) or while the subject is blocked
+  (blocking freezes all processing, destruction included). The date still shows.
+* **Materialised.** ``data_subject.retention_due_at`` / ``retention_purpose`` /
+  ``retention_event`` / ``retention_event_at`` hold the decision (without holds), recomputed
+  by ``recompute_retention`` in the transaction of every service that changes a relevant
+  event, so the countdown and its buckets are range scans on an index.
+* **Destruction** keeps an anonymised remnant on the same rows (coded columns, months) and
+  writes a ``destruction_act`` with a SHA-256 digest; the sweep destroys each subject in its
+  own transaction, so a killed sweep leaves every subject either destroyed with its act or
+  untouched, and a re-run finishes.
+
+Like every service: the caller's session and transaction, audit events with codes and ids only.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, bindparam, case, delete, exists, func, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
+
+from dpa_panel import settings
+from dpa_panel.models import (
+    ApplicationEvent,
+    Consent,
+    DataSubject,
+    DestructionAct,
+    LegalHold,
+    Member,
+    MembershipApplication,
+    RetentionRule,
+    SubjectRequest,
+)
+from dpa_panel.models.retention import ENDING_EVENTS
+from dpa_panel.models.types import utcnow
+from dpa_panel.models.vocab import OPEN_APPLICATION_STATUSES
+from dpa_panel.services import audit
+from dpa_panel.services.audit import Actor
+from dpa_panel.services.errors import ServiceError
+from dpa_panel.services.validation import clean_text
+
+_TZ = ZoneInfo(settings.DISPLAY_TZ)
+
+CONSENT_PURPOSES = ("application_review", "member_register", "informing", "feedback")
+MAX_PERIOD_DAYS = 3650
+#: ``retention_event`` when ``destruction_due_at`` decides (withdrawal / destruction request).
+SCHEDULED = "destruction_scheduled"
+BUCKETS = ("overdue", "30", "90", "later")
+SORTS = ("due", "due_desc", "name", "id")
+MAX_PAGE_SIZE = 200
+RECOMPUTE_BATCH = 2000
+TEXT_MAX = 2000
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(_TZ).date()
+
+
+def local_midnight_utc(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=_TZ).astimezone(UTC)
+
+
+# --- rules -----------------------------------------------------------------------------------
+
+
+def rules(session: Session) -> list[RetentionRule]:
+    """The retention rules, one per consent-based purpose, in the policy's order."""
+    rows = {r.purpose_code: r for r in session.scalars(select(RetentionRule))}
+    return [rows[p] for p in CONSENT_PURPOSES if p in rows]
+
+
+def _rule_map(session: Session) -> dict[str, tuple[str, int]]:
+    rows = session.execute(
+        select(RetentionRule.purpose_code, RetentionRule.ending_event, RetentionRule.period_days)
+    ).all()
+    return {r[0]: (r[1], int(r[2])) for r in rows}
+
+
+def update_rule(
+    session: Session,
+    actor: Actor,
+    purpose: str,
+    *,
+    period_days: int,
+    ending_event: str | None = None,
+    now: datetime | None = None,
+) -> RetentionRule:
+    """Change a purpose's period (0..3650 days) and optionally its ending event; every
+    subject's destruction date is recomputed in the same transaction."""
+    now = now or utcnow()
+    if not isinstance(period_days, int) or not 0 <= period_days <= MAX_PERIOD_DAYS:
+        raise ServiceError("retention.bad_period", field="period_days", max=MAX_PERIOD_DAYS)
+    if ending_event is not None and ending_event not in ENDING_EVENTS:
+        raise ServiceError("retention.bad_ending_event", field="ending_event")
+    audit.lock_writers(session)
+    rule = session.get(RetentionRule, purpose, populate_existing=True)
+    if rule is None:
+        raise ServiceError("retention.unknown_purpose", field="purpose")
+    before = (rule.period_days, rule.ending_event)
+    rule.period_days = period_days
+    if ending_event is not None:
+        rule.ending_event = ending_event
+    rule.updated_at = now
+    rule.updated_by_id = actor.user_id
+    session.add(rule)
+    session.flush()
+    if before != (rule.period_days, rule.ending_event):
+        recompute_all(session)
+    audit.record(
+        session,
+        actor,
+        "retention.rule_changed",
+        "retention_rule",
+        purpose,
+        {
+            "from_days": before[0],
+            "to_days": rule.period_days,
+            "from_event": before[1],
+            "to_event": rule.ending_event,
+        },
+    )
+    return rule
+
+
+# --- the decision ----------------------------------------------------------------------------
+
+
+@dataclass
+class DestructionDue:
+    subject_id: int
+    due_at: datetime
+    #: the purpose whose rule decides ("" when ``destruction_due_at`` decides)
+    purpose: str
+    #: its ending event, or ``destruction_scheduled``
+    event: str
+    event_at: datetime
+    #: a legal hold is in force or the subject is blocked: not destroyed now
+    held: bool = False
+    #: a legal hold (with its recorded reason) is in force (False when only blocked)
+    hold_reason_present: bool = False
+
+
+@dataclass
+class _Facts:
+    status: str
+    destruction_due_at: datetime | None
+    open_application: bool = False
+    application_ended_at: datetime | None = None
+    member_status: str | None = None
+    member_ended_at: datetime | None = None
+    #: purpose -> (withdrawn_at or None, retained ground given)
+    latest_consent: dict[str, tuple[datetime | None, bool]] = field(default_factory=dict)
+
+
+def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return max(a, b)
+
+
+def _load_facts(session: Session, id_cond: Callable[[Any], ColumnElement]) -> dict[int, _Facts]:
+    """The facts the decision needs, for the subjects ``id_cond(column)`` selects (4 queries)."""
+    s = DataSubject.__table__.c
+    facts = {
+        r.id: _Facts(r.status, r.destruction_due_at)
+        for r in session.execute(select(s.id, s.status, s.destruction_due_at).where(id_cond(s.id)))
+    }
+    if not facts:
+        return facts
+    a = MembershipApplication.__table__.c
+    for r in session.execute(
+        select(a.subject_id, a.status, a.closed_at, a.decided_at, a.updated_at).where(
+            id_cond(a.subject_id)
+        )
+    ):
+        f = facts.get(r.subject_id)
+        if f is None:
+            continue
+        if r.status in OPEN_APPLICATION_STATUSES:
+            f.open_application = True
+        else:
+            ended = r.closed_at or r.decided_at or r.updated_at
+            f.application_ended_at = _latest(f.application_ended_at, ended)
+    m = Member.__table__.c
+    for r in session.execute(
+        select(m.subject_id, m.status, m.ended_at).where(id_cond(m.subject_id))
+    ):
+        f = facts.get(r.subject_id)
+        if f is not None:
+            f.member_status, f.member_ended_at = r.status, r.ended_at
+    c = Consent.__table__.c
+    for r in session.execute(
+        select(c.subject_id, c.purpose_code, c.withdrawn_at, c.withdrawal_retained_ground)
+        .where(id_cond(c.subject_id))
+        .order_by(c.subject_id, c.granted_at, c.id)
+    ):
+        f = facts.get(r.subject_id)
+        if f is not None:  # ordered: the last row seen is the latest
+            f.latest_consent[r.purpose_code] = (r.withdrawn_at, bool(r.withdrawal_retained_ground))
+    return facts
+
+
+_ONGOING = object()
+
+
+def _purpose_event(f: _Facts, purpose: str, event: str) -> datetime | None | object:
+    """When ``purpose``'s ending event happened; ``_ONGOING`` while it has not; None when the
+    purpose never applied to the subject."""
+    if event == "application_closed":
+        if f.open_application:
+            return _ONGOING
+        return f.application_ended_at
+    if event == "membership_ended":
+        if f.member_status in ("active", "suspended"):
+            return _ONGOING
+        return f.member_ended_at if f.member_status == "ended" else None
+    latest = f.latest_consent.get(purpose)
+    if latest is None:
+        return None
+    return _ONGOING if latest[0] is None else latest[0]
+
+
+def _decide(subject_id: int, f: _Facts, rule_map: dict[str, tuple[str, int]]):
+    """The destruction date without holds: a ``DestructionDue`` or None (not due)."""
+    if f.status == "destroyed":
+        return None
+    if f.destruction_due_at is not None:
+        return DestructionDue(subject_id, f.destruction_due_at, "", SCHEDULED, f.destruction_due_at)
+    best: DestructionDue | None = None
+    for purpose in CONSENT_PURPOSES:
+        if purpose not in rule_map:
+            continue
+        event, period = rule_map[purpose]
+        happened = _purpose_event(f, purpose, event)
+        if happened is _ONGOING:
+            return None
+        consent = f.latest_consent.get(purpose)
+        if consent is not None and consent[0] is not None and not consent[1]:
+            # Clause 7.2: withdrawn without a legal ground to keep: needed until withdrawal.
+            candidate = DestructionDue(subject_id, consent[0], purpose, "consent_withdrawn",
+                                       consent[0])  # fmt: skip
+        elif happened is None:
+            continue
+        else:
+            candidate = DestructionDue(
+                subject_id, happened + timedelta(days=period), purpose, event, happened
+            )
+        if best is None or candidate.due_at > best.due_at:
+            best = candidate
+    return best
+
+
+def _hold_in_force(today: date) -> ColumnElement[bool]:
+    h = LegalHold
+    return and_(h.lifted_at.is_(None), or_(h.ends_on.is_(None), h.ends_on >= today))
+
+
+def active_holds(
+    session: Session, subject_id: int, *, today: date | None = None
+) -> list[LegalHold]:
+    """The legal holds in force for the subject today (Almaty), oldest first."""
+    today = today or local_date(utcnow())
+    return list(
+        session.scalars(
+            select(LegalHold)
+            .where(LegalHold.subject_id == subject_id, _hold_in_force(today))
+            .order_by(LegalHold.placed_at, LegalHold.id)
+        )
+    )
+
+
+def destruction_date(
+    session: Session, subject_id: int, *, now: datetime | None = None
+) -> DestructionDue | None:
+    """THE decision: when this subject's data is due for destruction, and whether it is held.
+
+    None while a purpose is ongoing, when no purpose ever applied, or once destroyed.
+    """
+    now = now or utcnow()
+    facts = _load_facts(session, lambda col: col == subject_id)
+    f = facts.get(subject_id)
+    if f is None:
+        return None
+    due = _decide(subject_id, f, _rule_map(session))
+    if due is None:
+        return None
+    has_hold = bool(active_holds(session, subject_id, today=local_date(now)))
+    due.hold_reason_present = has_hold
+    due.held = has_hold or f.status == "blocked"
+    return due
+
+
+# --- the materialised column -----------------------------------------------------------------
+
+_SUBJECT = DataSubject.__table__
+_RECOMPUTE_STMT = (
+    update(_SUBJECT)
+    .where(_SUBJECT.c.id == bindparam("b_id"))
+    .values(
+        retention_due_at=bindparam("b_due"),
+        retention_purpose=bindparam("b_purpose"),
+        retention_event=bindparam("b_event"),
+        retention_event_at=bindparam("b_event_at"),
+    )
+)
+
+
+def _store(session: Session, facts: dict[int, _Facts], rule_map) -> int:
+    s = _SUBJECT.c
+    ids = list(facts)
+    current = {
+        r.id: (r.retention_due_at, r.retention_purpose, r.retention_event, r.retention_event_at)
+        for r in session.execute(
+            select(
+                s.id, s.retention_due_at, s.retention_purpose, s.retention_event,
+                s.retention_event_at,
+            ).where(s.id.in_(ids))
+        )
+    }  # fmt: skip
+    params = []
+    for sid, f in facts.items():
+        due = _decide(sid, f, rule_map)
+        new = (due.due_at, due.purpose, due.event, due.event_at) if due else (None, "", "", None)
+        if current.get(sid) != new:
+            params.append(
+                {"b_id": sid, "b_due": new[0], "b_purpose": new[1], "b_event": new[2],
+                 "b_event_at": new[3]}
+            )  # fmt: skip
+    if params:
+        session.execute(_RECOMPUTE_STMT, params)
+    return len(params)
+
+
+def recompute_retention(session: Session, subject_ids: Iterable[int]) -> int:
+    """Recompute ``data_subject.retention_*`` for these subjects (in the caller's
+    transaction); returns how many rows changed."""
+    ids = sorted({int(i) for i in subject_ids})
+    if not ids:
+        return 0
+    session.flush()
+    rule_map = _rule_map(session)
+    changed = 0
+    for start in range(0, len(ids), RECOMPUTE_BATCH):
+        chunk = ids[start : start + RECOMPUTE_BATCH]
+        changed += _store(session, _load_facts(session, lambda col, c=chunk: col.in_(c)), rule_map)
+    return changed
+
+
+def recompute_all(session: Session) -> int:
+    """Recompute every subject (after a rule change; the migration's backfill)."""
+    session.flush()
+    rule_map = _rule_map(session)
+    s = _SUBJECT.c
+    changed = 0
+    last = 0
+    while True:
+        ids = list(
+            session.scalars(select(s.id).where(s.id > last).order_by(s.id).limit(RECOMPUTE_BATCH))
+        )
+        if not ids:
+            return changed
+        lo, hi = ids[0], ids[-1]
+        facts = _load_facts(session, lambda col, lo=lo, hi=hi: and_(col >= lo, col <= hi))
+        changed += _store(session, facts, rule_map)
+        last = hi
+
+
+# --- the countdown ---------------------------------------------------------------------------
+
+
+@dataclass
+class CountdownRow:
+    subject_id: int
+    name: str
+    due_date: date
+    days_left: int
+    purpose: str
+    event: str
+    held: bool
+    blocked: bool
+
+
+def _due_filter() -> list[ColumnElement[bool]]:
+    return [DataSubject.retention_due_at.is_not(None), DataSubject.status != "destroyed"]
+
+
+def _bucket_bounds(today: date) -> dict[str, tuple[datetime | None, datetime | None]]:
+    """UTC ranges of ``retention_due_at`` per bucket (Almaty days; disjoint)."""
+    d0 = local_midnight_utc(today)
+    d31 = local_midnight_utc(today + timedelta(days=31))
+    d91 = local_midnight_utc(today + timedelta(days=91))
+    return {"overdue": (None, d0), "30": (d0, d31), "90": (d31, d91), "later": (d91, None)}
+
+
+def _range(lo: datetime | None, hi: datetime | None) -> list[ColumnElement[bool]]:
+    col = DataSubject.retention_due_at
+    out = []
+    if lo is not None:
+        out.append(col >= lo)
+    if hi is not None:
+        out.append(col < hi)
+    return out
+
+
+def _held_expr(today: date) -> ColumnElement[bool]:
+    return exists().where(LegalHold.subject_id == DataSubject.id, _hold_in_force(today))
+
+
+def countdown(
+    session: Session,
+    *,
+    today: date,
+    bucket: str = "",
+    search: str = "",
+    sort: str = "due",
+    page: int = 1,
+    page_size: int = 50,
+) -> tuple[list[CountdownRow], int]:
+    """One page of subjects with a destruction date, and the total matching.
+
+    Buckets (Almaty days left, disjoint): ``overdue`` (< 0), ``30`` (0..30), ``90`` (31..90),
+    ``later`` (> 90); "" = all. ``search``: the staff search over names/e-mail/workplace, or a
+    subject id. Sorts: ``due`` (soonest first), ``due_desc``, ``name``, ``id``.
+    """
+    from dpa_panel.services.applications import search_term, text_contains
+
+    page = max(1, int(page))
+    page_size = max(1, min(MAX_PAGE_SIZE, int(page_size)))
+    conditions = _due_filter()
+    if bucket:
+        if bucket not in BUCKETS:
+            raise ServiceError("retention.bad_bucket", field="bucket")
+        conditions += _range(*_bucket_bounds(today)[bucket])
+    raw = (search or "").strip()
+    if raw:
+        if raw.isdigit():
+            conditions.append(DataSubject.id == int(raw))
+        else:
+            term = search_term(raw)
+            if term:
+                conditions.append(text_contains(session, DataSubject.search_text, term))
+    total = session.scalar(select(func.count()).select_from(DataSubject).where(*conditions)) or 0
+    order = {
+        "due": [DataSubject.retention_due_at, DataSubject.id],
+        "due_desc": [DataSubject.retention_due_at.desc(), DataSubject.id.desc()],
+        "name": [DataSubject.surname, DataSubject.first_name, DataSubject.id],
+        "id": [DataSubject.id],
+    }.get(sort)
+    if order is None:
+        raise ServiceError("retention.bad_sort", field="sort")
+    held = _held_expr(today).label("held")
+    rows = session.execute(
+        select(
+            DataSubject.id,
+            DataSubject.surname,
+            DataSubject.first_name,
+            DataSubject.patronymic,
+            DataSubject.retention_due_at,
+            DataSubject.retention_purpose,
+            DataSubject.retention_event,
+            DataSubject.status,
+            held,
+        )
+        .where(*conditions)
+        .order_by(*order)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    out = []
+    for r in rows:
+        due_date = local_date(r.retention_due_at)
+        blocked = r.status == "blocked"
+        out.append(
+            CountdownRow(
+                subject_id=r.id,
+                name=" ".join(p for p in (r.surname, r.first_name, r.patronymic) if p),
+                due_date=due_date,
+                days_left=(due_date - today).days,
+                purpose=r.retention_purpose,
+                event=r.retention_event,
+                held=bool(r.held) or blocked,
+                blocked=blocked,
+            )
+        )
+    return out, int(total)
+
+
+def bucket_counts(session: Session, *, today: date) -> dict[str, int]:
+    """Subjects per countdown bucket, plus ``total`` (one statement)."""
+    bounds = _bucket_bounds(today)
+    cols = [
+        func.coalesce(func.sum(case((and_(*_range(*bounds[b])), 1), else_=0)), 0).label(b)
+        for b in BUCKETS
+    ]
+    row = session.execute(select(*cols, func.count().label("total")).where(*_due_filter())).one()
+    return {**{b: int(getattr(row, b)) for b in BUCKETS}, "total": int(row.total)}
+
+
+def due_per_month(session: Session, *, today: date, months: int = 24) -> list[dict]:
+    """Subjects falling due per Almaty month, from this month for ``months`` months (overdue
+    dates count in the current month); every month present, zeros included."""
+    from dpa_panel.services.statistics import _Sql
+
+    months = max(1, min(120, int(months)))
+    first = today.replace(day=1)
+    keys = []
+    y, m = first.year, first.month
+    for _ in range(months):
+        keys.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    end = local_midnight_utc(date(y, m, 1))
+    start = local_midnight_utc(first)
+    sql = _Sql(session.get_bind().dialect.name)
+    col = DataSubject.retention_due_at
+    month = sql.month(col).label("m")
+    counts = {keys[0]: 0}
+    overdue = session.scalar(
+        select(func.count()).select_from(DataSubject).where(*_due_filter(), col < start)
+    )
+    for key, n in session.execute(
+        select(month, func.count()).where(*_due_filter(), col >= start, col < end).group_by("m")
+    ):
+        counts[key] = counts.get(key, 0) + int(n)
+    counts[keys[0]] += int(overdue or 0)
+    return [{"month": k, "count": counts.get(k, 0)} for k in keys]
+
+
+# --- legal holds -----------------------------------------------------------------------------
+
+
+def _clean_reason(reason: str) -> str:
+    value, error = clean_text(reason, TEXT_MAX, required=True, multiline=True)
+    if error:
+        key = "subject.reason_required" if error == "field.required" else error
+        raise ServiceError(key, field="reason")
+    return value
+
+
+def place_hold(
+    session: Session,
+    actor: Actor,
+    subject_id: int,
+    reason: str,
+    ends_on: date | None = None,
+    source_ref: str = "",
+    *,
+    now: datetime | None = None,
+) -> LegalHold:
+    """Keep the subject's data despite any due date (a legal obligation). Audited with the
+    hold id, subject id and ``source_ref`` code; the reason is free text and stays in the row."""
+    now = now or utcnow()
+    value = _clean_reason(reason)
+    ref, error = clean_text(source_ref, 60, required=False)
+    if error:
+        raise ServiceError(error, field="source_ref")
+    if ends_on is not None and ends_on < local_date(now):
+        raise ServiceError("retention.hold_ends_in_past", field="ends_on")
+    audit.lock_writers(session)
+    subject = session.get(DataSubject, subject_id, populate_existing=True)
+    if subject is None or subject.status == "destroyed":
+        raise ServiceError("subject.not_found")
+    hold = LegalHold(
+        subject_id=subject_id,
+        reason=value,
+        placed_at=now,
+        placed_by_id=actor.user_id,
+        ends_on=ends_on,
+        source_ref=ref,
+    )
+    session.add(hold)
+    session.flush()
+    recompute_retention(session, [subject_id])
+    audit.record(
+        session,
+        actor,
+        "retention.hold_placed",
+        "legal_hold",
+        hold.id,
+        {"subject_id": subject_id, "has_end": ends_on is not None, "source_ref": ref},
+    )
+    return hold
+
+
+def lift_hold(
+    session: Session, actor: Actor, hold_id: int, reason: str, *, now: datetime | None = None
+) -> LegalHold:
+    """Lift a hold (the reason is required and kept on the row, not in the audit trail)."""
+    now = now or utcnow()
+    value = _clean_reason(reason)
+    audit.lock_writers(session)
+    hold = session.get(LegalHold, hold_id, populate_existing=True)
+    if hold is None:
+        raise ServiceError("retention.hold_not_found")
+    if hold.lifted_at is not None:
+        raise ServiceError("retention.hold_not_active")
+    hold.lifted_at = now
+    hold.lifted_by_id = actor.user_id
+    hold.lift_reason = value
+    session.add(hold)
+    session.flush()
+    recompute_retention(session, [hold.subject_id])
+    audit.record(
+        session, actor, "retention.hold_lifted", "legal_hold", hold.id,
+        {"subject_id": hold.subject_id},
+    )  # fmt: skip
+    return hold
+
+
+# --- destruction -----------------------------------------------------------------------------
+
+
+def month_start(moment: datetime | None) -> datetime | None:
+    """The first day of the moment's Almaty month, 00:00 UTC (the same Almaty month)."""
+    if moment is None:
+        return None
+    d = local_date(moment)
+    return datetime(d.year, d.month, 1, tzinfo=UTC)
+
+
+def _act_content(act: DestructionAct) -> dict[str, Any]:
+    return {
+        "reference": act.reference,
+        "subject_ref": act.subject_ref,
+        "categories": json.loads(act.categories),
+        "rule": act.rule,
+        "due_at": act.due_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "destroyed_at": act.destroyed_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor_type": act.actor_type,
+        "actor_id": act.actor_id,
+        "batch_id": act.batch_id,
+    }
+
+
+def act_digest(act: DestructionAct) -> str:
+    """SHA-256 of the act's canonical JSON (sorted keys, UTC microsecond times)."""
+    text = json.dumps(_act_content(act), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def destroy_subject(
+    session: Session,
+    actor: Actor,
+    subject_id: int,
+    *,
+    now: datetime | None = None,
+    batch_id: str | None = None,
+) -> DestructionAct:
+    """Destroy a due, unheld subject's personal data, keeping the anonymised remnant.
+
+    Refuses ``retention.not_due`` (no date, or the date is later than ``now``; also for an
+    already destroyed subject) and ``retention.held`` (a legal hold in force, or blocked).
+    Blanks: the subject's personal columns (coded columns kept, dates to the month); the
+    applications' reasons (dates to the month) and their timelines (deleted); consent
+    evidence texts (dates to the month); the member's number (``DESTROYED-<id>``) and reason
+    (dates to the month); the texts of requests about the subject; hold reasons. Writes the
+    ``destruction_act`` and ``subject.destroyed`` (ids only), all in the caller's transaction.
+    """
+    now = now or utcnow()
+    audit.lock_writers(session)
+    due = destruction_date(session, subject_id, now=now)
+    if due is None or due.due_at > now:
+        raise ServiceError("retention.not_due")
+    if due.held:
+        raise ServiceError("retention.held")
+
+    categories = ["subject.identity", "subject.contacts", "subject.profile"]
+    s = _SUBJECT.c
+    subj = session.execute(
+        select(s.created_at, s.updated_at, s.blocked_at, s.destruction_due_at).where(
+            s.id == subject_id
+        )
+    ).one()
+    session.execute(
+        update(_SUBJECT)
+        .where(s.id == subject_id)
+        .values(
+            surname="", first_name="", patronymic="", phone="", email="", workplace="",
+            position="", education="", experience="", other_info="", experience_years=None,
+            search_text="", blocked_reason="", blocked_at=month_start(subj.blocked_at),
+            destruction_due_at=month_start(subj.destruction_due_at),
+            created_at=month_start(subj.created_at), updated_at=month_start(subj.updated_at),
+            status="destroyed", retention_due_at=None, retention_purpose="",
+            retention_event="", retention_event_at=None,
+        )
+    )  # fmt: skip
+
+    a = MembershipApplication.__table__
+    apps = session.execute(
+        select(a.c.id, a.c.submitted_at, a.c.decided_at, a.c.closed_at, a.c.updated_at).where(
+            a.c.subject_id == subject_id
+        )
+    ).all()
+    if apps:
+        categories += ["application.reason", "application.timeline"]
+        app_ids = [r.id for r in apps]
+        session.execute(
+            delete(ApplicationEvent.__table__).where(
+                ApplicationEvent.__table__.c.application_id.in_(app_ids)
+            )
+        )
+        session.execute(
+            update(a).where(a.c.id == bindparam("b_id")).values(
+                reason="", submitted_at=bindparam("b_sub"), decided_at=bindparam("b_dec"),
+                closed_at=bindparam("b_clo"), updated_at=bindparam("b_upd"),
+            ),
+            [
+                {"b_id": r.id, "b_sub": month_start(r.submitted_at),
+                 "b_dec": month_start(r.decided_at), "b_clo": month_start(r.closed_at),
+                 "b_upd": month_start(r.updated_at)}
+                for r in apps
+            ],
+        )  # fmt: skip
+
+    c = Consent.__table__
+    consents = session.execute(
+        select(c.c.id, c.c.granted_at, c.c.withdrawn_at, c.c.evidence_received_at).where(
+            c.c.subject_id == subject_id
+        )
+    ).all()
+    if consents:
+        categories.append("consent.evidence")
+        session.execute(
+            update(c).where(c.c.id == bindparam("b_id")).values(
+                evidence_ref="", evidence_text="", withdrawal_evidence="",
+                withdrawal_retained_ground="", granted_at=bindparam("b_gr"),
+                withdrawn_at=bindparam("b_wd"), evidence_received_at=bindparam("b_ev"),
+            ),
+            [
+                {"b_id": r.id, "b_gr": month_start(r.granted_at),
+                 "b_wd": month_start(r.withdrawn_at), "b_ev": month_start(r.evidence_received_at)}
+                for r in consents
+            ],
+        )  # fmt: skip
+
+    m = Member.__table__
+    member = session.execute(
+        select(m.c.id, m.c.since, m.c.ended_at, m.c.status_changed_at).where(
+            m.c.subject_id == subject_id
+        )
+    ).first()
+    if member is not None:
+        categories += ["member.number", "member.status_reason"]
+        session.execute(
+            update(m).where(m.c.id == member.id).values(
+                membership_number=f"DESTROYED-{member.id}", status_reason="",
+                since=member.since.replace(day=1), ended_at=month_start(member.ended_at),
+                status_changed_at=month_start(member.status_changed_at),
+            )
+        )  # fmt: skip
+
+    r = SubjectRequest.__table__
+    if session.scalar(select(func.count()).where(r.c.subject_id == subject_id)):
+        categories.append("request.texts")
+        session.execute(
+            update(r).where(r.c.subject_id == subject_id).values(
+                requester="", contact="", details="", notes="", answer="", refusal_reason="",
+                identity_method="",
+            )
+        )  # fmt: skip
+
+    h = LegalHold.__table__
+    if session.scalar(select(func.count()).where(h.c.subject_id == subject_id)):
+        categories.append("legal_hold.reasons")
+        session.execute(
+            update(h).where(h.c.subject_id == subject_id).values(reason="", lift_reason="")
+        )
+
+    act = DestructionAct(
+        reference=f"pending-{uuid.uuid4().hex[:12]}",
+        subject_ref=str(subject_id),
+        categories=json.dumps(categories, separators=(",", ":")),
+        rule=f"{due.purpose or 'request'}:{due.event}",
+        due_at=due.due_at,
+        destroyed_at=now,
+        actor_type=actor.actor_type,
+        actor_id=actor.user_id,
+        digest="",
+        batch_id=batch_id or "",
+    )
+    session.add(act)
+    session.flush()
+    act.reference = f"D-{local_date(now).year}-{act.id:06d}"
+    act.digest = act_digest(act)
+    session.add(act)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "subject.destroyed",
+        "data_subject",
+        subject_id,
+        {"act_id": act.id, "batch_id": act.batch_id},
+    )
+    return act
+
+
+def _as_moment(as_of: datetime | date) -> datetime:
+    """A date means the end of that Almaty day; a datetime must be aware."""
+    if isinstance(as_of, datetime):
+        if as_of.tzinfo is None:
+            raise ValueError("naive datetime refused")
+        return as_of
+    return local_midnight_utc(as_of + timedelta(days=1)) - timedelta(microseconds=1)
+
+
+def preview_sweep(session: Session, *, as_of: datetime | date) -> list[DestructionDue]:
+    """Everything due by ``as_of`` and not held (a legal hold in force, or blocked), in due
+    order. Read from the materialised columns (which agree with ``destruction_date``)."""
+    moment = _as_moment(as_of)
+    today = local_date(moment)
+    s = DataSubject
+    rows = session.execute(
+        select(s.id, s.retention_due_at, s.retention_purpose, s.retention_event,
+               s.retention_event_at)
+        .where(s.retention_due_at <= moment, s.status == "active", ~_held_expr(today))
+        .order_by(s.retention_due_at, s.id)
+    ).all()  # fmt: skip
+    return [DestructionDue(r[0], r[1], r[2], r[3], r[4] or r[1]) for r in rows]
+
+
+@dataclass
+class SweepReport:
+    as_of: datetime
+    batch_id: str
+    dry_run: bool
+    due: list[DestructionDue] = field(default_factory=list)
+    #: (subject id, act reference) of every subject destroyed by this run
+    destroyed: list[tuple[int, str]] = field(default_factory=list)
+    #: (subject id, catalog key) of subjects no longer due/held when their turn came
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def run_sweep(
+    engine_or_session_factory: Engine | Callable[[], Any],
+    *,
+    as_of: datetime | date,
+    actor: Actor,
+    dry_run: bool = False,
+    progress: Callable[[DestructionDue, str], None] | None = None,
+    between: Callable[[], None] | None = None,
+) -> SweepReport:
+    """Destroy everything ``preview_sweep`` lists, each subject in ITS OWN transaction.
+
+    ``engine_or_session_factory``: an Engine, or a callable returning a context manager that
+    yields a session and commits on exit (like ``db.session_scope``). A killed run leaves every
+    subject destroyed-with-its-act or untouched; running again finishes. ``as_of`` later than
+    now is refused unless ``dry_run`` (nothing is destroyed before its time). ``progress(due,
+    outcome)`` is called per subject (outcome: act reference, ``dry-run`` or a catalog key);
+    ``between()`` after each subject (the CLI's ``DPA_SWEEP_DELAY_MS``).
+    """
+    import time as _time
+
+    from dpa_panel.db import session_scope
+
+    started = _time.perf_counter()
+    moment = _as_moment(as_of)
+    if not dry_run and moment > utcnow():
+        raise ValueError("as_of is in the future: a sweep never destroys before the due date")
+    if isinstance(engine_or_session_factory, Engine):
+        engine = engine_or_session_factory
+
+        def factory():
+            return session_scope(engine)
+    else:
+        factory = engine_or_session_factory
+    report = SweepReport(as_of=moment, batch_id=uuid.uuid4().hex, dry_run=dry_run)
+    with factory() as session:
+        report.due = preview_sweep(session, as_of=moment)
+    for item in report.due:
+        if dry_run:
+            outcome = "dry-run"
+        else:
+            try:
+                with factory() as session:
+                    act = destroy_subject(
+                        session, actor, item.subject_id, now=utcnow(), batch_id=report.batch_id
+                    )
+                    reference = act.reference
+                report.destroyed.append((item.subject_id, reference))
+                outcome = reference
+            except ServiceError as err:
+                report.skipped.append((item.subject_id, err.key))
+                outcome = err.key
+        if progress is not None:
+            progress(item, outcome)
+        if between is not None:
+            between()
+    report.seconds = _time.perf_counter() - started
+    return report
+
+
+# --- destruction acts ------------------------------------------------------------------------
+
+
+def _act_conditions(date_from: date | None, date_to: date | None) -> list:
+    out = []
+    if date_from is not None:
+        out.append(DestructionAct.destroyed_at >= local_midnight_utc(date_from))
+    if date_to is not None:
+        out.append(DestructionAct.destroyed_at < local_midnight_utc(date_to + timedelta(days=1)))
+    return out
+
+
+def list_acts(
+    session: Session,
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> tuple[list[DestructionAct], int]:
+    """Destruction acts, newest first, with the total (Almaty dates, inclusive)."""
+    page = max(1, int(page))
+    page_size = max(1, min(MAX_PAGE_SIZE, int(page_size)))
+    cond = _act_conditions(date_from, date_to)
+    total = session.scalar(select(func.count()).select_from(DestructionAct).where(*cond)) or 0
+    rows = session.scalars(
+        select(DestructionAct)
+        .where(*cond)
+        .order_by(DestructionAct.destroyed_at.desc(), DestructionAct.id.desc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    return list(rows), int(total)
+
+
+def iter_acts(
+    session: Session, *, date_from: date | None = None, date_to: date | None = None,
+    batch: int = 2000,
+) -> Iterator[DestructionAct]:  # fmt: skip
+    """Every act in the range, oldest first, streamed in keyset batches."""
+    cond = _act_conditions(date_from, date_to)
+    last = 0
+    while True:
+        rows = session.scalars(
+            select(DestructionAct)
+            .where(*cond, DestructionAct.id > last)
+            .order_by(DestructionAct.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].id
+
+
+ACT_COLUMNS = (
+    "reference", "subject_ref", "categories", "rule", "due_at", "destroyed_at", "actor_type",
+    "actor_id", "batch_id", "digest",
+)  # fmt: skip
+
+
+def acts_csv(rows: Iterable[DestructionAct], out: TextIO, *, header: bool = True) -> int:
+    """Write acts as CSV (UTC ISO times, categories joined by ``;``); returns the row count."""
+    writer = csv.writer(out)
+    if header:
+        writer.writerow(ACT_COLUMNS)
+    n = 0
+    for act in rows:
+        writer.writerow(
+            [
+                act.reference,
+                act.subject_ref,
+                ";".join(json.loads(act.categories)),
+                act.rule,
+                act.due_at.astimezone(UTC).isoformat(timespec="seconds"),
+                act.destroyed_at.astimezone(UTC).isoformat(timespec="seconds"),
+                act.actor_type,
+                "" if act.actor_id is None else act.actor_id,
+                act.batch_id,
+                act.digest,
+            ]
+        )
+        n += 1
+    return n
+
+
+FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def acts_pdf(acts: Iterable[DestructionAct], language: str = "kk") -> bytes:
+    """The acts as a PDF, grouped by sweep batch, with a signature line per batch."""
+    from pathlib import Path
+
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
+    from dpa_panel.i18n import normalise_locale, tr
+
+    if not Path(FONT_PATH).exists():
+        raise RuntimeError(f"font missing: {FONT_PATH} (Debian package fonts-dejavu-core)")
+    lang = normalise_locale(language)
+
+    def t(key: str) -> str:
+        return tr(lang, key)
+
+    batches: dict[str, list[DestructionAct]] = {}
+    for act in acts:
+        batches.setdefault(act.batch_id, []).append(act)
+    pdf = FPDF()
+    pdf.add_font("DejaVu", "", FONT_PATH)
+    pdf.add_page()
+    pdf.set_font("DejaVu", size=14)
+    pdf.multi_cell(0, 8, t("retention.acts_title"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    for batch_id, items in batches.items():
+        pdf.set_font("DejaVu", size=11)
+        label = batch_id or t("retention.act_manual")
+        pdf.multi_cell(
+            0, 7, f"{t('retention.act_batch')}: {label}", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
+        pdf.set_font("DejaVu", size=8)
+        for act in items:
+            cats = ", ".join(json.loads(act.categories))
+            lines = [
+                f"{act.reference} — {t('retention.act_subject')} {act.subject_ref}",
+                f"{t('retention.act_rule')}: {act.rule}; {t('retention.act_due')}: "
+                f"{local_date(act.due_at).isoformat()}; {t('retention.act_destroyed')}: "
+                f"{act.destroyed_at.astimezone(_TZ).strftime('%Y-%m-%d %H:%M')}",
+                f"{t('retention.act_categories')}: {cats}",
+                f"SHA-256: {act.digest}",
+            ]
+            for text in lines:
+                pdf.multi_cell(0, 4, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode="CHAR")
+            pdf.ln(1)
+        pdf.ln(3)
+        pdf.set_font("DejaVu", size=10)
+        pdf.multi_cell(
+            0, 6, f"{t('retention.act_signature')}: ____________________   "
+            f"{t('retention.act_signed_on')}: ____________",
+            new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+        )  # fmt: skip
+        pdf.ln(4)
+    return bytes(pdf.output())
