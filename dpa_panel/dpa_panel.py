@@ -18,6 +18,7 @@ from dpa_panel.pages.pipeline import pipeline_page
 from dpa_panel.pages.policy_versions import policy_versions_page
 from dpa_panel.pages.privacy import privacy_page
 from dpa_panel.pages.requests import request_detail_page, requests_page
+from dpa_panel.pages.retention import retention_page
 from dpa_panel.pages.statistics import statistics_page
 from dpa_panel.pages.subject import subject_page
 from dpa_panel.state.account_state import AccountState
@@ -32,6 +33,7 @@ from dpa_panel.state.pipeline_state import PipelineState
 from dpa_panel.state.policy_versions_state import PolicyVersionsState
 from dpa_panel.state.privacy_state import PrivacyState
 from dpa_panel.state.requests_state import RequestDetailState, RequestsState
+from dpa_panel.state.retention_state import RetentionState
 from dpa_panel.state.statistics_state import StatisticsState
 from dpa_panel.state.subject_state import SubjectState
 
@@ -95,3 +97,4 @@ _protected(requests_page, "/requests", RequestsState.load)
 _protected(request_detail_page, "/requests/[request_id]", RequestDetailState.load)
 _protected(policy_versions_page, "/policy-versions", PolicyVersionsState.load)
 _protected(statistics_page, "/statistics", StatisticsState.load)
+_protected(retention_page, "/retention", RetentionState.load)

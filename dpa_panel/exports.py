@@ -120,7 +120,37 @@ def _stream_stats_xlsx(params: dict, _user_id: int) -> Iterator[bytes]:
     yield statistics.to_xlsx_bytes(_stats_table(params))
 
 
+def _stream_acts_csv(_params: dict, _user_id: int) -> Iterator[bytes]:
+    from dpa_panel.services import retention
+
+    yield "\ufeff".encode()
+    with session_scope() as session:
+        buffer = io.StringIO()
+        retention.acts_csv(retention.iter_acts(session), buffer)
+        yield buffer.getvalue().encode("utf-8")
+
+
+def _stream_acts_pdf(params: dict, _user_id: int) -> Iterator[bytes]:
+    from dpa_panel.services import retention
+
+    with session_scope() as session:
+        acts = list(retention.iter_acts(session))
+        yield retention.acts_pdf(acts, params.get("language", "kk"))
+
+
 EXPORTS: dict[str, Export] = {
+    "acts_csv": Export(
+        permission="retention.manage",
+        media_type="text/csv; charset=utf-8",
+        filename=lambda params: f"destruction-acts-{date.today().isoformat()}.csv",
+        stream=_stream_acts_csv,
+    ),
+    "acts_pdf": Export(
+        permission="retention.manage",
+        media_type="application/pdf",
+        filename=lambda params: f"destruction-acts-{date.today().isoformat()}.pdf",
+        stream=_stream_acts_pdf,
+    ),
     "stats_csv": Export(
         permission="stats.read",
         media_type="text/csv; charset=utf-8",

@@ -53,6 +53,7 @@ class AuthState(AppState):
             ("/members", "nav.members", "members.read"),
             ("/requests", "nav.requests", "requests.manage"),
             ("/consents", "nav.consents", "consents.read"),
+            ("/retention", "nav.retention", "retention.manage"),
             ("/statistics", "nav.statistics", "stats.read"),
             ("/admin/users", "nav.accounts", "accounts.manage"),
             ("/audit", "nav.audit", "audit.read"),
