@@ -568,4 +568,6 @@ MESSAGES: dict[str, str] = {
     "retention.destroyed_at": "Destroyed at",
     "retention.digest": "Digest",
     "retention.on_hold": "On hold",
+    "retention.lift_hold": "Lift hold",
+    "retention.no_date": "No destruction date: a lawful purpose still needs the data.",
 }

@@ -572,4 +572,6 @@ MESSAGES: dict[str, str] = {
     "retention.destroyed_at": "Жойылған уақыты",
     "retention.digest": "Дайджест",
     "retention.on_hold": "Ұсталып тұр",
+    "retention.lift_hold": "Ұстауды алу",
+    "retention.no_date": "Жою күні жоқ: деректер әлі заңды мақсатқа қажет.",
 }

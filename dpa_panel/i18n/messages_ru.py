@@ -571,4 +571,6 @@ MESSAGES: dict[str, str] = {
     "retention.destroyed_at": "Время уничтожения",
     "retention.digest": "Дайджест",
     "retention.on_hold": "Удерживается",
+    "retention.lift_hold": "Снять удержание",
+    "retention.no_date": "Даты уничтожения нет: данные ещё нужны для законной цели.",
 }

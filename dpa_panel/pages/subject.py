@@ -194,6 +194,64 @@ def protection_card() -> rx.Component:
     )
 
 
+def _hold(h: rx.Var) -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            rx.text(h["placed"], " · ", h["reason"], size="2"),
+            rx.el.input(type="hidden", name="hold_id", value=h["id"]),
+            rx.input(name="reason", placeholder=t("subject.reason"), size="1"),
+            rx.button(t("retention.lift_hold"), type="submit", size="1", variant="soft"),
+            align="center",
+            wrap="wrap",
+            spacing="2",
+        ),
+        on_submit=S.lift_hold,
+        reset_on_submit=True,
+    )
+
+
+def retention_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading(t("retention.title"), size="4", as_="h2"),
+            rx.cond(
+                S.countdown.contains("due"),
+                rx.text(
+                    t("requests.due"),
+                    ": ",
+                    S.countdown["due"],
+                    " · ",
+                    AppState.t["retention.event." + S.countdown["event"].to(str)].to(str),
+                    size="2",
+                    id="subject-countdown",
+                ),
+                rx.text(t("retention.no_date"), size="2", id="subject-countdown"),
+            ),  # fmt: skip
+            rx.foreach(S.holds, _hold),
+            rx.form(
+                rx.hstack(
+                    rx.input(
+                        name="reason",
+                        placeholder=t("subject.reason"),
+                        size="1",
+                        id="subject-hold-reason",
+                    ),
+                    rx.button(
+                        t("retention.place_hold"), type="submit", size="1", id="subject-hold"
+                    ),
+                    spacing="2",
+                    wrap="wrap",
+                ),
+                on_submit=S.place_hold,
+                reset_on_submit=True,
+            ),  # fmt: skip
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
 def subject_page() -> rx.Component:
     return page_shell(
         rx.vstack(
@@ -243,6 +301,7 @@ def subject_page() -> rx.Component:
                         spacing="4",
                         wrap="wrap",
                     ),  # fmt: skip
+                    retention_card(),
                     rx.heading(t("subject.history"), size="4", as_="h2"),
                     rx.box(
                         rx.table.root(

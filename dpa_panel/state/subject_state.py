@@ -9,7 +9,7 @@ from dpa_panel.db import session_scope
 from dpa_panel.i18n import normalise_locale, tr
 from dpa_panel.i18n.formatting import format_datetime
 from dpa_panel.models import DataSubject
-from dpa_panel.services import auth, consent, requests
+from dpa_panel.services import auth, consent, requests, retention
 from dpa_panel.services.errors import ServiceError
 from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.guard import actor_for, current_identity, hard_navigate, requires
@@ -28,12 +28,15 @@ class SubjectState(AuthState):
     states: dict[str, str] = {}
     history: list[dict[str, str]] = []
     requests: list[dict[str, str]] = []
+    countdown: dict[str, str] = {}
+    holds: list[dict[str, str]] = []
     not_found: bool = False
     action_error: str = ""
     notice: str = ""
 
     def _clear_on_denial(self):
         self.subject, self.states, self.history, self.requests = {}, {}, [], []
+        self.countdown, self.holds = {}, []
 
     def _subject_id(self) -> int:
         raw = str(self.router.page.params.get("subject_id", "") or "")
@@ -69,6 +72,26 @@ class SubjectState(AuthState):
                     "ground": h.consent.withdrawal_retained_ground or "",
                 }
                 for h in consent.consent_history(session, sid)
+            ]
+            due = retention.destruction_date(session, sid)
+            self.countdown = (
+                {
+                    "due": format_datetime(due.due_at, loc, "medium"),
+                    "purpose": due.purpose or "",
+                    "event": due.event or "",
+                    "held": "1" if due.held else "",
+                }
+                if due
+                else {}
+            )
+            self.holds = [
+                {
+                    "id": str(h.id),
+                    "reason": h.reason,
+                    "placed": format_datetime(h.placed_at, loc, "short"),
+                    "ends": h.ends_on.isoformat() if h.ends_on else "",
+                }
+                for h in retention.active_holds(session, sid)
             ]
             self.requests = [
                 {
@@ -164,6 +187,22 @@ class SubjectState(AuthState):
         self._act(
             lambda s, a, sid: requests.schedule_destruction(s, a, sid, reason),
             "subject.destruction_scheduled",
+        )
+
+    @requires("retention.manage")
+    def place_hold(self, form_data: dict):
+        reason = str(form_data.get("reason", ""))[:2000]
+        self._act(
+            lambda s, a, sid: retention.place_hold(s, a, sid, reason), "retention.hold_placed"
+        )
+
+    @requires("retention.manage")
+    def lift_hold(self, form_data: dict):
+        raw = str(form_data.get("hold_id", ""))
+        reason = str(form_data.get("reason", ""))[:2000]
+        self._act(
+            lambda s, a, _sid: retention.lift_hold(s, a, int(raw) if raw.isdigit() else 0, reason),
+            "retention.hold_lifted",
         )
 
     @requires(MANAGE)

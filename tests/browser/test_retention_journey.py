@@ -51,6 +51,18 @@ def test_countdown_hold_sweep_act(new_page, live_server):
     expect(page.locator("#acts-table")).to_contain_text(str(doomed.id))
     screenshot(page, "retention-en")
 
+    # The subject's own page shows its countdown and the hold, which can be lifted there.
+    page.goto(f"{live_server.url}/subjects/{held.id}")
+    expect(page.locator("#subject-countdown")).to_contain_text(
+        tr("en", "retention.event.destruction_scheduled")
+    )
+    lift = page.locator("form").filter(
+        has=page.get_by_role("button", name=tr("en", "retention.lift_hold"))
+    )
+    lift.locator("input[name=reason]").fill("Authority request closed")
+    lift.get_by_role("button").click()
+    expect(page.locator("#subject-notice")).to_have_text(tr("en", "retention.hold_lifted"))
+
     with engine.connect() as conn:
         gone = conn.execute(
             text("SELECT status, surname, email FROM data_subject WHERE id = :i"), {"i": doomed.id}
@@ -58,6 +70,9 @@ def test_countdown_hold_sweep_act(new_page, live_server):
         kept = conn.execute(
             text("SELECT status, surname FROM data_subject WHERE id = :i"), {"i": held.id}
         ).one()
+        lifted = conn.execute(
+            text("SELECT COUNT(*) FROM audit_event WHERE action = 'retention.hold_lifted'")
+        ).scalar()
         acts = conn.execute(
             text("SELECT COUNT(*) FROM destruction_act WHERE subject_ref = :r"),
             {"r": str(doomed.id)},
@@ -66,6 +81,7 @@ def test_countdown_hold_sweep_act(new_page, live_server):
     assert gone.status == "destroyed" and gone.surname == "" and gone.email == ""
     assert kept.status == "active" and kept.surname == held.surname, "a held subject survives"
     assert acts == 1
+    assert lifted >= 1, "lifting a hold is audited"
 
 
 @pytest.mark.parametrize("locale", ["kk", "ru"])
