@@ -40,57 +40,33 @@ from dpa_panel.state.subject_state import SubjectState
 TITLE = "DPA Panel"
 
 app = rx.App(api_transformer=api, stylesheets=["/styles.css"])
-app.add_page(home_page, route="/", title=TITLE)
-app.add_page(privacy_page, route="/privacy", title=TITLE, on_load=PrivacyState.load)
-app.add_page(login_page, route="/login", title=TITLE, on_load=AuthState.open_login_page)
-app.add_page(
-    account_page,
-    route="/account",
-    title=TITLE,
-    on_load=[AuthState.load_identity, AccountState.load_sessions],
-)
-app.add_page(password_page, route="/account/password", title=TITLE, on_load=AuthState.load_identity)
-app.add_page(
-    admin_users_page,
-    route="/admin/users",
-    title=TITLE,
-    on_load=[AuthState.load_identity, AdminState.load],
-)
-app.add_page(
-    audit_page, route="/audit", title=TITLE, on_load=[AuthState.load_identity, AuditViewState.load]
-)
-app.add_page(apply_page, route="/apply", title=TITLE, on_load=ApplyState.load)
-app.add_page(
-    pipeline_page,
-    route="/applications",
-    title=TITLE,
-    on_load=[AuthState.load_identity, PipelineState.load],
-)
-app.add_page(
-    detail_page,
-    route="/applications/[app_id]",
-    title=TITLE,
-    on_load=[AuthState.load_identity, ApplicationDetailState.load],
-)
-app.add_page(
-    members_page,
-    route="/members",
-    title=TITLE,
-    on_load=[AuthState.load_identity, MembersState.load],
-)
-app.add_page(
-    member_detail_page,
-    route="/members/[member_id]",
-    title=TITLE,
-    on_load=[AuthState.load_identity, MemberDetailState.load],
-)
+
+
+def _public(page, route: str, *loaders) -> None:
+    app.add_page(page, route=route, title=TITLE, on_load=list(loaders) or None)
 
 
 def _protected(page, route: str, *loaders) -> None:
-    """A page whose first on_load fills the header and enforces a pending password change."""
+    """A page whose first on_load fills the header and enforces a pending password change.
+
+    The page guard is a convenience (a redirect); each loader checks its own permission.
+    """
     app.add_page(page, route=route, title=TITLE, on_load=[AuthState.load_identity, *loaders])
 
 
+_public(home_page, "/")
+_public(privacy_page, "/privacy", PrivacyState.load)
+_public(login_page, "/login", AuthState.open_login_page)
+_public(apply_page, "/apply", ApplyState.load)
+
+_protected(account_page, "/account", AccountState.load_sessions)
+_protected(password_page, "/account/password")
+_protected(admin_users_page, "/admin/users", AdminState.load)
+_protected(audit_page, "/audit", AuditViewState.load)
+_protected(pipeline_page, "/applications", PipelineState.load)
+_protected(detail_page, "/applications/[app_id]", ApplicationDetailState.load)
+_protected(members_page, "/members", MembersState.load)
+_protected(member_detail_page, "/members/[member_id]", MemberDetailState.load)
 _protected(consents_page, "/consents", ConsentLedgerState.load)
 _protected(subject_page, "/subjects/[subject_id]", SubjectState.load)
 _protected(requests_page, "/requests", RequestsState.load)
