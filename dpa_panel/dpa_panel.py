@@ -10,6 +10,7 @@ from dpa_panel.pages.admin_users import admin_users_page
 from dpa_panel.pages.application_detail import detail_page
 from dpa_panel.pages.apply import apply_page
 from dpa_panel.pages.audit import audit_page
+from dpa_panel.pages.calendar import calendar_page
 from dpa_panel.pages.consents import consents_page
 from dpa_panel.pages.home import home_page
 from dpa_panel.pages.login import login_page
@@ -27,6 +28,7 @@ from dpa_panel.state.application_detail_state import ApplicationDetailState
 from dpa_panel.state.apply_state import ApplyState
 from dpa_panel.state.audit_state import AuditViewState
 from dpa_panel.state.auth_state import AuthState
+from dpa_panel.state.calendar_state import CalendarState
 from dpa_panel.state.consent_state import ConsentLedgerState
 from dpa_panel.state.members_state import MemberDetailState, MembersState
 from dpa_panel.state.pipeline_state import PipelineState
@@ -74,3 +76,4 @@ _protected(request_detail_page, "/requests/[request_id]", RequestDetailState.loa
 _protected(policy_versions_page, "/policy-versions", PolicyVersionsState.load)
 _protected(statistics_page, "/statistics", StatisticsState.load)
 _protected(retention_page, "/retention", RetentionState.load)
+_protected(calendar_page, "/calendar", CalendarState.load)

@@ -25,6 +25,7 @@ PERMISSIONS: dict[str, str] = {
     "consents.read": "view the consent ledger",
     "consents.write": "record consents and withdrawals, export the mailing list",
     "policies.manage": "add privacy-policy editions, see consents given under older ones",
+    "calendar.manage": "public holidays and the request deadlines computed from them",
     "requests.manage": "handle data-subject requests",
     "retention.manage": "retention rules, legal holds, destruction",
     "disclosures.manage": "record and prepare authority disclosures",
@@ -36,6 +37,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(
         {
             "policies.manage",
+            "calendar.manage",
             "accounts.manage",
             "audit.read",
             "audit.export",
@@ -64,6 +66,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "consents.read",
             "consents.write",
             "policies.manage",
+            "calendar.manage",
             "requests.manage",
             "retention.manage",
             "disclosures.manage",

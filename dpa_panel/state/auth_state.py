@@ -56,6 +56,7 @@ class AuthState(AppState):
             ("/retention", "nav.retention", "retention.manage"),
             ("/statistics", "nav.statistics", "stats.read"),
             ("/admin/users", "nav.accounts", "accounts.manage"),
+            ("/calendar", "nav.calendar", "calendar.manage"),
             ("/audit", "nav.audit", "audit.read"),
             ("/account", "nav.account", AUTHENTICATED),
         ]

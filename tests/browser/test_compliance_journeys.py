@@ -157,3 +157,18 @@ def test_screenshots_of_compliance_pages(new_page, live_server, locale):
     page.goto(live_server.url + "/consents")
     expect(page.locator("#consent-table")).to_be_visible()
     screenshot(page, f"consents-{locale}-phone")
+
+
+def test_admin_extends_the_holiday_table(new_page, live_server):
+    page = new_page(locale="en")
+    log_in(page, live_server.url, "admin", PASSWORDS["admin"])
+    wait_path(page, "/admin/users")
+    page.goto(live_server.url + "/calendar")
+    expect(page.locator("#holiday-table")).to_contain_text("Наурыз")
+    page.fill("#holiday-day", f"{date.today().year}-12-31")
+    page.fill("#holiday-name", "Day off moved by decree")
+    page.fill("#holiday-source", "Government decree (example)")
+    page.click("#holiday-add")
+    expect(page.locator("#calendar-notice")).to_have_text(tr("en", "calendar.holiday_added"))
+    expect(page.locator("#holiday-table")).to_contain_text("Day off moved by decree")
+    screenshot(page, "calendar-en")

@@ -1,0 +1,181 @@
+"""``/calendar``: holidays per year and the working-day deadlines of data-subject requests."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from dpa_panel.components.forms import error_callout, notice_callout
+from dpa_panel.components.i18n import t
+from dpa_panel.components.layout import page_shell
+from dpa_panel.components.listing import labelled
+from dpa_panel.models.vocab import REQUEST_KINDS
+from dpa_panel.state.app_state import AppState
+from dpa_panel.state.calendar_state import CalendarState as C
+
+COUNTED_FROM = ("received", "identity_verified")
+
+
+def _holiday(h: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(h["shown"], white_space="nowrap"),
+        rx.table.cell(h["name"]),
+        rx.table.cell(rx.text(h["source"], size="1", color_scheme="gray")),
+        rx.table.cell(
+            rx.button(
+                t("calendar.remove"),
+                size="1",
+                variant="soft",
+                color_scheme="red",
+                on_click=C.remove_holiday(h["day"].to(str)),
+            ),
+        ),  # fmt: skip
+    )
+
+
+def _deadline(d: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(AppState.t["request_kind." + d["kind"].to(str)].to(str)),
+        rx.table.cell(d["days"]),
+        rx.table.cell(AppState.t["calendar.from_" + d["from"].to(str)].to(str)),
+        rx.table.cell(rx.text(d["source"], size="1", color_scheme="gray")),
+    )
+
+
+def holidays_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading(t("calendar.holidays"), size="4", as_="h2"),
+            rx.form(
+                rx.hstack(
+                    rx.el.select(
+                        rx.foreach(C.years, lambda y: rx.el.option(y, value=y)),
+                        name="year",
+                        id="calendar-year",
+                        class_name="dpa-select",
+                        default_value=C.year,
+                    ),
+                    rx.button(t("audit.apply"), type="submit", variant="soft"),
+                    spacing="2",
+                ),
+                on_submit=C.choose_year,
+                key=C.year,
+            ),  # fmt: skip
+            rx.box(
+                rx.table.root(
+                    rx.table.body(rx.foreach(C.holidays, _holiday)), size="1", id="holiday-table"
+                ),
+                overflow_x="auto",
+                width="100%",
+            ),
+            rx.form(
+                rx.grid(
+                    labelled(
+                        "calendar.day",
+                        rx.input(name="day", type="date", id="holiday-day", width="100%"),
+                    ),
+                    labelled(
+                        "calendar.name", rx.input(name="name", id="holiday-name", width="100%")
+                    ),
+                    labelled(
+                        "calendar.source",
+                        rx.input(name="source", id="holiday-source", width="100%"),
+                    ),
+                    rx.button(
+                        t("calendar.add"), type="submit", id="holiday-add", margin_top="18px"
+                    ),
+                    columns=rx.breakpoints(initial="1", md="4"),
+                    spacing="2",
+                    width="100%",
+                ),
+                on_submit=C.add_holiday,
+                reset_on_submit=True,
+                width="100%",
+            ),  # fmt: skip
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def deadlines_card() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading(t("calendar.deadlines"), size="4", as_="h2"),
+            rx.text(t("calendar.deadlines_note"), size="1", color_scheme="gray"),
+            rx.box(
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            *[
+                                rx.table.column_header_cell(t(k))
+                                for k in (
+                                    "requests.kind",
+                                    "calendar.working_days",
+                                    "calendar.counted_from",
+                                    "calendar.source",
+                                )
+                            ]
+                        )
+                    ),
+                    rx.table.body(rx.foreach(C.deadlines, _deadline)),
+                    size="1",
+                    id="deadline-table",
+                ),
+                overflow_x="auto",
+                width="100%",
+            ),  # fmt: skip
+            rx.form(
+                rx.grid(
+                    labelled(
+                        "requests.kind",
+                        rx.el.select(
+                            *[rx.el.option(t(f"request_kind.{k}"), value=k) for k in REQUEST_KINDS],
+                            name="kind",
+                            id="deadline-kind",
+                            class_name="dpa-select",
+                        ),
+                    ),
+                    labelled(
+                        "calendar.working_days",
+                        rx.input(name="days", type="number", id="deadline-days", width="100%"),
+                    ),
+                    labelled(
+                        "calendar.counted_from",
+                        rx.el.select(
+                            *[rx.el.option(t(f"calendar.from_{c}"), value=c) for c in COUNTED_FROM],
+                            name="from",
+                            class_name="dpa-select",
+                        ),
+                    ),
+                    labelled("calendar.source", rx.input(name="source", width="100%")),
+                    rx.button(
+                        t("detail.save"), type="submit", id="deadline-save", margin_top="18px"
+                    ),
+                    columns=rx.breakpoints(initial="1", md="5"),
+                    spacing="2",
+                    width="100%",
+                ),
+                on_submit=C.set_deadline,
+                reset_on_submit=True,
+                width="100%",
+            ),  # fmt: skip
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def calendar_page() -> rx.Component:
+    return page_shell(
+        rx.vstack(
+            rx.heading(t("calendar.title"), size="7", as_="h1"),
+            notice_callout(C.notice, "calendar-notice"),
+            error_callout(C.action_error, "calendar-error"),
+            holidays_card(),
+            deadlines_card(),
+            spacing="4",
+            width="100%",
+        ),
+    )
