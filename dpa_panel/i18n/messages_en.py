@@ -587,4 +587,6 @@ MESSAGES: dict[str, str] = {
     "calendar.holiday_added": "Day added.",
     "calendar.holiday_removed": "Day removed.",
     "calendar.deadline_saved": "Deadline saved.",
+    "policies.older_subjects": "Subjects whose consents are under an older edition",
+    "policies.older_note": "Subjects whose consents point at an edition older than the one in force (never moved automatically):",
 }

@@ -591,4 +591,6 @@ MESSAGES: dict[str, str] = {
     "calendar.holiday_added": "Күн қосылды.",
     "calendar.holiday_removed": "Күн жойылды.",
     "calendar.deadline_saved": "Мерзім сақталды.",
+    "policies.older_subjects": "Бұрынғы редакция бойынша келісім берген субъектілер",
+    "policies.older_note": "Келісімдері күшіндегі редакциядан бұрынғы редакцияға сілтеме жасайтын субъектілер (автоматты түрде ауыстырылмайды):",
 }

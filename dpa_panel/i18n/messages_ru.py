@@ -590,4 +590,6 @@ MESSAGES: dict[str, str] = {
     "calendar.holiday_added": "День добавлен.",
     "calendar.holiday_removed": "День удалён.",
     "calendar.deadline_saved": "Срок сохранён.",
+    "policies.older_subjects": "Субъекты с согласиями по прежним редакциям",
+    "policies.older_note": "Субъекты, чьи согласия ссылаются на редакцию старше действующей (автоматически не переносятся):",
 }

@@ -84,6 +84,27 @@ def policy_versions_page() -> rx.Component:
                 overflow_x="auto",
                 width="100%",
             ),
+            rx.heading(t("policies.older_subjects"), size="4", as_="h2"),
+            rx.text(t("policies.older_note"), " ", P.older_total, size="2", id="older-total"),
+            rx.box(
+                rx.table.root(
+                    rx.table.body(
+                        rx.foreach(
+                            P.older_subjects,
+                            lambda r: rx.table.row(
+                                rx.table.cell(
+                                    rx.link(r["name"], href="/subjects/" + r["subject_id"].to(str))
+                                ),
+                                rx.table.cell(r["email"]),
+                                rx.table.cell(r["labels"]),
+                            ),
+                        )
+                    ),
+                    size="1",
+                ),
+                overflow_x="auto",
+                width="100%",
+            ),
             add_form(),
             spacing="4",
             width="100%",

@@ -20,7 +20,13 @@ MANAGE = "policies.manage"
 
 class PolicyVersionsState(AuthState):
     editions: list[dict[str, str]] = []
+    older_subjects: list[dict[str, str]] = []
+    older_total: int = 0
     form_error: str = ""
+
+    def _clear_on_denial(self):
+        self.older_subjects, self.older_total = [], 0
+
     notice: str = ""
 
     def _reload(self) -> None:
@@ -34,6 +40,16 @@ class PolicyVersionsState(AuthState):
                     "granted": str(counts.get(e.label, 0)),
                 }
                 for e in policy.list_editions(session)
+            ]
+            rows, self.older_total = consent.subjects_on_older_versions(session, 1, 50)
+            self.older_subjects = [
+                {
+                    "subject_id": str(r.subject_id),
+                    "name": r.name,
+                    "email": r.email,
+                    "labels": ", ".join(r.labels),
+                }
+                for r in rows
             ]
 
     @rx.var

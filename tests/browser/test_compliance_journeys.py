@@ -172,3 +172,18 @@ def test_admin_extends_the_holiday_table(new_page, live_server):
     expect(page.locator("#calendar-notice")).to_have_text(tr("en", "calendar.holiday_added"))
     expect(page.locator("#holiday-table")).to_contain_text("Day off moved by decree")
     screenshot(page, "calendar-en")
+
+
+def test_new_policy_edition_lists_subjects_on_the_older_one(new_page, live_server):
+    page = _compliance(new_page, live_server)
+    page.goto(live_server.url + "/policy-versions")
+    expect(page.locator("#policy-table")).to_contain_text("v1")
+    page.fill("#policy-label", "v2-test")
+    page.fill("#policy-effective", date.today().isoformat())
+    for lang in ("kk", "ru", "en"):
+        page.fill(f"textarea[name=text_{lang}]", f"Test edition text ({lang}).")
+    page.click("#policy-add")
+    expect(page.locator("#policy-notice")).to_have_text(tr("en", "policies.added"))
+    expect(page.locator("#policy-table")).to_contain_text("v2-test")
+    expect(page.locator("#older-total")).not_to_have_text(re.compile(r"\s0$"))
+    screenshot(page, "policy-versions-en")
