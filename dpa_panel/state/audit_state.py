@@ -9,13 +9,13 @@ from sqlalchemy import select
 
 from dpa_panel.db import session_scope
 from dpa_panel.i18n import tr
-from dpa_panel.i18n.formatting import format_datetime, format_number
+from dpa_panel.i18n.formatting import format_datetime
 from dpa_panel.models import StaffUser
 from dpa_panel.services import audit, auth
 from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.guard import actor_for, current_identity, hard_navigate, requires
+from dpa_panel.state.paging import PAGE_SIZE, page_count, page_summary, turn_page
 
-PAGE_SIZE = 50
 READ = "audit.read"
 
 
@@ -38,17 +38,11 @@ class AuditViewState(AuthState):
 
     @rx.var
     def page_count(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
+        return page_count(self.total)
 
     @rx.var
     def summary(self) -> str:
-        return tr(
-            self.locale,
-            "audit.summary",
-            total=format_number(self.total, self.locale),
-            page=self.page,
-            pages=self.page_count,
-        )
+        return page_summary(self.locale, self.total, self.page, "audit.summary")
 
     def _filter(self) -> audit.AuditFilter:
         f = self.filters
@@ -121,15 +115,11 @@ class AuditViewState(AuthState):
 
     @requires(READ)
     def next_page(self):
-        if self.page < self.page_count:
-            self.page += 1
-            self._query()
+        turn_page(self, +1, self._query)
 
     @requires(READ)
     def previous_page(self):
-        if self.page > 1:
-            self.page -= 1
-            self._query()
+        turn_page(self, -1, self._query)
 
     @requires("audit.export")
     def export_csv(self):

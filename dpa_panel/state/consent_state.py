@@ -9,15 +9,13 @@ from __future__ import annotations
 import reflex as rx
 
 from dpa_panel.db import session_scope
-from dpa_panel.i18n import tr
-from dpa_panel.i18n.formatting import format_number
 from dpa_panel.models.vocab import PURPOSES
 from dpa_panel.services import audit, auth, consent
 from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.guard import actor_for, current_identity, hard_navigate, requires
+from dpa_panel.state.paging import PAGE_SIZE, page_count, page_summary, turn_page
 
 READ = "consents.read"
-PAGE_SIZE = 50
 CONSENT_PURPOSES = tuple(p for p in PURPOSES if p != "statistics")
 STATES = ("granted", "withdrawn", "never")
 
@@ -34,17 +32,11 @@ class ConsentLedgerState(AuthState):
 
     @rx.var
     def page_count(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
+        return page_count(self.total)
 
     @rx.var
     def summary(self) -> str:
-        return tr(
-            self.locale,
-            "pipeline.summary",
-            total=format_number(self.total, self.locale),
-            page=self.page,
-            pages=self.page_count,
-        )
+        return page_summary(self.locale, self.total, self.page)
 
     def _refresh(self) -> None:
         f = self.filters
@@ -93,15 +85,11 @@ class ConsentLedgerState(AuthState):
 
     @requires(READ)
     def next_page(self):
-        if self.page < self.page_count:
-            self.page += 1
-            self._refresh()
+        turn_page(self, +1, self._refresh)
 
     @requires(READ)
     def previous_page(self):
-        if self.page > 1:
-            self.page -= 1
-            self._refresh()
+        turn_page(self, -1, self._refresh)
 
     @requires("consents.write")
     def export_mailing_list(self):

@@ -6,16 +6,16 @@ import reflex as rx
 
 from dpa_panel.db import session_scope
 from dpa_panel.i18n import tr
-from dpa_panel.i18n.formatting import format_date, format_datetime, format_number
+from dpa_panel.i18n.formatting import format_date, format_datetime
 from dpa_panel.models.vocab import MEMBER_STATUSES
 from dpa_panel.services import audit, members
 from dpa_panel.services.errors import ServiceError
 from dpa_panel.services.permissions import has_permission
 from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.guard import actor_for, requires
+from dpa_panel.state.paging import PAGE_SIZE, page_count, page_summary, turn_page
 
 READ, WRITE = "members.read", "members.write"
-PAGE_SIZE = 50
 SORTS = ("number", "since_desc", "surname")
 
 
@@ -32,17 +32,11 @@ class MembersState(AuthState):
 
     @rx.var
     def page_count(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
+        return page_count(self.total)
 
     @rx.var
     def summary(self) -> str:
-        return tr(
-            self.locale,
-            "pipeline.summary",
-            total=format_number(self.total, self.locale),
-            page=self.page,
-            pages=self.page_count,
-        )
+        return page_summary(self.locale, self.total, self.page)
 
     def _refresh(self) -> None:
         f = self.filters
@@ -90,15 +84,11 @@ class MembersState(AuthState):
 
     @requires(READ)
     def next_page(self):
-        if self.page < self.page_count:
-            self.page += 1
-            self._refresh()
+        turn_page(self, +1, self._refresh)
 
     @requires(READ)
     def previous_page(self):
-        if self.page > 1:
-            self.page -= 1
-            self._refresh()
+        turn_page(self, -1, self._refresh)
 
 
 class MemberDetailState(AuthState):

@@ -14,14 +14,14 @@ import reflex as rx
 
 from dpa_panel.db import session_scope
 from dpa_panel.i18n import tr
-from dpa_panel.i18n.formatting import format_date, format_number
+from dpa_panel.i18n.formatting import format_date
 from dpa_panel.models.vocab import APPLICATION_STATUSES
 from dpa_panel.services import applications, audit
 from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.guard import actor_for, requires
+from dpa_panel.state.paging import PAGE_SIZE, page_count, page_summary, turn_page
 
 READ = "applications.read"
-PAGE_SIZE = 50
 BOARD_CARDS = 20
 SORTS = ("submitted_desc", "submitted_asc", "surname", "status")
 
@@ -64,17 +64,11 @@ class PipelineState(AuthState):
 
     @rx.var
     def page_count(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
+        return page_count(self.total)
 
     @rx.var
     def summary(self) -> str:
-        return tr(
-            self.locale,
-            "pipeline.summary",
-            total=format_number(self.total, self.locale),
-            page=self.page,
-            pages=self.page_count,
-        )
+        return page_summary(self.locale, self.total, self.page)
 
     def _query(self) -> applications.ApplicationQuery:
         f = self.filters
@@ -159,12 +153,8 @@ class PipelineState(AuthState):
 
     @requires(READ)
     def next_page(self):
-        if self.page < self.page_count:
-            self.page += 1
-            self._refresh()
+        turn_page(self, +1, self._refresh)
 
     @requires(READ)
     def previous_page(self):
-        if self.page > 1:
-            self.page -= 1
-            self._refresh()
+        turn_page(self, -1, self._refresh)

@@ -10,15 +10,15 @@ import reflex as rx
 
 from dpa_panel.db import get_engine, session_scope
 from dpa_panel.i18n import tr
-from dpa_panel.i18n.formatting import format_date, format_datetime, format_number, to_local
+from dpa_panel.i18n.formatting import format_date, format_datetime, to_local
 from dpa_panel.models.types import utcnow
 from dpa_panel.services import audit, auth, retention
 from dpa_panel.services.errors import ServiceError
 from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.guard import actor_for, current_identity, hard_navigate, requires
+from dpa_panel.state.paging import PAGE_SIZE, page_count, page_summary, turn_page
 
 MANAGE = "retention.manage"
-PAGE_SIZE = 50
 BUCKETS = ("overdue", "30", "90", "later")
 PREVIEW_ROWS = 20
 
@@ -46,17 +46,11 @@ class RetentionState(AuthState):
 
     @rx.var
     def page_count(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
+        return page_count(self.total)
 
     @rx.var
     def summary(self) -> str:
-        return tr(
-            self.locale,
-            "pipeline.summary",
-            total=format_number(self.total, self.locale),
-            page=self.page,
-            pages=self.page_count,
-        )
+        return page_summary(self.locale, self.total, self.page)
 
     def _refresh(self) -> None:
         today = _today()
@@ -123,15 +117,11 @@ class RetentionState(AuthState):
 
     @requires(MANAGE)
     def next_page(self):
-        if self.page < self.page_count:
-            self.page += 1
-            self._refresh()
+        turn_page(self, +1, self._refresh)
 
     @requires(MANAGE)
     def previous_page(self):
-        if self.page > 1:
-            self.page -= 1
-            self._refresh()
+        turn_page(self, -1, self._refresh)
 
     @requires(MANAGE)
     def place_hold(self, form_data: dict):
