@@ -62,3 +62,46 @@ def apply_rate_limit_per_hour() -> int:
     """Applications (submitted or refused as duplicates) one client IP may send per hour
     before the public form refuses further ones (default 5)."""
     return _int_env("DPA_APPLY_RATE_LIMIT", 5)
+
+
+# --- production path (issue 10) --------------------------------------------------------------
+
+
+def public_url() -> str:
+    """The deployment's public origin, e.g. ``https://panel.example.kz`` (``DPA_PUBLIC_URL``).
+
+    Production allows websockets only from this origin; empty means development (any origin).
+    """
+    return os.environ.get("DPA_PUBLIC_URL", "").strip().rstrip("/")
+
+
+def workers() -> int:
+    """Backend worker processes for ``make prod`` (``DPA_WORKERS``, default 2)."""
+    return max(1, _int_env("DPA_WORKERS", 2))
+
+
+def redis_url() -> str:
+    """Redis shared by the workers (Reflex's own ``REFLEX_REDIS_URL``); empty = none."""
+    return os.environ.get("REFLEX_REDIS_URL", "").strip()
+
+
+def secret_key() -> str:
+    """``DPA_SECRET_KEY``: required in production (see ``docs/deploy.md`` for its uses)."""
+    return os.environ.get("DPA_SECRET_KEY", "").strip()
+
+
+def backup_key() -> str:
+    """``DPA_BACKUP_KEY``: the key backups are encrypted with (never stored beside them)."""
+    return os.environ.get("DPA_BACKUP_KEY", "").strip()
+
+
+def backup_dir() -> Path:
+    """Where ``dpa-panel backup`` writes (``DPA_BACKUP_DIR``, default ``./backups``)."""
+    raw = os.environ.get("DPA_BACKUP_DIR", "").strip()
+    return Path(raw) if raw else PROJECT_ROOT / "backups"
+
+
+def data_location() -> str:
+    """The declared place where the database and backups live (policy clause 4.3:
+    stored in the Republic of Kazakhstan); shown on the admin settings page and in the doctor."""
+    return os.environ.get("DPA_DATA_LOCATION", "").strip()
