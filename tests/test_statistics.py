@@ -22,6 +22,7 @@ from dpa_panel.models import (
     MembershipApplication,
     SubjectRequest,
 )
+from dpa_panel.models.types import almaty_month
 from dpa_panel.models.vocab import PURPOSES
 from dpa_panel.services import statistics as st
 
@@ -391,6 +392,8 @@ def seeded(engine):
                 education="",
                 search_text="",
                 destruction_due_at=datetime(2025, 12, 1, tzinfo=UTC),
+                # a Core UPDATE of the timestamp writes its stored statistics key too
+                destruction_due_month=almaty_month(datetime(2025, 12, 1, tzinfo=UTC)),
                 updated_at=datetime(2025, 12, 3, tzinfo=UTC),
             )
         )

@@ -8,7 +8,13 @@ from sqlalchemy import CheckConstraint, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from dpa_panel.models.subject import _in
-from dpa_panel.models.types import UTCDateTime, utcnow
+from dpa_panel.models.types import (
+    UTCDateTime,
+    keep_derived_keys,
+    month_key_field,
+    utcnow,
+    whole_days,
+)
 from dpa_panel.models.vocab import (
     APPLICATION_EVENT_KINDS,
     APPLICATION_STATUSES,
@@ -28,6 +34,10 @@ class MembershipApplication(SQLModel, table=True):
         # Searches start from the matching subjects: status and date come with the lookup.
         Index("ix_application_subject", "subject_id", "status", "submitted_at"),
         Index("ix_application_assignee", "assignee_id"),
+        # Board statistics (stored Almaty month keys): applications per month and outcome,
+        # decisions per month with their duration, each an index-only GROUP BY.
+        Index("ix_stats_application_submitted", "submitted_month", "status"),
+        Index("ix_stats_application_decided", "decided_month", "decision_days", "decision"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -42,6 +52,16 @@ class MembershipApplication(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     language: str = Field(default="kk", max_length=2)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    #: Stored keys for the board statistics (``almaty_month``/``whole_days`` of the timestamps).
+    submitted_month: int | None = month_key_field("submitted_at")
+    decided_month: int | None = month_key_field("decided_at")
+    decision_days: int | None = month_key_field(
+        "submitted_at", fn=whole_days, extra=("decided_at",)
+    )
+
+
+#: Any ORM insert or update refreshes the stored statistics keys.
+keep_derived_keys(MembershipApplication)
 
 
 class Member(SQLModel, table=True):
@@ -51,6 +71,11 @@ class Member(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(_in("status", MEMBER_STATUSES), name="ck_member_status"),
         Index("ix_member_status", "status"),
+        # Board statistics: members in force per category (covering the subject join) and
+        # new/ended memberships per month (stored month keys, index-only).
+        Index("ix_stats_member_subject", "subject_id", "since_month", "ended_month"),
+        Index("ix_stats_member_since", "since_month"),
+        Index("ix_stats_member_ended", "ended_month"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -65,6 +90,13 @@ class Member(SQLModel, table=True):
         default="", sa_column=Column(Text, nullable=False, server_default="")
     )
     status_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: Stored keys for the board statistics: the month of ``since`` (a date) and the Almaty
+    #: month of ``ended_at``.
+    since_month: int | None = month_key_field("since")
+    ended_month: int | None = month_key_field("ended_at")
+
+
+keep_derived_keys(Member)
 
 
 class ApplicationEvent(SQLModel, table=True):

@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from dpa_panel.models.subject import _in
-from dpa_panel.models.types import UTCDateTime, utcnow
+from dpa_panel.models.types import UTCDateTime, keep_derived_keys, month_key_field, utcnow
 from dpa_panel.models.vocab import REQUEST_CHANNELS, REQUEST_KINDS, REQUEST_STATUSES
 
 
@@ -46,6 +46,8 @@ class SubjectRequest(SQLModel, table=True):
         CheckConstraint(_in("channel", REQUEST_CHANNELS), name="ck_request_channel"),
         Index("ix_request_status_due", "status", "due_date"),
         Index("ix_request_subject", "subject_id"),
+        # Board statistics: requests per month received (stored month key).
+        Index("ix_stats_request_received", "received_month", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -73,3 +75,9 @@ class SubjectRequest(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    #: Stored key for the board statistics: the Almaty month of ``received_at``.
+    received_month: int | None = month_key_field("received_at")
+
+
+#: Any ORM insert or update refreshes the stored statistics key.
+keep_derived_keys(SubjectRequest)

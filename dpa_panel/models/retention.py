@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from dpa_panel.models.subject import _in
-from dpa_panel.models.types import UTCDateTime, utcnow
+from dpa_panel.models.types import UTCDateTime, keep_derived_keys, month_key_field, utcnow
 
 #: What ends a purpose, i.e. starts its retention period.
 ENDING_EVENTS = ("application_closed", "membership_ended", "consent_withdrawn")
@@ -62,6 +62,8 @@ class DestructionAct(SQLModel, table=True):
     __tablename__ = "destruction_act"
     __table_args__ = (
         Index("ix_destruction_act_destroyed", "destroyed_at"),
+        # Board statistics: destructions per month (stored month key).
+        Index("ix_stats_destruction_act_month", "destroyed_month"),
         Index("ix_destruction_act_subject", "subject_ref"),
     )
 
@@ -76,3 +78,9 @@ class DestructionAct(SQLModel, table=True):
     actor_id: int | None = Field(default=None, foreign_key="staff_user.id")
     digest: str = Field(max_length=64, description="SHA-256 of the act's canonical JSON")
     batch_id: str = Field(default="", max_length=40, description="the sweep run")
+    #: Stored key for the board statistics: the Almaty month of ``destroyed_at``.
+    destroyed_month: int | None = month_key_field("destroyed_at")
+
+
+#: Any ORM insert or update refreshes the stored statistics key.
+keep_derived_keys(DestructionAct)

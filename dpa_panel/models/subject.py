@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Column, Index, String, Text, event
 from sqlmodel import Field, SQLModel
 
-from dpa_panel.models.types import UTCDateTime, utcnow
+from dpa_panel.models.types import UTCDateTime, keep_derived_keys, month_key_field, utcnow
 from dpa_panel.models.vocab import (
     EDUCATION_LEVELS,
     POSITION_LEVELS,
@@ -64,6 +64,17 @@ class DataSubject(SQLModel, table=True):
         Index("ix_subject_status", "status"),
         # The retention countdown: a range scan in due order (services/retention.py).
         Index("ix_subject_retention_due", "retention_due_at"),
+        # Board statistics (services/statistics.py, stored Almaty month keys): the category
+        # table is an index-only scan in group order; "destructions due" per month, index-only.
+        Index(
+            "ix_stats_subject_category",
+            "workplace_category",
+            "position_level",
+            "education_level",
+            "created_month",
+            "id",
+        ),
+        Index("ix_stats_subject_destruction_due", "destruction_due_month"),
         # Staff search ("contains" on the folded text). PostgreSQL: a trigram GIN index
         # (pg_trgm), so LIKE '%term%' is an index search. SQLite ignores the postgresql_*
         # options and builds a plain B-tree, which is still the narrowest thing to scan for a
@@ -122,6 +133,10 @@ class DataSubject(SQLModel, table=True):
     retention_event_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    #: Stored keys for the board statistics: the Almaty months of ``created_at`` and
+    #: ``destruction_due_at``.
+    created_month: int | None = month_key_field("created_at")
+    destruction_due_month: int | None = month_key_field("destruction_due_at")
 
 
 @event.listens_for(DataSubject, "before_insert")
@@ -132,3 +147,7 @@ def _keep_search_text(_mapper, _connection, target: DataSubject) -> None:
     (Bulk Core inserts — the demo seed, migrations — compute it themselves.)
     """
     target.search_text = compose_search_text(target)
+
+
+#: Any ORM insert or update refreshes the stored statistics keys.
+keep_derived_keys(DataSubject)

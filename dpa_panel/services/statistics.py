@@ -7,7 +7,10 @@ Rules (the full argument is in ``docs/anonymisation.md``):
   subject. No personal column (names, contacts, free-text workplace/position/education, notes,
   references) appears in any statement; ``tests/test_statistics.py`` inspects the SQL text.
 * **Month granularity.** Periods are Asia/Almaty calendar months (``"2025-06"``) and quarters
-  (``"2025-Q3"``); no exact date leaves this module.
+  (``"2025-Q3"``); no exact date leaves this module. The month of each timestamp is a stored
+  integer key ``YYYYMM`` next to it (``*_month``, with ``decision_days``; see
+  ``models.types.almaty_month``), so every statement groups and filters on integers through a
+  covering index instead of converting a time zone per row.
 * **Small cells.** A count ``1 .. k-1`` is shown as ``f"<{k}"`` (``k``: ``DPA_STATS_K``, default
   5, never below 3). A true zero is shown as ``0``.
 * **Complementary suppression** (``suppress_block``): inside a table with totals, more cells are
@@ -52,7 +55,7 @@ from dpa_panel.models import (
     MembershipApplication,
     SubjectRequest,
 )
-from dpa_panel.models.types import utcnow
+from dpa_panel.models.types import almaty_month, utcnow
 from dpa_panel.models.vocab import (
     EDUCATION_LEVELS,
     POSITION_LEVELS,
@@ -222,7 +225,10 @@ def _tz_transitions() -> tuple[tuple[datetime, int], ...]:
 
 
 class _Sql:
-    """Dialect-specific expressions: Almaty month of a timestamp, Almaty date, day spans."""
+    """Dialect-specific per-row expressions: Almaty month of a timestamp, Almaty date, day
+    spans. The dashboard reads stored keys instead; ``month``/``whole_days`` remain the SQL
+    definition the keys are tested against (and serve small tables, e.g. the retention
+    countdown)."""
 
     def __init__(self, dialect: str) -> None:
         self.pg = dialect == "postgresql"
@@ -253,12 +259,6 @@ class _Sql:
         if self.pg:
             return cast(func.floor(extract("epoch", end - start) / 86400), Integer)
         return cast(func.julianday(end) - func.julianday(start), Integer)
-
-
-def _in_range(col, bounds: tuple[datetime, datetime] | None) -> list[ColumnElement]:
-    if bounds is None:
-        return []
-    return [col >= bounds[0], col < bounds[1]]
 
 
 # --- raw aggregates --------------------------------------------------------------------------
@@ -293,39 +293,66 @@ def _rows(session: Session, stmt) -> list[tuple]:
     return [tuple(row) for row in session.execute(stmt)]
 
 
+def _month_label(key: int) -> str:
+    """A stored month key ``YYYYMM`` as the period label ``"YYYY-MM"``."""
+    return month_key(key // 100, key % 100)
+
+
+def _keyed(rows: list[tuple]) -> list[tuple]:
+    """Aggregate rows whose first value is a stored month key, labelled ``"YYYY-MM"``."""
+    return [(_month_label(int(key)), *rest) for key, *rest in rows]
+
+
+def _key_bounds(flt: StatsFilter, *, whole_year: bool = False) -> tuple[int, int] | None:
+    """The filter (or its whole year) as stored month keys ``[start, end)``; None: all time.
+
+    ``key >= start AND key < end`` selects exactly the rows whose timestamp lies in
+    ``_bounds(flt)`` (both are Almaty month boundaries)."""
+    if flt.year is None:
+        return None
+    if flt.quarter is None or whole_year:
+        return flt.year * 100 + 1, flt.year * 100 + 13
+    first = flt.year * 100 + 3 * (flt.quarter - 1) + 1
+    return first, first + 3
+
+
+def _in_keys(col, bounds: tuple[int, int] | None) -> list[ColumnElement]:
+    if bounds is None:
+        return [col.is_not(None)]
+    return [col >= bounds[0], col < bounds[1]]
+
+
 def _fetch_applications(session: Session, sql: _Sql, flt: StatsFilter) -> list:
     a = MembershipApplication.__table__.c
-    month = sql.month(a.submitted_at).label("m")
     stmt = (
-        select(month, a.status, func.count())
-        .where(*_in_range(a.submitted_at, _bounds(flt)))
-        .group_by("m", a.status)
+        select(a.submitted_month, a.status, func.count())
+        .where(*_in_keys(a.submitted_month, _key_bounds(flt)))
+        .group_by(a.submitted_month, a.status)
     )
-    return _rows(session, stmt)
+    return _keyed(_rows(session, stmt))
 
 
 def _fetch_decisions(session: Session, sql: _Sql, flt: StatsFilter) -> list:
     a = MembershipApplication.__table__.c
-    month = sql.month(a.decided_at).label("m")
-    days = sql.whole_days(a.submitted_at, a.decided_at).label("d")
     stmt = (
-        select(month, days, func.count())
-        .where(
-            a.decision.in_(DECISIONS),
-            a.decided_at.is_not(None),
-            *_in_range(a.decided_at, _bounds(flt)),
-        )
-        .group_by("m", "d")
+        select(a.decided_month, a.decision_days, func.count())
+        .where(a.decision.in_(DECISIONS), *_in_keys(a.decided_month, _key_bounds(flt)))
+        .group_by(a.decided_month, a.decision_days)
     )
-    return _rows(session, stmt)
+    return _keyed(_rows(session, stmt))
 
 
 def _fetch_categories(session: Session, end: datetime) -> list:
+    """Per category triple: subjects, members in force at ``end`` and subjects created
+    before ``end``. ``end`` is an Almaty month start, so each comparison with it is one on
+    the stored month keys (``since`` is a local date: its month is its key)."""
     s, m = DataSubject.__table__.c, Member.__table__.c
-    end_day = end.astimezone(_TZ).date()
-    in_force = and_(
-        m.id.is_not(None), m.since < end_day, or_(m.ended_at.is_(None), m.ended_at >= end)
-    )
+    end_key = almaty_month(end)
+    # The membership must have started before ``end`` to join at all (a subject has at most
+    # one member row, so the subject counts are unchanged); with that range in the join,
+    # SQLite looks members up in the covering ix_stats_member_subject.
+    joined = and_(m.subject_id == s.id, m.since_month < end_key)
+    in_force = and_(m.id.is_not(None), or_(m.ended_month.is_(None), m.ended_month >= end_key))
     stmt = (
         select(
             s.workplace_category,
@@ -333,9 +360,9 @@ def _fetch_categories(session: Session, end: datetime) -> list:
             s.education_level,
             func.count(),
             func.coalesce(func.sum(case((in_force, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((s.created_at < end, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((s.created_month < end_key, 1), else_=0)), 0),
         )
-        .select_from(DataSubject.__table__.outerjoin(Member.__table__, m.subject_id == s.id))
+        .select_from(DataSubject.__table__.outerjoin(Member.__table__, joined))
         .group_by(s.workplace_category, s.position_level, s.education_level)
     )
     return _rows(session, stmt)
@@ -343,43 +370,43 @@ def _fetch_categories(session: Session, end: datetime) -> list:
 
 def _fetch_members(session: Session, sql: _Sql, flt: StatsFilter) -> tuple[list, list]:
     m = Member.__table__.c
-    bounds = _bounds(flt, whole_year=True)
-    since_month = sql.month_of_date(m.since).label("m")
-    where_new = []
-    if bounds:
-        where_new = [
-            m.since >= bounds[0].astimezone(_TZ).date(),
-            m.since < bounds[1].astimezone(_TZ).date(),
-        ]
-    new = _rows(session, select(since_month, func.count()).where(*where_new).group_by("m"))
-    end_month = sql.month(m.ended_at).label("m")
+    bounds = _key_bounds(flt, whole_year=True)
+    new = _rows(
+        session,
+        select(m.since_month, func.count())
+        .where(*_in_keys(m.since_month, bounds))
+        .group_by(m.since_month),
+    )
     ended = _rows(
         session,
-        select(end_month, func.count())
-        .where(m.ended_at.is_not(None), *_in_range(m.ended_at, bounds))
-        .group_by("m"),
+        select(m.ended_month, func.count())
+        .where(*_in_keys(m.ended_month, bounds))
+        .group_by(m.ended_month),
     )
-    return new, ended
+    return _keyed(new), _keyed(ended)
 
 
 def _fetch_consents(
     session: Session, sql: _Sql, flt: StatsFilter, end: datetime
 ) -> tuple[list, list]:
     c = Consent.__table__.c
+    end_key = almaty_month(end)
     stock = _rows(
         session,
         select(c.purpose_code, func.count(func.distinct(c.subject_id)))
-        .where(c.granted_at < end, or_(c.withdrawn_at.is_(None), c.withdrawn_at >= end))
+        .where(
+            c.granted_month < end_key,
+            or_(c.withdrawn_month.is_(None), c.withdrawn_month >= end_key),
+        )
         .group_by(c.purpose_code),
     )
-    month = sql.month(c.withdrawn_at).label("m")
     withdrawals = _rows(
         session,
-        select(month, c.purpose_code, func.count())
-        .where(c.withdrawn_at.is_not(None), *_in_range(c.withdrawn_at, _bounds(flt)))
-        .group_by("m", c.purpose_code),
+        select(c.withdrawn_month, c.purpose_code, func.count())
+        .where(*_in_keys(c.withdrawn_month, _key_bounds(flt)))
+        .group_by(c.withdrawn_month, c.purpose_code),
     )
-    return stock, withdrawals
+    return stock, _keyed(withdrawals)
 
 
 def _fetch_requests(session: Session, sql: _Sql, flt: StatsFilter) -> list:
@@ -390,33 +417,32 @@ def _fetch_requests(session: Session, sql: _Sql, flt: StatsFilter) -> list:
         (answered, "late"),
         else_="open",
     ).label("s")
-    month = sql.month(r.received_at).label("m")
     stmt = (
-        select(month, state, func.count())
-        .where(*_in_range(r.received_at, _bounds(flt)))
-        .group_by("m", "s")
+        select(r.received_month, state, func.count())
+        .where(*_in_keys(r.received_month, _key_bounds(flt)))
+        .group_by(r.received_month, "s")
     )
-    return _rows(session, stmt)
+    return _keyed(_rows(session, stmt))
 
 
 def _fetch_destructions(session: Session, sql: _Sql, flt: StatsFilter) -> tuple[list, list]:
     s = DataSubject.__table__.c
-    bounds = _bounds(flt, whole_year=True)
-    due_month = sql.month(s.destruction_due_at).label("m")
+    bounds = _key_bounds(flt, whole_year=True)
     due = _rows(
         session,
-        select(due_month, func.count())
-        .where(s.destruction_due_at.is_not(None), *_in_range(s.destruction_due_at, bounds))
-        .group_by("m"),
+        select(s.destruction_due_month, func.count())
+        .where(*_in_keys(s.destruction_due_month, bounds))
+        .group_by(s.destruction_due_month),
     )
     # Done: one destruction act per destroyed subject, counted when it was destroyed.
     act = DestructionAct.__table__.c
-    done_month = sql.month(act.destroyed_at).label("m")
     done = _rows(
         session,
-        select(done_month, func.count()).where(*_in_range(act.destroyed_at, bounds)).group_by("m"),
+        select(act.destroyed_month, func.count())
+        .where(*_in_keys(act.destroyed_month, bounds))
+        .group_by(act.destroyed_month),
     )
-    return due, done
+    return _keyed(due), _keyed(done)
 
 
 def raw_aggregates(
