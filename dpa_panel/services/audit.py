@@ -24,12 +24,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from dpa_panel import settings
 from dpa_panel.models import AuditChainHead, AuditEvent
 from dpa_panel.models.types import utcnow
+from dpa_panel.services.prepared import Prepared
 
 GENESIS_HASH = "0" * 64
 MAX_DETAILS_CHARS = 4000
@@ -166,6 +168,102 @@ def record(
         .values(last_hash=event.hash, last_event_id=event.id)
     )
     return event
+
+
+_HEAD = AuditChainHead.__table__
+_EVENT = AuditEvent.__table__
+_EVENT_FIELDS = ("occurred_at", "actor_type", "actor_id", "action", "entity_type", "entity_id",
+                 "client_ip", "details", "prev_hash", "hash")  # fmt: skip
+# The connection-level appends below (the sweep appends one event per subject) run these
+# statements through ``Prepared``: compiled once, executed on the DBAPI cursor.
+_LOCK = Prepared(update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=_HEAD.c.last_hash))
+_BUMP_HEAD = Prepared(
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(event_count=_HEAD.c.event_count + 1)
+    .returning(_HEAD.c.last_hash)
+)
+_INSERT_EVENT = Prepared(
+    insert(_EVENT).values({c: bindparam(c) for c in _EVENT_FIELDS}).returning(_EVENT.c.id)
+)
+_SET_HEAD = Prepared(
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(last_hash=bindparam("b_hash"), last_event_id=bindparam("b_id"))
+)
+
+
+def record_on(
+    conn: Connection,
+    actor: Actor,
+    action: str,
+    entity_type: str = "",
+    entity_id: str | int = "",
+    details: dict | None = None,
+) -> int:
+    """``record`` for a caller working on a Core connection (no ORM unit of work): the same
+    event, the same lock and the same chain, in three prepared statements. Returns the id."""
+    details_text = _details_json(details)
+    return _append(conn, claim_append(conn), actor, action, entity_type, entity_id, details_text)
+
+
+def claim_append(conn: Connection) -> str:
+    """Take the writers' lock (like ``lock_writers``) AND count the event that ``finish_append``
+    will add, in one statement; returns the chain's last hash.
+
+    Only for a caller that owns its transaction and rolls it back on any failure: a claim
+    without its ``finish_append`` in the same transaction leaves the head's count ahead.
+    """
+    return _BUMP_HEAD.scalar(conn)
+
+
+def finish_append(
+    conn: Connection,
+    prev_hash: str,
+    actor: Actor,
+    action: str,
+    entity_type: str = "",
+    entity_id: str | int = "",
+    details: dict | None = None,
+) -> int:
+    """Append the event claimed by ``claim_append`` (same transaction); returns its id."""
+    return _append(conn, prev_hash, actor, action, entity_type, entity_id, _details_json(details))
+
+
+def _append(
+    conn: Connection, prev_hash: str, actor: Actor, action: str, entity_type: str,
+    entity_id: str | int, details_text: str,
+) -> int:  # fmt: skip
+    occurred_at = utcnow()
+    client_ip = actor.client_ip[:64]
+    entity = str(entity_id)
+    digest = compute_hash(
+        occurred_at=occurred_at,
+        actor_type=actor.actor_type,
+        actor_id=actor.user_id,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity,
+        client_ip=client_ip,
+        details=details_text,
+        prev_hash=prev_hash,
+    )
+    event_id = _INSERT_EVENT.scalar(
+        conn,
+        {
+            "occurred_at": occurred_at, "actor_type": actor.actor_type,
+            "actor_id": actor.user_id, "action": action, "entity_type": entity_type,
+            "entity_id": entity, "client_ip": client_ip, "details": details_text,
+            "prev_hash": prev_hash, "hash": digest,
+        },
+    )  # fmt: skip
+    _SET_HEAD.execute(conn, {"b_hash": digest, "b_id": event_id})
+    return event_id
+
+
+def lock_writers_on(conn: Connection) -> None:
+    """``lock_writers`` for a caller working on a Core connection."""
+    _LOCK.execute(conn)
 
 
 def lock_writers(session: Session) -> None:

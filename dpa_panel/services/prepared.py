@@ -1,0 +1,146 @@
+"""Core statements compiled once per dialect and run on the connection's DBAPI cursor.
+
+For the few hot loops that run thousands of small transactions (the retention sweep: about a
+dozen statements per subject, one transaction each): SQLAlchemy's per-execute work (cache
+lookup, parameter construction, execution context, result wrapper) costs several times the
+database's own work for such statements. ``Prepared`` keeps what matters from SQLAlchemy —
+the statement is still a Core construct, compiled by the dialect, with the column types' bind
+and result processors (``UTCDateTime`` included) — and skips the rest.
+
+The statements run in the connection's current transaction (the caller's ``conn.begin()`` or
+session), exactly like ``conn.execute``. Use explicit ``bindparam`` names for every value
+(INSERTs too: ``insert(t).values(col=bindparam("b_col"))``), so the compiled SQL does not
+depend on which parameters a call passes. Refused: ``IN`` lists (expanding parameters), and
+statements that would need Python-side column defaults (an INSERT that leaves out a column
+with ``default=``, an UPDATE of a table with ``onupdate=``): SQLAlchemy's execution context
+computes those, and Prepared bypasses it.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import namedtuple
+from typing import Any
+
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql import ClauseElement
+
+
+class _Plan:
+    __slots__ = ("sql", "names", "defaults", "binders", "row", "readers")
+
+    def __init__(self, stmt: ClauseElement, dialect: Dialect) -> None:
+        compiled = stmt.compile(dialect=dialect)
+        if compiled.has_out_parameters or getattr(compiled, "literal_execute_params", None):
+            raise ValueError("statement not supported by Prepared")
+        prefetch = [c.name for c in (*compiled.insert_prefetch, *compiled.update_prefetch)]
+        if prefetch:
+            # Python-side column defaults (``default=``/``onupdate=``, e.g. the derived
+            # statistics keys) are computed by SQLAlchemy's execution context, which Prepared
+            # bypasses: name every such column in the statement, or use ``conn.execute``.
+            raise ValueError(f"Prepared would skip the Python-side defaults of {prefetch}")
+        self.sql: str = compiled.string
+        #: positional paramstyles: the bind names in order (a name may repeat)
+        self.names: list[str] | None = (
+            list(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+        )
+        self.defaults: dict[str, Any] = {}
+        self.binders: dict[str, Any] = {}
+        for bind, name in compiled.bind_names.items():
+            if bind.expanding:
+                raise ValueError("expanding (IN list) parameters are not supported by Prepared")
+            proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if bind.required:
+                if proc is not None:
+                    self.binders[name] = proc
+            else:  # a literal value given in the statement: processed once, here
+                value = bind.effective_value
+                self.defaults[name] = proc(value) if proc is not None else value
+        self.row = None
+        self.readers: list | None = None
+        if getattr(stmt, "is_select", False):
+            cols = [(c.key, c.type) for c in stmt.selected_columns]
+        elif getattr(stmt, "is_dml", False):
+            cols = [(d["name"], d["type"]) for d in stmt.returning_column_descriptions]
+        else:
+            cols = []
+        if cols:
+            self.row = namedtuple("Row", [name for name, _ in cols], rename=True)
+            self.readers = [t.dialect_impl(dialect).result_processor(dialect, None)
+                            for _, t in cols]  # fmt: skip
+
+    def args(self, params: dict[str, Any] | None) -> Any:
+        values = dict(self.defaults)
+        if params:
+            for name, value in params.items():
+                binder = self.binders.get(name)
+                values[name] = value if binder is None else binder(value)
+        if self.names is None:
+            return values
+        return [values[n] for n in self.names]
+
+    def convert(self, raw_rows: list) -> list:
+        readers = self.readers or ()
+        if not any(readers):
+            return [self.row._make(r) for r in raw_rows]
+        return [
+            self.row._make([v if f is None else f(v) for f, v in zip(readers, r, strict=True)])
+            for r in raw_rows
+        ]
+
+
+class Prepared:
+    """A Core statement, compiled on first use for each dialect."""
+
+    __slots__ = ("stmt", "_plans")
+
+    def __init__(self, stmt: ClauseElement) -> None:
+        self.stmt = stmt
+        self._plans: weakref.WeakKeyDictionary[Dialect, _Plan] = weakref.WeakKeyDictionary()
+
+    def _plan(self, conn: Connection) -> _Plan:
+        dialect = conn.dialect
+        plan = self._plans.get(dialect)
+        if plan is None:
+            plan = self._plans[dialect] = _Plan(self.stmt, dialect)
+        return plan
+
+    def execute(self, conn: Connection, params: dict[str, Any] | None = None) -> int:
+        """Run a DML statement without RETURNING; returns the rowcount."""
+        plan = self._plan(conn)
+        cur = conn.connection.dbapi_connection.cursor()
+        try:
+            cur.execute(plan.sql, plan.args(params))
+            return cur.rowcount
+        finally:
+            cur.close()
+
+    def executemany(self, conn: Connection, params: list[dict[str, Any]]) -> None:
+        plan = self._plan(conn)
+        if len(params) == 1:
+            self.execute(conn, params[0])
+            return
+        cur = conn.connection.dbapi_connection.cursor()
+        try:
+            cur.executemany(plan.sql, [plan.args(p) for p in params])
+        finally:
+            cur.close()
+
+    def rows(self, conn: Connection, params: dict[str, Any] | None = None) -> list:
+        """Run a SELECT (or DML ... RETURNING); the rows as named tuples, values processed by
+        the column types like ``conn.execute`` would."""
+        plan = self._plan(conn)
+        cur = conn.connection.dbapi_connection.cursor()
+        try:
+            cur.execute(plan.sql, plan.args(params))
+            return plan.convert(cur.fetchall())
+        finally:
+            cur.close()
+
+    def first(self, conn: Connection, params: dict[str, Any] | None = None):
+        rows = self.rows(conn, params)
+        return rows[0] if rows else None
+
+    def scalar(self, conn: Connection, params: dict[str, Any] | None = None):
+        rows = self.rows(conn, params)
+        return rows[0][0] if rows else None
