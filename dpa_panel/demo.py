@@ -714,11 +714,132 @@ def database_is_empty(engine: Engine) -> bool:
         return not conn.execute(select(func.count()).select_from(DataSubject.__table__)).scalar()
 
 
+def seed_disclosures(engine: Engine, *, now: datetime | None = None) -> int:
+    """A few register entries between the demo users ``compliance`` and ``compliance2``, one
+    per status and a third-party transfer on a written consent (policy clause 5). Only when
+    the register is empty and both accounts and some active members exist; returns how many
+    were created."""
+    from sqlmodel import Session
+
+    from dpa_panel.models import Disclosure
+    from dpa_panel.services import disclosures as ds
+    from dpa_panel.services.audit import Actor
+
+    now = now or datetime.now(UTC)
+    with Session(engine) as session:
+        if session.scalar(select(func.count()).select_from(Disclosure.__table__)):
+            return 0
+        users = dict(
+            session.execute(
+                select(StaffUser.username, StaffUser.id).where(
+                    StaffUser.username.in_(("compliance", "compliance2"))
+                )
+            ).all()
+        )
+        ids = list(
+            session.scalars(
+                select(Member.subject_id)
+                .join(DataSubject, DataSubject.id == Member.subject_id)
+                .where(DataSubject.status == "active", Member.status == "active")
+                .order_by(Member.subject_id)
+                .limit(8)
+            )
+        )
+        if len(users) < 2 or len(ids) < 8:
+            return 0
+        officer, reviewer = Actor.user(users["compliance"]), Actor.user(users["compliance2"])
+        day = timedelta(days=1)
+        today = (now + timedelta(hours=5)).date()
+
+        def form(subjects, days_ago, **kw) -> ds.DisclosureForm:
+            values = dict(
+                kind="authority",
+                body_name="Қазақстан Республикасы Ішкі істер министрлігі",
+                body_department="Алматы қаласының Полиция департаменті",
+                request_number=f"ИИМ-{days_ago:02d}/{subjects[0]}",
+                request_date=(today - days_ago * day).isoformat(),
+                received_via="post",
+                legal_basis="Қылмыстық істі тергеу (сотқа дейінгі тергеп-тексеру)",
+                legal_article="ҚР ҚПК 122-бабы",
+                answer_due_on=(today - days_ago * day + 10 * day).isoformat(),
+                requested_categories=["identity", "contacts"],
+                subject_ids=list(subjects),
+            )
+            values.update(kw)
+            return ds.DisclosureForm(**values)
+
+        just = {"identity": "Сұраудағы тұлғаны сәйкестендіру үшін",
+                "contacts": "Тергеушінің хабарласуы үшін",
+                "membership": "Мүшелік фактісін растау үшін"}  # fmt: skip
+        created = 0
+        # 1. received: just recorded
+        ds.create_disclosure(session, officer, form(ids[:2], 2), now=now)
+        # 2. under review
+        d = ds.create_disclosure(
+            session, officer,
+            form(ids[2:3], 5, body_name="Қазақстан Республикасының Бас прокуратурасы",
+                 body_department="", received_via="e_government", legal_article="Art. 6",
+                 legal_basis="Закон РК «О прокуратуре»"),
+            now=now,
+        )  # fmt: skip
+        ds.set_selection(session, officer, d.id, {ids[2]: ["surname", "first_name", "phone"]},
+                         just, now=now)  # fmt: skip
+        ds.submit_for_review(session, officer, d.id, now=now)
+        # 3. disclosed
+        d = ds.create_disclosure(
+            session, officer,
+            form(ids[3:5], 20, requested_categories=["identity", "membership"]), now=now,
+        )  # fmt: skip
+        ds.set_selection(
+            session, officer, d.id,
+            {ids[3]: ["surname", "first_name", "membership_number"], ids[4]: ["surname"]},
+            just, now=now,
+        )  # fmt: skip
+        ds.submit_for_review(session, officer, d.id, now=now)
+        ds.approve(session, reviewer, d.id, now=now)
+        ds.disclose(session, officer, d.id, "pdf", "courier", now=now)
+        # 4. refused by the reviewer
+        d = ds.create_disclosure(
+            session, reviewer,
+            form(ids[5:6], 12, body_name="Мемлекеттік кірістер департаменті", body_department="",
+                 requested_categories=["identity", "contacts", "work"], received_via="email"),
+            now=now,
+        )  # fmt: skip
+        ds.set_selection(session, reviewer, d.id, {ids[5]: ["surname", "email"]}, just, now=now)
+        ds.submit_for_review(session, reviewer, d.id, now=now)
+        ds.refuse(session, officer, d.id, "Сұрауда заңды негіз көрсетілмеген", now=now)
+        # 5. third party on a written consent, approved
+        recipient = "«Медиа Альянс» ЖШС"
+        for sid in ids[6:8]:
+            ds.record_transfer_consent(
+                session, officer, sid, recipient, channel="paper",
+                evidence_ref=f"Архив 5.1/{sid}", evidence_received_at=now - 3 * day, now=now,
+            )  # fmt: skip
+        d = ds.create_disclosure(
+            session, officer,
+            form(ids[6:8], 3, kind="third_party", body_name=recipient, body_department="",
+                 recipient=recipient, legal_article="", received_via="courier",
+                 legal_basis="Субъектінің жазбаша келісімі (саясаттың 5.1-тармағы)",
+                 requested_categories=["identity", "contacts"]),
+            now=now,
+        )  # fmt: skip
+        ds.set_selection(session, officer, d.id, {sid: ["surname", "first_name", "email"]
+                                                  for sid in ids[6:8]}, just, now=now)  # fmt: skip
+        ds.submit_for_review(session, officer, d.id, now=now)
+        ds.approve(session, reviewer, d.id, now=now)
+        created = 5
+        session.commit()
+    return created
+
+
 def seed_demo(engine: Engine, subjects: int = 300) -> SeedReport | None:
-    """Demo data for ``make run``: only when there are no subjects yet (idempotent)."""
+    """Demo data for ``make run``: only when there are no subjects yet (idempotent); the
+    disclosure register gets its demo entries whenever it is empty."""
     staff = seed_staff(engine)
     if not database_is_empty(engine):
+        seed_disclosures(engine)
         return None
     report = seed_subjects(engine, subjects)
     report.staff = staff
+    seed_disclosures(engine)
     return report

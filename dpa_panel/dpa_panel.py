@@ -12,6 +12,8 @@ from dpa_panel.pages.apply import apply_page
 from dpa_panel.pages.audit import audit_page
 from dpa_panel.pages.calendar import calendar_page
 from dpa_panel.pages.consents import consents_page
+from dpa_panel.pages.disclosure_detail import disclosure_detail_page
+from dpa_panel.pages.disclosures import disclosures_page
 from dpa_panel.pages.home import home_page
 from dpa_panel.pages.login import login_page
 from dpa_panel.pages.members import member_detail_page, members_page
@@ -20,6 +22,7 @@ from dpa_panel.pages.policy_versions import policy_versions_page
 from dpa_panel.pages.privacy import privacy_page
 from dpa_panel.pages.requests import request_detail_page, requests_page
 from dpa_panel.pages.retention import retention_page
+from dpa_panel.pages.settings import settings_page
 from dpa_panel.pages.statistics import statistics_page
 from dpa_panel.pages.subject import subject_page
 from dpa_panel.state.account_state import AccountState
@@ -30,12 +33,14 @@ from dpa_panel.state.audit_state import AuditViewState
 from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.calendar_state import CalendarState
 from dpa_panel.state.consent_state import ConsentLedgerState
+from dpa_panel.state.disclosures_state import DisclosureDetailState, DisclosuresState
 from dpa_panel.state.members_state import MemberDetailState, MembersState
 from dpa_panel.state.pipeline_state import PipelineState
 from dpa_panel.state.policy_versions_state import PolicyVersionsState
 from dpa_panel.state.privacy_state import PrivacyState
 from dpa_panel.state.requests_state import RequestDetailState, RequestsState
 from dpa_panel.state.retention_state import RetentionState
+from dpa_panel.state.settings_state import SettingsState
 from dpa_panel.state.statistics_state import StatisticsState
 from dpa_panel.state.subject_state import SubjectState
 
@@ -77,3 +82,6 @@ _protected(policy_versions_page, "/policy-versions", PolicyVersionsState.load)
 _protected(statistics_page, "/statistics", StatisticsState.load)
 _protected(retention_page, "/retention", RetentionState.load)
 _protected(calendar_page, "/calendar", CalendarState.load)
+_protected(disclosures_page, "/disclosures", DisclosuresState.load)
+_protected(settings_page, "/admin/settings", SettingsState.load)
+_protected(disclosure_detail_page, "/disclosures/[disclosure_id]", DisclosureDetailState.load)

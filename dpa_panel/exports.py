@@ -27,6 +27,11 @@ class Export:
     filename: Callable[[dict], str]
     #: (params, user id of the checked session) -> the file, in chunks
     stream: Callable[[dict, int], Iterator[bytes]]
+    #: when the media type depends on the parameters (a disclosure package): params -> type
+    media_type_for: Callable[[dict], str] | None = None
+
+    def media_type_of(self, params: dict) -> str:
+        return self.media_type_for(params) if self.media_type_for else self.media_type
 
 
 def audit_filter_from_params(params: dict) -> audit.AuditFilter:
@@ -138,7 +143,113 @@ def _stream_acts_pdf(params: dict, _user_id: int) -> Iterator[bytes]:
         yield retention.acts_pdf(acts, params.get("language", "kk"))
 
 
+# --- the disclosure register (services.disclosures) -----------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CHUNK = 64 * 1024
+
+
+def _disclosure_filter(params: dict):
+    """The register filter from ticket parameters. The type filter travels as
+    ``disclosure_kind``: ``kind`` is the export's own name in every ticket."""
+    from dpa_panel.services import disclosures
+
+    return disclosures.disclosure_filter_from_strings(
+        date_from=str(params.get("date_from", "") or ""),
+        date_to=str(params.get("date_to", "") or ""),
+        body=str(params.get("body", "") or ""),
+        status=str(params.get("status", "") or ""),
+        kind=str(params.get("disclosure_kind", "") or ""),
+    )
+
+
+def _stream_disclosure_log_csv(params: dict, _user_id: int) -> Iterator[bytes]:
+    from dpa_panel.services import disclosures
+
+    flt = _disclosure_filter(params)
+    with session_scope() as session:
+        yield from disclosures.log_csv(session, flt, language=params.get("language", "kk"))
+
+
+def _stream_disclosure_log_xlsx(params: dict, _user_id: int) -> Iterator[bytes]:
+    """Written to a temporary file by openpyxl's write-only mode, then streamed from it."""
+    import os
+    import tempfile
+
+    from dpa_panel.services import disclosures
+
+    flt = _disclosure_filter(params)
+    fd, path = tempfile.mkstemp(prefix="dpa-disclosure-log-", suffix=".xlsx")
+    os.close(fd)
+    try:
+        with session_scope() as session:
+            disclosures.log_xlsx(session, flt, path, language=params.get("language", "kk"))
+        with open(path, "rb") as handle:
+            while chunk := handle.read(CHUNK):
+                yield chunk
+    finally:
+        os.unlink(path)
+
+
+def _stream_disclosure_log_pdf(params: dict, _user_id: int) -> Iterator[bytes]:
+    from dpa_panel.services import disclosures
+
+    flt = _disclosure_filter(params)
+    with session_scope() as session:
+        yield disclosures.log_pdf(session, flt, language=params.get("language", "kk"))
+
+
+def _package(params: dict) -> tuple[str, str, bytes]:
+    from dpa_panel.services import disclosures
+
+    with session_scope() as session:
+        return disclosures.package_bytes(session, int(params["disclosure_id"]))
+
+
+def _package_meta(params: dict) -> tuple[str, str]:
+    """(file name, media type) of a disclosed request's package, from its register row."""
+    from dpa_panel.models import Disclosure
+    from dpa_panel.services import disclosures
+
+    with session_scope() as session:
+        row = session.get(Disclosure, int(params["disclosure_id"]))
+        if row is None or not row.package_format:
+            return "package.bin", "application/octet-stream"
+        return disclosures.package_filename(row), disclosures.MEDIA_TYPES[row.package_format]
+
+
+def _stream_disclosure_package(params: dict, _user_id: int) -> Iterator[bytes]:
+    """The package rebuilt byte for byte; refused if its SHA-256 no longer matches."""
+    _name, _type, data = _package(params)
+    yield data
+
+
 EXPORTS: dict[str, Export] = {
+    "disclosure_log_csv": Export(
+        permission="disclosures.manage",
+        media_type="text/csv; charset=utf-8",
+        filename=lambda params: f"disclosure-log-{date.today().isoformat()}.csv",
+        stream=_stream_disclosure_log_csv,
+    ),
+    "disclosure_log_xlsx": Export(
+        permission="disclosures.manage",
+        media_type=XLSX,
+        filename=lambda params: f"disclosure-log-{date.today().isoformat()}.xlsx",
+        stream=_stream_disclosure_log_xlsx,
+    ),
+    "disclosure_log_pdf": Export(
+        permission="disclosures.manage",
+        media_type="application/pdf",
+        filename=lambda params: f"disclosure-log-{date.today().isoformat()}.pdf",
+        stream=_stream_disclosure_log_pdf,
+    ),
+    "disclosure_package": Export(
+        permission="disclosures.manage",
+        media_type="application/octet-stream",
+        filename=lambda params: _package_meta(params)[0],
+        stream=_stream_disclosure_package,
+        media_type_for=lambda params: _package_meta(params)[1],
+    ),
     "acts_csv": Export(
         permission="retention.manage",
         media_type="text/csv; charset=utf-8",

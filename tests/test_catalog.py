@@ -74,6 +74,10 @@ def test_kazakh_is_not_a_copy_of_russian():
         ("request_status", vocab.REQUEST_STATUSES),
         ("request_channel", vocab.REQUEST_CHANNELS),
         ("consent_state", ("granted", "withdrawn", "never")),
+        ("disclosure.kind", vocab.DISCLOSURE_KINDS),
+        ("disclosure.status", vocab.DISCLOSURE_STATUSES),
+        ("disclosure.channel", vocab.DISCLOSURE_CHANNELS_IN + vocab.DISCLOSURE_CHANNELS_OUT),
+        ("disclosure.format", vocab.DISCLOSURE_FORMATS),
     ],
 )
 def test_every_code_has_a_label(vocabulary, codes):

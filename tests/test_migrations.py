@@ -53,9 +53,14 @@ def test_purposes_seeded_from_policy_clause_3(engine):
         rows = conn.execute(
             text(
                 "SELECT code, identifiable, asked_on_form, required_on_form FROM purpose "
-                "ORDER BY sort_order"
+                "WHERE code <> 'transfer' ORDER BY sort_order"
             )
         ).all()
+        # Clause 5.1 written consents to a transfer (0006): never asked on the public form.
+        transfer = conn.execute(
+            text("SELECT identifiable, asked_on_form FROM purpose WHERE code = 'transfer'")
+        ).one()
+    assert (bool(transfer.identifiable), bool(transfer.asked_on_form)) == (True, False)
     assert [r.code for r in rows] == [
         "application_review",
         "member_register",

@@ -32,3 +32,16 @@ def application_badge(status: rx.Var) -> rx.Component:
 
 def member_badge(status: rx.Var) -> rx.Component:
     return status_badge("member_status", status, MEMBER_COLORS)
+
+
+DISCLOSURE_COLORS = {
+    "received": "blue",
+    "under_review": "amber",
+    "approved": "green",
+    "disclosed": "gray",
+    "refused": "red",
+}
+
+
+def disclosure_badge(status: rx.Var) -> rx.Component:
+    return status_badge("disclosure.status", status, DISCLOSURE_COLORS)

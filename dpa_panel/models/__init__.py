@@ -3,12 +3,16 @@
 from dpa_panel.models.account import LoginSession, OneTimeTicket, StaffUser
 from dpa_panel.models.audit import AuditChainHead, AuditEvent
 from dpa_panel.models.consent import Consent, PolicyVersion, Purpose
+from dpa_panel.models.disclosure import Disclosure, DisclosureEvent, DisclosureSubject
 from dpa_panel.models.membership import ApplicationEvent, Member, MembershipApplication
 from dpa_panel.models.requests import Holiday, RequestDeadline, SubjectRequest
 from dpa_panel.models.retention import DestructionAct, LegalHold, RetentionRule
 from dpa_panel.models.subject import DataSubject
 
 __all__ = [
+    "Disclosure",
+    "DisclosureEvent",
+    "DisclosureSubject",
     "DestructionAct",
     "LegalHold",
     "RetentionRule",

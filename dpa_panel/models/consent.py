@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, Index, Text
+from sqlalchemy import CheckConstraint, Column, Index, String, Text
 from sqlmodel import Field, SQLModel
 
 from dpa_panel.models.subject import _in
-from dpa_panel.models.types import UTCDateTime, utcnow
+from dpa_panel.models.types import UTCDateTime, keep_derived_keys, month_key_field, utcnow
 from dpa_panel.models.vocab import CONSENT_CHANNELS
 
 
@@ -57,6 +57,16 @@ class Consent(SQLModel, table=True):
         ),
         Index("ix_consent_subject_purpose", "subject_id", "purpose_code"),
         Index("ix_consent_purpose_withdrawn", "purpose_code", "withdrawn_at"),
+        # Board statistics: subjects with a consent in force per purpose, index-only.
+        Index(
+            "ix_stats_consent_stock",
+            "purpose_code",
+            "subject_id",
+            "granted_month",
+            "withdrawn_month",
+        ),
+        # Board statistics: withdrawals per month and purpose (stored month key), index-only.
+        Index("ix_stats_consent_withdrawn", "withdrawn_month", "purpose_code"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -85,3 +95,16 @@ class Consent(SQLModel, table=True):
         sa_column=Column(Text, nullable=False, server_default=""),
         description="law or obligation that keeps the data despite the withdrawal (Art. 8)",
     )
+    recipient: str = Field(
+        default="",
+        sa_column=Column(String(300), nullable=False, server_default=""),
+        description="purpose 'transfer' (clause 5.1): the third party the subject agreed to",
+    )
+    #: Stored keys for the board statistics: the Almaty months of ``granted_at`` and
+    #: ``withdrawn_at``.
+    granted_month: int | None = month_key_field("granted_at")
+    withdrawn_month: int | None = month_key_field("withdrawn_at")
+
+
+#: Any ORM insert or update refreshes the stored statistics keys.
+keep_derived_keys(Consent)

@@ -61,3 +61,30 @@ REQUEST_STATUSES = ("received", "identity_check", "in_progress", "answered", "re
 OPEN_REQUEST_STATUSES = ("received", "identity_check", "in_progress")
 
 REQUEST_CHANNELS = ("email", "paper", "in_person", "web_form")
+
+#: Disclosure register (policy clause 5): an authority's official request (5.2) or a
+#: transfer to a third party on the subject's written consent (5.1).
+DISCLOSURE_KINDS = ("authority", "third_party")
+
+DISCLOSURE_STATUSES = ("received", "under_review", "approved", "disclosed", "refused")
+
+#: Statuses of a disclosure that is still open (its subjects are under a legal hold).
+OPEN_DISCLOSURE_STATUSES = ("received", "under_review", "approved")
+
+#: How a request arrived / how a package was sent (labels: ``disclosure_channel.<code>``).
+DISCLOSURE_CHANNELS_IN = ("post", "email", "courier", "in_person", "e_government", "other")
+DISCLOSURE_CHANNELS_OUT = ("post", "email", "courier", "in_person", "e_government", "other")
+
+#: Formats of a disclosure package.
+DISCLOSURE_FORMATS = ("csv", "xlsx", "pdf")
+
+#: Entries of a disclosure's timeline (``disclosure_event.kind``).
+DISCLOSURE_EVENT_KINDS = (
+    "created",
+    "selection",
+    "submitted",
+    "returned",
+    "approved",
+    "refused",
+    "disclosed",
+)

@@ -8,9 +8,11 @@ from dpa_panel.components.forms import error_callout, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import back_link, page_shell
 from dpa_panel.components.listing import labelled
+from dpa_panel.components.status import disclosure_badge
 from dpa_panel.i18n import LOCALES
 from dpa_panel.models.vocab import CONSENT_CHANNELS
 from dpa_panel.pages.consents import state_badge
+from dpa_panel.services.disclosures import TRANSFER_PURPOSE
 from dpa_panel.state.app_state import AppState
 from dpa_panel.state.subject_state import SENTENCE_PURPOSES
 from dpa_panel.state.subject_state import SubjectState as S
@@ -62,7 +64,16 @@ def consent_form() -> rx.Component:
             rx.vstack(
                 rx.heading(t("subject.record_consent"), size="4", as_="h2"),
                 labelled(
-                    "consents.purpose", _select("purpose", _purposes(), "consent-form-purpose")
+                    "consents.purpose",
+                    _select(
+                        "purpose",
+                        [*_purposes(), (TRANSFER_PURPOSE, t(f"purpose.{TRANSFER_PURPOSE}"))],
+                        "consent-form-purpose",
+                    ),
+                ),
+                labelled(
+                    "subject.transfer_recipient",
+                    rx.input(name="recipient", id="consent-form-recipient", width="100%"),
                 ),
                 labelled(
                     "consents.channel", _select("channel", _channels(), "consent-form-channel")
@@ -252,6 +263,58 @@ def retention_card() -> rx.Component:
     )
 
 
+def disclosures_card() -> rx.Component:
+    """Every disclosure about this person (what was, or is to be, given to whom)."""
+
+    def row(d: rx.Var) -> rx.Component:
+        return rx.table.row(
+            rx.table.cell(rx.link(d["reference"], href="/disclosures/" + d["id"].to(str))),
+            rx.table.cell(AppState.t["disclosure.kind." + d["kind"].to(str)].to(str)),
+            rx.table.cell(disclosure_badge(d["status"])),
+            rx.table.cell(d["body"]),
+            rx.table.cell(rx.text(d["fields"], size="1")),
+            rx.table.cell(d["disclosed"], white_space="nowrap"),
+        )
+
+    return rx.card(
+        rx.vstack(
+            rx.heading(t("disclosure.about_subject"), size="4", as_="h2"),
+            rx.cond(
+                S.disclosures.length() > 0,
+                rx.box(
+                    rx.table.root(
+                        rx.table.header(
+                            rx.table.row(
+                                *[
+                                    rx.table.column_header_cell(t(k))
+                                    for k in (
+                                        "pipeline.reference",
+                                        "disclosure.kind",
+                                        "pipeline.status",
+                                        "disclosure.body",
+                                        "disclosure.fields",
+                                        "disclosure.disclosed_at",
+                                    )
+                                ]
+                            )
+                        ),
+                        rx.table.body(rx.foreach(S.disclosures, row)),
+                        size="1",
+                        id="subject-disclosures",
+                    ),
+                    overflow_x="auto",
+                    width="100%",
+                ),
+                rx.text(t("disclosure.none_about_subject"), size="2", color_scheme="gray",
+                        id="subject-disclosures-none"),
+            ),  # fmt: skip
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
 def subject_page() -> rx.Component:
     return page_shell(
         rx.vstack(
@@ -302,6 +365,7 @@ def subject_page() -> rx.Component:
                         wrap="wrap",
                     ),  # fmt: skip
                     retention_card(),
+                    disclosures_card(),
                     rx.heading(t("subject.history"), size="4", as_="h2"),
                     rx.box(
                         rx.table.root(

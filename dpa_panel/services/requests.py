@@ -633,9 +633,19 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _derived_key(name: str) -> bool:
+    """The statistics' stored month keys and day counts (``models.types.keep_derived_keys``):
+    copies of dates the report already shows, so they are left out."""
+    return name.endswith("_month") or name == "decision_days"
+
+
 def _row_dict(obj, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
     columns = inspect(type(obj)).columns
-    return {c.key: _jsonable(getattr(obj, c.key)) for c in columns if c.key not in exclude}
+    return {
+        c.key: _jsonable(getattr(obj, c.key))
+        for c in columns
+        if c.key not in exclude and not _derived_key(c.key)
+    }
 
 
 def subject_report(session: Session, actor: Actor, subject_id: int) -> dict[str, Any]:
@@ -644,7 +654,8 @@ def subject_report(session: Session, actor: Actor, subject_id: int) -> dict[str,
     Sections: ``subject`` (every column but the search copy), ``consents`` (every row, with
     its policy label), ``policies`` (the editions those consents point at, with their texts),
     ``applications`` (each with its ``events`` timeline), ``member``, ``requests`` (about the
-    subject) and ``retention`` (status, block, ``destruction_due_at``, purpose end dates).
+    subject), ``disclosures`` (clause 5: to whom, which fields, the package digest) and
+    ``retention`` (status, block, ``destruction_due_at``, purpose end dates).
     """
     subject = session.get(DataSubject, subject_id)
     if subject is None:
@@ -678,6 +689,8 @@ def subject_report(session: Session, actor: Actor, subject_id: int) -> dict[str,
             events[event.application_id].append(event)
     member = session.scalars(select(Member).where(Member.subject_id == subject_id)).first()
     about = requests_about(session, subject_id)
+    from dpa_panel.services import disclosures
+
     report: dict[str, Any] = {
         "generated_at": utcnow().isoformat(),
         "language": subject.language,
@@ -700,6 +713,8 @@ def subject_report(session: Session, actor: Actor, subject_id: int) -> dict[str,
         ],
         "member": _row_dict(member) if member is not None else None,
         "requests": [_row_dict(r) for r in about],
+        # Clause 5: to whom the data was (or is to be) disclosed, which fields, the digest.
+        "disclosures": disclosures.report_section(session, subject_id),
         "retention": {
             "status": subject.status,
             "blocked_at": _jsonable(subject.blocked_at),
@@ -799,6 +814,15 @@ def report_pdf(report: dict[str, Any], language: str | None = None) -> bytes:
     for request in report["requests"]:
         line(f"— {request['reference']}")
         fields(request)
+    heading(t("disclosures"))
+    if not report.get("disclosures"):
+        line(t("none"))
+    for item in report.get("disclosures", []):
+        kind = _label(lang, "disclosure.kind." + item["kind"], item["kind"])
+        status = _label(lang, "disclosure.status." + item["status"], item["status"])
+        line(f"— {item['reference']} ({kind}, {status})")
+        fields({k: ", ".join(v) if isinstance(v, list) else v for k, v in item.items()
+                if k not in ("id", "kind", "status", "reference")})  # fmt: skip
     heading(t("retention"))
     retention = report["retention"]
     status = retention["status"]

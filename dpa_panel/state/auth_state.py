@@ -54,9 +54,11 @@ class AuthState(AppState):
             ("/requests", "nav.requests", "requests.manage"),
             ("/consents", "nav.consents", "consents.read"),
             ("/retention", "nav.retention", "retention.manage"),
+            ("/disclosures", "nav.disclosures", "disclosures.manage"),
             ("/statistics", "nav.statistics", "stats.read"),
             ("/admin/users", "nav.accounts", "accounts.manage"),
             ("/calendar", "nav.calendar", "calendar.manage"),
+            ("/admin/settings", "nav.settings", "deployment.read"),
             ("/audit", "nav.audit", "audit.read"),
             ("/account", "nav.account", AUTHENTICATED),
         ]

@@ -9,7 +9,7 @@ from dpa_panel.db import session_scope
 from dpa_panel.i18n import normalise_locale, tr
 from dpa_panel.i18n.formatting import format_datetime
 from dpa_panel.models import DataSubject
-from dpa_panel.services import auth, consent, requests, retention
+from dpa_panel.services import auth, consent, disclosures, requests, retention
 from dpa_panel.services.errors import ServiceError
 from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.guard import actor_for, current_identity, hard_navigate, requires
@@ -30,13 +30,14 @@ class SubjectState(AuthState):
     requests: list[dict[str, str]] = []
     countdown: dict[str, str] = {}
     holds: list[dict[str, str]] = []
+    disclosures: list[dict[str, str]] = []
     not_found: bool = False
     action_error: str = ""
     notice: str = ""
 
     def _clear_on_denial(self):
         self.subject, self.states, self.history, self.requests = {}, {}, [], []
-        self.countdown, self.holds = {}, []
+        self.countdown, self.holds, self.disclosures = {}, [], []
 
     def _subject_id(self) -> int:
         raw = str(self.router.page.params.get("subject_id", "") or "")
@@ -103,6 +104,19 @@ class SubjectState(AuthState):
                 }
                 for r in requests.requests_about(session, sid)
             ]
+            # Every disclosure about the subject (clause 5; answers access requests).
+            self.disclosures = [
+                {
+                    "id": str(d["id"]),
+                    "reference": str(d["reference"]),
+                    "kind": str(d["kind"]),
+                    "status": str(d["status"]),
+                    "body": str(d["body_name"]),
+                    "fields": ", ".join(tr(loc, f"subject.{f}") for f in d.get("fields", ())),
+                    "disclosed": format_datetime(d.get("disclosed_at"), loc, "short"),
+                }
+                for d in disclosures.subject_disclosures(session, sid)
+            ]
 
     @requires(MANAGE)
     def load(self):
@@ -142,6 +156,16 @@ class SubjectState(AuthState):
             return
 
         def run(session, actor, subject_id):
+            if purpose == disclosures.TRANSFER_PURPOSE:  # clause 5.1: written, names recipient
+                disclosures.record_transfer_consent(
+                    session, actor, subject_id, str(form_data.get("recipient", ""))[:300],
+                    channel=str(form_data.get("channel", "")),
+                    evidence_ref=str(form_data.get("evidence_ref", ""))[:200],
+                    evidence_received_at=received_at,
+                    language=language,
+                    evidence_text=str(form_data.get("evidence_text", ""))[:2000],
+                )  # fmt: skip
+                return
             consent.record_consent(
                 session, actor, subject_id, purpose,
                 channel=str(form_data.get("channel", "")),
