@@ -8,7 +8,7 @@ BENCH_N ?= 100000
 export REFLEX_USE_NPM := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run dev test bench lint system-deps fonts clean setup
+.PHONY: run dev prod loadtest test bench lint system-deps fonts clean setup
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,20 @@ setup: $(VENV)/.installed
 run: setup fonts
 	$(BIN)/dpa-panel demo
 	DPA_PORT=$(PORT) $(BIN)/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
+
+## Production: start checks, migrations against DPA_DATABASE_URL, then the prod build on one
+## port ($(PORT)) with DPA_WORKERS backend workers sharing state through REFLEX_REDIS_URL.
+## Refuses to start (and says why) on SQLite, without DPA_SECRET_KEY or DPA_PUBLIC_URL, or with
+## several workers and no reachable Redis. See docs/deploy.md.
+prod: setup fonts
+	DPA_PORT=$(PORT) $(BIN)/python -m dpa_panel.prod --port $(PORT)
+
+## Load + isolation run: 50 sessions for 60 s against 2 workers (fresh PostgreSQL database +
+## Redis, both local); prints p50/p95/p99 per action, errors, stored vs submitted applications.
+LOAD_SESSIONS ?= 50
+LOAD_SECONDS ?= 60
+loadtest: setup
+	$(BIN)/python -m dpa_panel.loadtest --sessions $(LOAD_SESSIONS) --duration $(LOAD_SECONDS) --workers 2
 
 ## Hot-reload development server (frontend 3000, backend 8000).
 dev: setup

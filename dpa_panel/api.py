@@ -6,7 +6,9 @@ They exist because a websocket event cannot set an HttpOnly cookie or stream a f
   after a successful password check) for the session cookie, then go to the role's home;
 * ``GET /api/auth/logout`` — revoke the session named by the cookie and delete the cookie;
 * ``GET /api/download/<ticket>`` — stream an export prepared by a guarded handler; the ticket
-  must belong to the account of the session cookie, and the role must still allow the export.
+  must belong to the account of the session cookie, and the role must still allow the export;
+* ``GET /healthz`` — database (and migrations at head) and Redis checks for load balancers and
+  container health checks: JSON, 200 when healthy, 503 otherwise, no personal data.
 """
 
 from __future__ import annotations
@@ -14,8 +16,14 @@ from __future__ import annotations
 import json
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, StreamingResponse
+from starlette.responses import (
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    StreamingResponse,
+)
 from starlette.routing import Route
 
 from dpa_panel import settings
@@ -29,7 +37,20 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else ""
+    """The caller's address, read like Reflex reads it for websocket events: behind
+    ``trusted_proxy_hops`` reverse proxies (``REFLEX_TRUSTED_PROXY_HOPS``), the matching entry
+    of ``X-Forwarded-For``; otherwise the direct peer (a client-sent header is not trusted)."""
+    import reflex as rx
+
+    direct = request.client.host if request.client else ""
+    hops = rx.config.get_config().trusted_proxy_hops
+    if hops:
+        forwarded = [
+            ip.strip() for ip in request.headers.get("x-forwarded-for", "").split(",") if ip.strip()
+        ]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return direct
 
 
 def _redirect(location: str) -> RedirectResponse:
@@ -96,7 +117,18 @@ async def download(request: Request):
         "Content-Disposition": f'attachment; filename="{export.filename(params)}"',
     }
     return StreamingResponse(
-        export.stream(params, ident.user_id), media_type=export.media_type, headers=headers
+        export.stream(params, ident.user_id),
+        media_type=export.media_type_of(params),
+        headers=headers,
+    )
+
+
+async def healthz(_request: Request) -> JSONResponse:
+    from dpa_panel.services.health import health
+
+    report = await run_in_threadpool(health)
+    return JSONResponse(
+        report, status_code=200 if report["status"] == "ok" else 503, headers=NO_STORE
     )
 
 
@@ -105,5 +137,6 @@ api = Starlette(
         Route("/api/auth/complete", complete_login, methods=["GET"]),
         Route("/api/auth/logout", logout, methods=["GET"]),
         Route("/api/download/{ticket}", download, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET", "HEAD"]),
     ]
 )

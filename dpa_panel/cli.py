@@ -102,6 +102,8 @@ def _cmd_retention_sweep(args) -> int:
         progress=progress,
         between=(lambda: time.sleep(delay)) if delay else None,
     )
+    if not report.dry_run:
+        _record_sweep_run(report)
     verb = "would destroy" if report.dry_run else "destroyed"
     count = len(report.due) if report.dry_run else len(report.destroyed)
     print(
@@ -109,6 +111,103 @@ def _cmd_retention_sweep(args) -> int:
         f"due {len(report.due)}, as of {report.as_of.isoformat()}, {report.seconds:.1f} s"
     )
     return 0
+
+
+def _record_sweep_run(report) -> None:
+    """Append ``retention.sweep_ran`` (counts only) so ``dpa-panel doctor`` can tell when the
+    sweep last ran, even a run that found nothing due (``run_sweep`` records per subject)."""
+    from dpa_panel.db import session_scope
+    from dpa_panel.services import audit
+    from dpa_panel.services.doctor import SWEEP_ACTION
+
+    with session_scope() as session:
+        audit.record(
+            session,
+            audit.Actor.system(),
+            SWEEP_ACTION,
+            "retention_sweep",
+            report.batch_id,
+            details={
+                "as_of": report.as_of.isoformat(),
+                "due": len(report.due),
+                "destroyed": len(report.destroyed),
+                "skipped": len(report.skipped),
+                "seconds": round(report.seconds, 1),
+                "via": "cli",
+            },
+        )
+
+
+def _cmd_backup(args) -> int:
+    """Write an encrypted backup (or, with --generate-key, print a new DPA_BACKUP_KEY)."""
+    from pathlib import Path
+
+    from dpa_panel.services import backup
+
+    if args.generate_key:
+        print(backup.generate_key())
+        return 0
+    try:
+        result = backup.create_backup(out=Path(args.out) if args.out else None)
+    except backup.BackupError as err:
+        print(f"backup refused: {err}", file=sys.stderr)
+        return 2
+    counts = result.header.get("row_counts", {})
+    print(
+        f"backup written: {result.path} ({result.size} bytes, sha256 {result.sha256}); "
+        f"{result.header.get('engine')} at revision {result.header.get('alembic_revision')}, "
+        f"{len(counts)} tables, {sum(counts.values())} rows"
+    )
+    return 0
+
+
+def _cmd_restore(args) -> int:
+    """Authenticate a backup file, restore it into the configured database, check it."""
+    from pathlib import Path
+
+    from dpa_panel.services import backup
+
+    path = Path(args.file)
+    try:
+        key = backup.parse_key(settings.backup_key())
+        if args.verify_only:
+            header = backup.verify_file(path, key)
+            print(
+                f"backup OK: {header.get('engine')}, created {header.get('created_at')}, "
+                f"revision {header.get('alembic_revision')}, "
+                f"{sum((header.get('row_counts') or {}).values())} rows"
+            )
+            return 0
+        result = backup.restore_backup(path, key=key, replace=args.yes)
+    except (backup.BackupError, OSError) as err:
+        print(f"restore refused: {err}", file=sys.stderr)
+        return 2
+    if not result.ok:
+        for problem in result.problems:
+            print(f"restore check FAILED: {problem}", file=sys.stderr)
+        return 1
+    print(
+        f"restored {path.name} into {_safe_url()}: {len(result.row_counts)} tables, "
+        f"{sum(result.row_counts.values())} rows, audit chain verified"
+    )
+    return 0
+
+
+def _cmd_doctor(args) -> int:
+    """Check the deployment; PASS/WARN/FAIL per item, exit 1 on any FAIL."""
+    from dpa_panel.services import doctor
+
+    checks = doctor.run_checks(
+        check_url=args.check_url,
+        backup_max_hours=args.backup_max_age_hours,
+        sweep_max_hours=args.sweep_max_age_hours,
+    )
+    for check in checks:
+        print(check.line())
+    failed = sum(check.status == doctor.FAIL for check in checks)
+    warned = sum(check.status == doctor.WARN for check in checks)
+    print(f"{len(checks)} checks: {failed} failed, {warned} warnings")
+    return 1 if failed else 0
 
 
 def _read_password(prompt: str) -> str:
@@ -191,6 +290,42 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--dry-run", action="store_true", help="list, destroy nothing")
     sweep.add_argument("--as-of", default="", help="YYYY-MM-DD (Almaty); default: now")
     sweep.set_defaults(func=_cmd_retention_sweep)
+
+    backup = sub.add_parser(
+        "backup", help="write an encrypted backup of the database (key: DPA_BACKUP_KEY)"
+    )
+    backup.add_argument(
+        "--out", default="", help="file or directory (default: DPA_BACKUP_DIR, timestamped)"
+    )
+    backup.add_argument(
+        "--generate-key", action="store_true", help="print a new random DPA_BACKUP_KEY and exit"
+    )
+    backup.set_defaults(func=_cmd_backup)
+
+    restore = sub.add_parser(
+        "restore", help="restore an encrypted backup into the configured (empty) database"
+    )
+    restore.add_argument("file")
+    restore.add_argument(
+        "--yes", action="store_true", help="overwrite a database that is not empty"
+    )
+    restore.add_argument(
+        "--verify-only", action="store_true", help="authenticate the file, restore nothing"
+    )
+    restore.set_defaults(func=_cmd_restore)
+
+    doctor = sub.add_parser("doctor", help="check a production deployment (exit 1 on any FAIL)")
+    doctor.add_argument(
+        "--check-url",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="URL",
+        help="fetch URL (default: DPA_PUBLIC_URL) and check its security headers",
+    )
+    doctor.add_argument("--backup-max-age-hours", type=float, default=26.0)
+    doctor.add_argument("--sweep-max-age-hours", type=float, default=48.0)
+    doctor.set_defaults(func=_cmd_doctor)
 
     admin = sub.add_parser(
         "create-admin", help="create an admin account (password from prompt or stdin)"

@@ -39,6 +39,10 @@ def _get(url: str, timeout: float = 5) -> tuple[int, str]:
         return resp.status, resp.read().decode("utf-8", "replace")
 
 
+#: The declared data location of the test deployment (policy clause 4.3).
+DATA_LOCATION = "Almaty, Republic of Kazakhstan — test host"
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> LiveServer:
     """The panel built and served in production mode, and its database URL."""
@@ -53,6 +57,7 @@ def live_server(tmp_path_factory) -> LiveServer:
         # Socket.IO test client would not send them back, so tests run without the flag.
         "DPA_COOKIE_SECURE": "0",
         "DPA_PORT": str(port),
+        "DPA_DATA_LOCATION": DATA_LOCATION,
         "REFLEX_USE_NPM": "1",
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
         "PYTHONUNBUFFERED": "1",

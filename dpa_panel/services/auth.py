@@ -6,8 +6,9 @@ Rules (issue 4; figures configurable in ``dpa_panel.settings``):
 * 5 failed attempts in a row lock the account for 15 minutes; the failure message is the same
   whether or not the username exists, and an unknown username costs one argon2 verification
   too, so the two cannot be told apart by timing;
-* a login session lives at most 12 hours and ends after 30 idle minutes; only the SHA-256 of
-  its token is stored; logout revokes it; "log out everywhere" revokes all of a user's sessions;
+* a login session lives at most 12 hours and ends after 30 idle minutes; only a hash of its
+  token is stored (HMAC keyed by ``DPA_SECRET_KEY`` in production, see ``token_hash``); logout
+  revokes it; "log out everywhere" revokes all of a user's sessions;
 * the token reaches the browser only as an HttpOnly cookie: a successful password check issues
   a 60-second, single-use *login ticket* that the browser exchanges over HTTP for the cookie.
 """
@@ -15,6 +16,7 @@ Rules (issue 4; figures configurable in ``dpa_panel.settings``):
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import secrets
 from dataclasses import dataclass
@@ -74,6 +76,17 @@ COMMON_PASSWORDS = frozenset(
 
 
 def token_hash(raw: str) -> str:
+    """What the database stores for a session token or a ticket (never the token itself).
+
+    With ``DPA_SECRET_KEY`` set (required in production) it is HMAC-SHA256 keyed by that
+    secret, so someone who can write to the database (or to a restored backup) but does not
+    hold the key cannot mint a session or a login/download ticket by inserting a hash of a
+    token they chose. Without the key (development, ``make run``, tests) it falls back to plain
+    SHA-256. Changing the key invalidates every live session and ticket (everyone logs in again).
+    """
+    key = settings.secret_key()
+    if key:
+        return hmac.new(key.encode("utf-8"), raw.encode("utf-8"), hashlib.sha256).hexdigest()
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 

@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, str] = {
     "disclosures.manage": "record and prepare authority disclosures",
     "disclosures.approve": "approve or refuse a disclosure (four eyes)",
     "stats.read": "anonymised aggregate statistics",
+    "deployment.read": "the deployment's declared data location and operational checks",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -46,6 +47,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "members.read",
             "members.write",
             "stats.read",
+            "deployment.read",
         }
     ),
     "staff": frozenset(
@@ -72,6 +74,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "disclosures.manage",
             "disclosures.approve",
             "stats.read",
+            "deployment.read",
         }
     ),
     "board": frozenset({"stats.read"}),

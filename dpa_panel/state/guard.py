@@ -18,6 +18,7 @@ kept on the function (``_dpa_permission``) so a test can prove no handler lacks 
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import functools
 import inspect
@@ -196,8 +197,7 @@ def requires(permission: str, *, during_password_change: bool = False) -> Callab
 
         else:
 
-            @functools.wraps(fn)
-            def wrapper(self, *args, **kwargs):
+            def checked_call(self, args, kwargs):
                 ident, refusal = _check(self, permission, during_password_change, name)
                 if refusal:
                     return _refuse(self, ident, refusal)
@@ -206,6 +206,14 @@ def requires(permission: str, *, during_password_change: bool = False) -> Callab
                     return fn(self, *args, **kwargs)
                 finally:
                     _identity.set(None)
+
+            # A plain handler does blocking database work. Reflex would call it on the worker's
+            # event loop, so one slow query would stall every other tab of that worker; it runs
+            # in a thread instead (the tab's state stays locked by Reflex meanwhile, and the
+            # thread gets a copy of the context, so the identity set there is its own).
+            @functools.wraps(fn)
+            async def wrapper(self, *args, **kwargs):
+                return await asyncio.to_thread(checked_call, self, args, kwargs)
 
         wrapper._dpa_permission = permission  # type: ignore[attr-defined]
         wrapper._dpa_during_password_change = during_password_change  # type: ignore[attr-defined]

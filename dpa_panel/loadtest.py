@@ -1,0 +1,1055 @@
+"""``make loadtest``: many sessions against several workers, with isolation checks.
+
+A bounded load generator, loopback only, that speaks the real Reflex event protocol (Socket.IO
+on ``/_event``, the session cookie in the websocket handshake) exactly as browser tabs do:
+
+* **staff** page and filter the pipeline (``/applications``);
+* **compliance** open the retention countdown (``/retention``) and, when the app has it, the
+  disclosure register (``/disclosures``);
+* **board** switch the dashboard filters (``/statistics``);
+* **public** visitors submit applications (``/apply``) at a fixed total rate (default 5/s).
+
+Staff-side sessions log in through the real password form (``AuthState.login`` → login ticket →
+``GET /api/auth/complete`` → HttpOnly cookie), then reconnect with the cookie, like a browser.
+
+It starts its own server — a fresh PostgreSQL database with demo data, Redis, and
+``python -m dpa_panel.prod --backend-only`` with ``DPA_WORKERS`` workers on one port — so the
+production launcher and its checks are part of what is measured. The public form's per-IP rate
+limit (``DPA_APPLY_RATE_LIMIT``, default 5 per hour) is raised for this server only, because
+every simulated applicant comes from 127.0.0.1.
+
+Isolation: every state update a client receives is checked to belong to it — the header's
+identity is its own user, no other session's private marker (a search term only that session
+typed) ever reaches it, board members and public visitors receive no value of any personal
+column of the database, and each applicant's reference number is the one the database stored
+for the e-mail that applicant typed.
+
+Report: p50/p95/p99 event round trip (emit → first state update) per action, errors, and
+applications stored in the database vs submitted. Exit status 1 when a target is missed
+(0 errors, 0 lost submissions, 0 isolation failures, p95 < 500 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import itertools
+import json
+import os
+import queue
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+NAMESPACE = "/_event"
+PG_ADMIN_URL = os.environ.get(
+    "DPA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+#: Redis for the load test's workers: a database number of its own (state keys are per tab
+#: token, so sharing a server with other users of Redis is harmless).
+REDIS_URL = os.environ.get("DPA_LOADTEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+LOAD_PASSWORD = "load-test-password-2026"
+P95_TARGET_MS = 500.0
+#: The per-IP limit of the public form on the load test's server (all applicants are 127.0.0.1).
+LOAD_APPLY_RATE_LIMIT = 1_000_000
+
+#: Personal columns of the database: none of their values may reach a board member or a
+#: public visitor (the same list as tests/live/test_board_sees_no_personal_data.py).
+PERSONAL = {
+    "data_subject": ["surname", "first_name", "patronymic", "phone", "email", "workplace",
+                     "position", "education", "experience", "other_info"],
+    "membership_application": ["reference", "reason"],
+    "member": ["membership_number"],
+    "consent": ["evidence_ref", "evidence_text", "withdrawal_evidence"],
+    "staff_user": ["full_name"],
+}  # fmt: skip
+
+
+def state_name(module: str, cls: str) -> str:
+    import importlib
+
+    return getattr(importlib.import_module(module), cls).get_full_name()
+
+
+# --- the protocol client -----------------------------------------------------------------------
+
+
+class EventError(Exception):
+    """An event got no answer in time, or the connection failed."""
+
+
+class StepFailed(Exception):
+    """A load step failed; the error is already recorded."""
+
+
+class EventClient:
+    """One browser tab: a Socket.IO connection to ``/_event`` with a tab token.
+
+    ``origin`` is sent as the handshake's ``Origin`` header (a browser always sends its page's
+    origin); ``cookie`` as its ``Cookie`` header. Every update received is kept in ``updates``.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        cookie: str = "",
+        origin: str | None = None,
+        token: str | None = None,
+        timeout: float = 10,
+    ) -> None:
+        import socketio
+
+        self.base_url = base_url
+        self.token = token or str(uuid.uuid4())
+        self.updates: list[dict] = []
+        self._arrived = threading.Condition()
+        options = {"origin": origin} if origin else {}
+        self._sio = socketio.Client(reconnection=False, websocket_extra_options=options)
+        self._sio.on("event", self._on_event, namespace=NAMESPACE)
+        try:
+            self._sio.connect(
+                f"{base_url}?token={self.token}",
+                socketio_path="/_event",
+                transports=["websocket"],
+                headers={"Cookie": cookie} if cookie else {},
+                namespaces=[NAMESPACE],
+                wait_timeout=timeout,
+            )
+        except Exception as exc:
+            raise EventError(f"connect failed: {exc}") from exc
+
+    def _on_event(self, data: Any) -> None:
+        update = json.loads(data) if isinstance(data, str) else data
+        with self._arrived:
+            self.updates.append(update)
+            self._arrived.notify_all()
+
+    def call(
+        self, handler: str, payload: dict | None = None, path: str = "/", timeout: float = 15
+    ) -> tuple[list[dict], float]:
+        """Send one event; return the updates that arrived for it and the round trip in seconds
+        (emit → its state delta).
+
+        Reflex processes a tab's events one after another and sends an event's state delta and
+        the frontend events it returns (redirects, scripts) as separate updates; the round trip
+        ends at the first update carrying a delta. An events-only update that trails the
+        previous call is therefore never mistaken for this call's answer. Handlers used here
+        always assign a var, so a delta always comes."""
+        with self._arrived:
+            start = len(self.updates)
+        sent = time.perf_counter()
+        self._sio.emit(
+            "event",
+            {
+                "name": handler,
+                "payload": payload or {},
+                "router_data": {"pathname": path, "asPath": path, "query": {}},
+            },
+            namespace=NAMESPACE,
+        )
+        deadline = sent + timeout
+        with self._arrived:
+            while not any(u.get("delta") for u in self.updates[start:]):
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    raise EventError(f"no update for {handler} within {timeout:.0f} s")
+                self._arrived.wait(left)
+            elapsed = time.perf_counter() - sent
+        # Let trailing updates of the same event (chained events, redirects) arrive.
+        time.sleep(0.02)
+        with self._arrived:
+            return list(self.updates[start:]), elapsed
+
+    def wait_for(self, predicate: Callable[[list[dict]], bool], timeout: float = 15) -> bool:
+        """Wait until ``predicate(all updates so far)`` holds; False on timeout."""
+        deadline = time.perf_counter() + timeout
+        with self._arrived:
+            while not predicate(self.updates):
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    return False
+                self._arrived.wait(left)
+            return True
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._sio.disconnect()
+
+    def __enter__(self) -> EventClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def iter_vars(updates: list[dict]) -> Iterator[tuple[str, str, Any]]:
+    """``(state name, var name, value)`` of every delta entry in ``updates``."""
+    for update in updates:
+        for state, values in (update.get("delta") or {}).items():
+            for key, value in values.items():
+                yield state, key.split("_rx_state_")[0], value
+
+
+def var_values(updates: list[dict], name: str) -> list[Any]:
+    return [value for _state, key, value in iter_vars(updates) if key == name]
+
+
+def redirects(updates: list[dict]) -> list[str]:
+    """Paths of the ``rx.redirect`` events in ``updates`` (a refused handler sends one)."""
+    found = []
+    for update in updates:
+        for event in update.get("events") or []:
+            if str(event.get("name", "")).endswith("_redirect"):
+                found.append(str((event.get("payload") or {}).get("path", "")))
+    return found
+
+
+TICKET_RE = re.compile(r"/api/auth/complete\?t=([A-Za-z0-9_\-]+)")
+
+
+def login(
+    base_url: str, username: str, password: str, *, origin: str | None = None
+) -> tuple[str, float]:
+    """Log in as a browser does: the password event, then the ticket exchange over HTTP.
+
+    Returns ``("dpa_session=<token>", seconds of the password event)``; raises ``EventError``
+    when the panel refuses (wrong password, locked account).
+    """
+    import httpx
+
+    auth_state = state_name("dpa_panel.state.auth_state", "AuthState")
+    with EventClient(base_url, origin=origin) as tab:
+        _updates, elapsed = tab.call(
+            f"{auth_state}.login",
+            {"form_data": {"username": username, "password": password}},
+            path="/login",
+        )
+        # The ticket comes in a script event after the delta; a refusal sets login_error.
+        tab.wait_for(
+            lambda ups: bool(
+                TICKET_RE.search(json.dumps(ups)) or any(var_values(ups, "login_error"))
+            )
+        )
+        match = TICKET_RE.search(json.dumps(tab.updates))
+    if not match:
+        raise EventError(f"login refused for {username}")
+    response = httpx.get(
+        f"{base_url}/api/auth/complete", params={"t": match.group(1)}, follow_redirects=False
+    )
+    token = response.cookies.get("dpa_session")
+    if response.status_code != 303 or not token:
+        raise EventError(f"ticket exchange failed for {username}: {response.status_code}")
+    return f"dpa_session={token}", elapsed
+
+
+# --- server and database -------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def postgres_unavailable_reason(admin_url: str = PG_ADMIN_URL) -> str | None:
+    from sqlalchemy import create_engine, text
+
+    try:
+        engine = create_engine(admin_url, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:
+        return f"PostgreSQL not reachable at {admin_url}: {str(exc).strip().splitlines()[0]}"
+    return None
+
+
+def redis_unavailable_reason(url: str = REDIS_URL) -> str | None:
+    from dpa_panel.prod import _redis_problem
+
+    problem = _redis_problem(url)
+    return f"Redis not reachable at {url}: {problem}" if problem else None
+
+
+@contextlib.contextmanager
+def fresh_postgres(admin_url: str = PG_ADMIN_URL) -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"dpa_load_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        from dpa_panel.db import dispose_engines
+
+        dispose_engines()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def seed(db_url: str, subjects: int, accounts: dict[str, str]) -> None:
+    """Demo data, plus one account per load session (``{username: role}``), all with
+    ``LOAD_PASSWORD`` (hashed once)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from dpa_panel import demo, migrate
+    from dpa_panel.db import make_engine
+    from dpa_panel.models import StaffUser
+    from dpa_panel.services.passwords import hash_password
+
+    migrate.upgrade(db_url)
+    engine = make_engine(db_url)
+    try:
+        demo.seed_staff(engine)
+        demo.seed_subjects(engine, subjects)
+        password_hash = hash_password(LOAD_PASSWORD)
+        now = datetime.now(UTC)
+        if accounts:
+            with engine.begin() as conn:
+                conn.execute(
+                    insert(StaffUser.__table__),
+                    [
+                        {
+                            "username": username,
+                            "role": role,
+                            "full_name": full_name_of(username),
+                            "password_hash": password_hash,
+                            "is_active": True,
+                            "must_change_password": False,
+                            "failed_attempts": 0,
+                            "created_at": now,
+                            "password_changed_at": now,
+                        }
+                        for username, role in accounts.items()
+                    ],
+                )
+    finally:
+        engine.dispose()
+
+
+def full_name_of(username: str) -> str:
+    return "Load " + username.replace("-", " ").title()
+
+
+@dataclass
+class Server:
+    url: str
+    port: int
+    public_url: str
+    db_url: str
+    log_path: Path
+
+
+@contextlib.contextmanager
+def prod_server(
+    db_url: str,
+    *,
+    workers: int,
+    redis_url: str = REDIS_URL,
+    public_url: str | None = None,
+    secret_key: str = "",
+    extra_env: dict[str, str] | None = None,
+    log_dir: Path | None = None,
+    startup_timeout: float = 240,
+    port: int | None = None,
+) -> Iterator[Server]:
+    """``python -m dpa_panel.prod --backend-only`` on a (free) loopback port, until exit."""
+    import tempfile
+
+    port = port or free_port()
+    public_url = public_url or f"http://127.0.0.1:{port}"
+    log_dir = log_dir or Path(tempfile.mkdtemp(prefix="dpa-prod-"))
+    states_dir = log_dir / "states"
+    states_dir.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "DPA_DATABASE_URL": db_url,
+        "DPA_WORKERS": str(workers),
+        "REFLEX_REDIS_URL": redis_url,
+        "DPA_PUBLIC_URL": public_url,
+        "DPA_SECRET_KEY": secret_key or "load-test-secret-" + uuid.uuid4().hex,
+        # Plain http on loopback: the cookie cannot be Secure for the Socket.IO client.
+        "DPA_COOKIE_SECURE": "0",
+        # Every simulated applicant comes from 127.0.0.1: lift the per-IP limit for this server.
+        "DPA_APPLY_RATE_LIMIT": str(LOAD_APPLY_RATE_LIMIT),
+        # A states directory of its own: Reflex clears it at start (others may be running).
+        "REFLEX_STATES_WORKDIR": str(states_dir),
+        "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
+    }
+    log_path = log_dir / f"server-{port}.log"
+    log = open(log_path, "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dpa_panel.prod", "--backend-only", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError("server exited:\n" + log_path.read_text()[-4000:])
+            try:
+                with urllib.request.urlopen(base + "/ping", timeout=3) as resp:  # noqa: S310
+                    if "pong" in resp.read().decode():
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start:\n" + log_path.read_text()[-4000:])
+            time.sleep(0.5)
+        yield Server(base, port, public_url, db_url, log_path)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        log.close()
+
+
+# --- scenarios -------------------------------------------------------------------------------
+
+
+@dataclass
+class Session:
+    """One simulated tab and everything it saw."""
+
+    index: int
+    role: str  # staff | compliance | board | public
+    username: str = ""
+    marker: str = ""
+    client: EventClient | None = None
+    updates_seen: list[dict] = field(default_factory=list)
+    #: (email typed, reference received) of each accepted application.
+    submissions: list[tuple[str, str]] = field(default_factory=list)
+    page: int = 1
+    pages: int = 1
+
+
+@dataclass
+class Results:
+    timings: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    submitted: int = 0
+    accepted: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, action: str, seconds: float) -> None:
+        with self.lock:
+            self.timings[action].append(seconds)
+
+    def error(self, action: str, message: str) -> None:
+        with self.lock:
+            self.errors[action].append(message)
+
+
+class Scenario:
+    """A role's behaviour: ``open`` once, then ``step`` repeatedly until the run ends."""
+
+    role = ""
+    path = "/"
+
+    def __init__(self, run: LoadRun) -> None:
+        self.run = run
+
+    def act(self, s: Session, action: str, handler: str, payload: dict | None = None) -> list:
+        """Call one handler; a timeout or a refusal is recorded as an error of ``action``."""
+        try:
+            updates, seconds = s.client.call(handler, payload, path=self.path)
+        except EventError as exc:
+            self.run.results.error(action, f"session {s.index}: {exc}")
+            raise StepFailed from exc
+        self.run.record(action, seconds)
+        s.updates_seen.extend(updates)
+        if sent_to := redirects(updates):
+            self.run.results.error(action, f"session {s.index}: sent to {sent_to} (refused)")
+            raise StepFailed
+        for value in var_values(updates, "page"):
+            s.page = int(value)
+        for value in var_values(updates, "page_count"):
+            s.pages = int(value)
+        return updates
+
+    def turn_page(self, s: Session, prefix: str, state: str) -> None:
+        if s.page < s.pages:
+            self.act(s, f"{prefix}.next_page", f"{state}.next_page")
+        elif s.page > 1:
+            self.act(s, f"{prefix}.previous_page", f"{state}.previous_page")
+
+    def open(self, s: Session) -> None:
+        pass
+
+    def step(self, s: Session, rng: random.Random) -> None:
+        raise NotImplementedError
+
+
+class StaffPipeline(Scenario):
+    role = "staff"
+    path = "/applications"
+
+    def open(self, s):
+        self.state = state_name("dpa_panel.state.pipeline_state", "PipelineState")
+        self.act(s, "pipeline.load", f"{self.state}.load")
+        self.act(s, "pipeline.switch_view", f"{self.state}.switch_view", {"view": "table"})
+
+    def step(self, s, rng):
+        from dpa_panel.models.vocab import APPLICATION_STATUSES
+
+        choice = rng.random()
+        if choice < 0.1:  # the page opened again (its on_load)
+            self.act(s, "pipeline.load", f"{self.state}.load")
+        elif choice < 0.5:
+            self.turn_page(s, "pipeline", self.state)
+        elif choice < 0.85:
+            form = {
+                "status": rng.choice(("", "", *APPLICATION_STATUSES)),
+                "sort": rng.choice(("submitted_desc", "submitted_asc", "surname", "status")),
+                # Now and then the session's private marker as a search term: it must never
+                # reach another session.
+                "search": s.marker if rng.random() < 0.3 else "",
+            }
+            self.act(s, "pipeline.filter", f"{self.state}.apply_filters", {"form_data": form})
+        else:
+            view = rng.choice(("board", "table"))
+            self.act(s, "pipeline.switch_view", f"{self.state}.switch_view", {"view": view})
+
+
+class ComplianceRetention(Scenario):
+    role = "compliance"
+    path = "/retention"
+
+    def open(self, s):
+        self.state = state_name("dpa_panel.state.retention_state", "RetentionState")
+        self.act(s, "retention.load", f"{self.state}.load")
+
+    def step(self, s, rng):
+        choice = rng.random()
+        if choice < 0.3:
+            self.act(s, "retention.load", f"{self.state}.load")
+        elif choice < 0.6:
+            self.turn_page(s, "retention", self.state)
+        else:
+            form = {
+                "bucket": rng.choice(("", "overdue", "30", "90", "later")),
+                "sort": rng.choice(("due", "due_desc", "name", "id")),
+                "search": s.marker if rng.random() < 0.3 else "",
+            }
+            self.act(s, "retention.filter", f"{self.state}.apply_filters", {"form_data": form})
+
+
+class ComplianceDisclosures(Scenario):
+    """The disclosure register; only when the app has it (``disclosures_available``)."""
+
+    role = "compliance"
+    path = "/disclosures"
+
+    def open(self, s):
+        self.state = state_name("dpa_panel.state.disclosures_state", "DisclosuresState")
+        self.act(s, "disclosures.load", f"{self.state}.load")
+
+    def step(self, s, rng):
+        if rng.random() < 0.5:
+            self.act(s, "disclosures.load", f"{self.state}.load")
+        else:
+            form = {"body": s.marker if rng.random() < 0.5 else "", "status": ""}
+            self.act(s, "disclosures.filter", f"{self.state}.apply_filters", {"form_data": form})
+
+
+class BoardStatistics(Scenario):
+    role = "board"
+    path = "/statistics"
+
+    def open(self, s):
+        self.state = state_name("dpa_panel.state.statistics_state", "StatisticsState")
+        self.act(s, "statistics.load", f"{self.state}.load")
+
+    def step(self, s, rng):
+        if rng.random() < 0.1:  # the page opened again (its on_load)
+            self.act(s, "statistics.load", f"{self.state}.load")
+            return
+        year = rng.choice(("", "2025", "2026"))
+        quarter = rng.choice(("", "1", "2", "3", "4")) if year else ""
+        self.act(
+            s,
+            "statistics.choose_period",
+            f"{self.state}.choose_period",
+            {"form_data": {"year": year, "quarter": quarter}},
+        )
+
+
+class PublicApply(Scenario):
+    """Opens the form and submits one application per slot of the shared schedule."""
+
+    role = "public"
+    path = "/apply"
+
+    def open(self, s):
+        self.state = state_name("dpa_panel.state.apply_state", "ApplyState")
+
+    def submit(self, s: Session, n: int) -> None:
+        self.act(s, "apply.load", f"{self.state}.load")
+        email = f"load.{self.run.run_id}.{s.index}.{n}@load.test"
+        form = {
+            "surname": "Жүктемеова",
+            "first_name": f"Сынақ{s.index}x{n}",
+            "patronymic": "",
+            "phone": f"8 701 {s.index % 1000:03d} {n % 100:02d} {n // 100 % 100:02d}",
+            "email": email,
+            "workplace": "«Жүктеме Медиа» ЖШС",
+            "workplace_category": "media",
+            "position": "Редактор",
+            "position_level": "senior",
+            "education_level": "bachelor",
+            "education": "ҚазҰУ, журналистика",
+            "experience_years": "5",
+            "experience": "Жаңалықтар",
+            "other_info": "",
+            "consent_application_review": "on",
+            "consent_member_register": "on",
+        }
+        with self.run.results.lock:
+            self.run.results.submitted += 1
+        updates = self.act(s, "apply.submit", f"{self.state}.submit", {"form_data": form})
+        references = [v for v in var_values(updates, "reference") if v]
+        if not references:
+            errors = var_values(updates, "form_error") + var_values(updates, "errors")
+            self.run.results.error("apply.submit", f"session {s.index}: refused: {errors}")
+            raise StepFailed
+        s.submissions.append((email, references[-1]))
+        with self.run.results.lock:
+            self.run.results.accepted += 1
+
+    def step(self, s, rng):  # pragma: no cover - public sessions are driven by the schedule
+        raise NotImplementedError
+
+
+def disclosures_available() -> bool:
+    """Whether the app registers the disclosure register's state (being added in issue 10)."""
+    import importlib
+
+    try:
+        importlib.import_module("dpa_panel.dpa_panel")
+    except Exception:
+        return False
+    return "dpa_panel.state.disclosures_state" in sys.modules and hasattr(
+        sys.modules["dpa_panel.state.disclosures_state"], "DisclosuresState"
+    )
+
+
+def plan_sessions(total: int) -> list[str]:
+    """Roles of ``total`` sessions: a fifth public, the rest split over staff/compliance/board."""
+    public = max(1, round(total * 0.2))
+    rest = total - public
+    roles = ["staff", "compliance", "board"]
+    counts = {r: rest // 3 + (1 if i < rest % 3 else 0) for i, r in enumerate(roles)}
+    return [r for r in roles for _ in range(counts[r])] + ["public"] * public
+
+
+class LoadRun:
+    def __init__(
+        self,
+        server: Server,
+        *,
+        sessions: int,
+        duration: float,
+        apply_rate: float = 5.0,
+        think: tuple[float, float] = (1.0, 3.0),
+        seed: int = 10,
+        with_disclosures: bool | None = None,
+    ) -> None:
+        self.server = server
+        self.duration = duration
+        self.apply_rate = apply_rate
+        self.think = think
+        self.rng = random.Random(seed)
+        self.run_id = uuid.uuid4().hex[:6]
+        self.results = Results()
+        self.sessions = [
+            Session(i, role, marker=f"zq{self.run_id}m{i:03d}x")
+            for i, role in enumerate(plan_sessions(sessions))
+        ]
+        if with_disclosures is None:
+            with_disclosures = disclosures_available()
+        self.with_disclosures = with_disclosures
+        self.scenarios: dict[str, list[Scenario]] = {
+            "staff": [StaffPipeline(self)],
+            "compliance": [ComplianceRetention(self)]
+            + ([ComplianceDisclosures(self)] if with_disclosures else []),
+            "board": [BoardStatistics(self)],
+            "public": [PublicApply(self)],
+        }
+        self.isolation_failures: list[str] = []
+        self._login_gate = threading.Semaphore(4)
+        self.started = self.stop_at = float("inf")
+        self.measuring = False
+        self.elapsed = 0.0
+        self.stored = -1
+
+    def accounts(self) -> dict[str, str]:
+        """The staff accounts this run needs (``{username: role}``), one per session."""
+        out = {}
+        for s in self.sessions:
+            if s.role != "public":
+                s.username = f"load-{s.role}-{self.run_id}-{s.index:03d}"
+                out[s.username] = s.role
+        return out
+
+    # -- running --
+
+    def _connect(self, s: Session) -> None:
+        cookie = ""
+        if s.role != "public":
+            with self._login_gate:  # argon2 checks: a few at a time
+                cookie, seconds = login(
+                    self.server.url, s.username, LOAD_PASSWORD, origin=self.server.public_url
+                )
+            self.results.record("login (setup)", seconds)
+        s.client = EventClient(self.server.url, cookie=cookie, origin=self.server.public_url)
+        if s.role != "public":
+            auth_state = state_name("dpa_panel.state.auth_state", "AuthState")
+            updates, seconds = s.client.call(
+                f"{auth_state}.load_identity", {}, path=self.scenarios[s.role][0].path
+            )
+            self.record("identity", seconds)
+            s.updates_seen.extend(updates)
+            if s.username not in var_values(updates, "me_username"):
+                raise EventError(f"{s.username}: header identity missing after login")
+        # Warm-up: the session opens its first page before the clock starts (the first event
+        # of a kind on a fresh worker pays one-off costs); these are reported as "(warm-up)".
+        first = self.scenarios[s.role][s.index % len(self.scenarios[s.role])]
+        first.open(s)
+        if s.role == "public":
+            first.act(s, "apply.load", f"{first.state}.load")
+
+    def record(self, action: str, seconds: float) -> None:
+        """A timing; before the clock starts it is labelled as warm-up."""
+        self.results.record(action if self.measuring else f"{action} (warm-up)", seconds)
+
+    def _staff_loop(self, s: Session, rng: random.Random) -> None:
+        scenarios = self.scenarios[s.role]
+        current = scenarios[s.index % len(scenarios)]  # opened during the warm-up
+        while time.monotonic() < self.stop_at:
+            time.sleep(rng.uniform(*self.think))
+            if time.monotonic() >= self.stop_at:
+                break
+            if len(scenarios) > 1 and rng.random() < 0.15:  # open the other page
+                current = rng.choice(scenarios)
+                s.page, s.pages = 1, 1
+                current.open(s)
+            else:
+                with contextlib.suppress(StepFailed):  # recorded; the session goes on
+                    current.step(s, rng)
+
+    def _public_loop(self, s: Session, slots: queue.Queue) -> None:
+        scenario = self.scenarios["public"][0]
+        scenario.open(s)
+        while (n := slots.get()) is not None:
+            with contextlib.suppress(StepFailed):  # recorded; the next applicant goes on
+                scenario.submit(s, n)
+
+    def _session(self, s: Session, gate: threading.Barrier, slots: queue.Queue, rng) -> None:
+        try:
+            self._connect(s)
+        except Exception as exc:
+            self.results.error("connect/login", f"session {s.index}: {exc}")
+            gate.wait()
+            return
+        gate.wait()
+        try:
+            if s.role == "public":
+                self._public_loop(s, slots)
+            else:
+                self._staff_loop(s, rng)
+        except StepFailed:  # opening the page failed (recorded); the session stops
+            pass
+        except Exception as exc:
+            self.results.error(f"{s.role} session", f"session {s.index}: {exc!r}")
+
+    def run(self, log: Callable[[str], None] = print) -> None:
+        slots: queue.Queue = queue.Queue()
+        n_public = sum(1 for s in self.sessions if s.role == "public")
+
+        def start_clock() -> None:  # runs once every session is connected, before any acts
+            self.started = time.monotonic()
+            self.stop_at = self.started + self.duration
+            self.measuring = True
+
+        # The clock starts when every session is connected (logins are setup, not load).
+        gate = threading.Barrier(len(self.sessions) + 1, action=start_clock)
+        threads = [
+            threading.Thread(
+                target=self._session,
+                args=(s, gate, slots, random.Random(self.rng.random())),
+                daemon=True,
+            )
+            for s in self.sessions
+        ]
+        counts = ", ".join(f"{n} {r}" for r, n in self._role_counts().items())
+        log(f"connecting {len(self.sessions)} sessions ({counts}) ...")
+        setup_started = time.monotonic()
+        for t in threads:
+            t.start()
+        gate.wait()
+        started = self.started
+        log(
+            f"all connected in {started - setup_started:.1f} s; running {self.duration:.0f} s "
+            f"(public submissions at {self.apply_rate:g}/s over {n_public} sessions) ..."
+        )
+        # The submission schedule: slot n is due at started + n / rate.
+        for n in itertools.count():
+            due = started + n / self.apply_rate
+            if due >= self.stop_at:
+                break
+            time.sleep(max(0.0, due - time.monotonic()))
+            slots.put(n)
+        for _ in range(n_public):
+            slots.put(None)
+        for t in threads:
+            t.join(timeout=self.duration + 120)
+        self.elapsed = time.monotonic() - started
+        for s in self.sessions:
+            if s.client:
+                s.client.close()
+                # Everything the tab received, including updates that trailed a call.
+                s.updates_seen = list(s.client.updates)
+                for path in redirects(s.updates_seen):
+                    self.results.error("redirected (refused)", f"session {s.index}: to {path}")
+
+    def _role_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for s in self.sessions:
+            counts[s.role] += 1
+        return dict(counts)
+
+    # -- checking --
+
+    def check_isolation(self) -> list[str]:
+        """Every update each session received belongs to it (see the module docstring)."""
+        from sqlalchemy import text
+
+        from dpa_panel.db import make_engine
+
+        failures = []
+        engine = make_engine(self.server.db_url)
+        try:
+            personal: set[str] = set()
+            with engine.connect() as conn:
+                for table, columns in PERSONAL.items():
+                    for row in conn.execute(text(f"SELECT {', '.join(columns)} FROM {table}")):
+                        personal.update(str(v) for v in row if v is not None and len(str(v)) >= 5)
+                stored_refs = dict(
+                    conn.execute(
+                        text(
+                            "SELECT s.email, a.reference FROM membership_application a "
+                            "JOIN data_subject s ON s.id = a.subject_id "
+                            "WHERE s.email LIKE :pattern"
+                        ),
+                        {"pattern": f"load.{self.run_id}.%"},
+                    ).all()
+                )
+        finally:
+            engine.dispose()
+        markers = {s.marker for s in self.sessions}
+        for s in self.sessions:
+            sent = json.dumps(s.updates_seen, ensure_ascii=False)
+            who = f"session {s.index} ({s.role} {s.username or 'anonymous'})"
+            for name, expected in (
+                ("me_username", s.username),
+                ("me_full_name", full_name_of(s.username) if s.username else ""),
+            ):
+                wrong = {v for v in var_values(s.updates_seen, name) if v and v != expected}
+                if wrong:
+                    failures.append(f"{who} received another identity in {name}: {wrong}")
+            foreign = sorted(m for m in markers - {s.marker} if m in sent)
+            if foreign:
+                failures.append(f"{who} received other sessions' private markers {foreign[:3]}")
+            if s.role in ("board", "public"):
+                own = {ref for _email, ref in s.submissions} | {full_name_of(s.username)}
+                leaked = sorted(v for v in personal - own if v in sent)
+                if leaked:
+                    failures.append(f"{who} received personal values {leaked[:3]}")
+            for email, reference in s.submissions:
+                if stored_refs.get(email) != reference:
+                    failures.append(
+                        f"{who} got reference {reference} for {email}, "
+                        f"the database has {stored_refs.get(email)}"
+                    )
+        self.stored = len(stored_refs)
+        self.isolation_failures = failures
+        return failures
+
+    # -- reporting --
+
+    def table(self) -> str:
+        def pct(values: list[float], p: float) -> float:
+            ordered = sorted(values)
+            k = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
+            return ordered[k] * 1000
+
+        lines = [
+            f"{'action':<32}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}",
+            "-" * 74,
+        ]
+        actions = sorted(set(self.results.timings) | set(self.results.errors))
+        for action in actions:
+            values = self.results.timings.get(action, [])
+            errs = len(self.results.errors.get(action, []))
+            if values:
+                lines.append(
+                    f"{action:<32}{len(values):>7}{pct(values, 50):>9.0f}{pct(values, 95):>9.0f}"
+                    f"{pct(values, 99):>9.0f}{errs:>8}"
+                )
+            else:
+                lines.append(f"{action:<32}{0:>7}{'-':>9}{'-':>9}{'-':>9}{errs:>8}")
+        events = self.measured()
+        if events:
+            lines.append("-" * 74)
+            lines.append(
+                f"{'all measured events':<32}{len(events):>7}{pct(events, 50):>9.0f}"
+                f"{pct(events, 95):>9.0f}{pct(events, 99):>9.0f}{self.error_count():>8}"
+            )
+        lines.append("")
+        lines.append(
+            f"applications: submitted {self.results.submitted}, accepted "
+            f"{self.results.accepted}, stored in the database {self.stored}"
+        )
+        lines.append(
+            f"isolation failures: {len(self.isolation_failures)}; "
+            f"events/s: {len(events) / max(self.elapsed, 1e-9):.1f} over {self.elapsed:.0f} s"
+        )
+        return "\n".join(lines)
+
+    def measured(self) -> list[float]:
+        """Round trips of the measured window (no login, no warm-up)."""
+        return [v for a, vs in self.results.timings.items() if not a.endswith(")") for v in vs]
+
+    def error_count(self) -> int:
+        return sum(len(v) for v in self.results.errors.values())
+
+    def missed_targets(self, p95_target_ms: float = P95_TARGET_MS) -> list[str]:
+        missed = []
+        if self.error_count():
+            sample = [f"{a}: {m[0]}" for a, m in self.results.errors.items()][:5]
+            missed.append(f"{self.error_count()} errors, e.g. {sample}")
+        if self.results.submitted != self.stored:
+            missed.append(
+                f"lost submissions: submitted {self.results.submitted}, stored {self.stored}"
+            )
+        if self.isolation_failures:
+            missed.append(f"isolation: {self.isolation_failures[:5]}")
+        events = self.measured()
+        if events:
+            p95 = sorted(events)[min(len(events) - 1, int(0.95 * len(events)))] * 1000
+            if p95 >= p95_target_ms:
+                missed.append(f"p95 {p95:.0f} ms >= {p95_target_ms:.0f} ms")
+        else:
+            missed.append("no events were measured")
+        return missed
+
+
+def run_load(
+    *,
+    sessions: int,
+    duration: float,
+    workers: int = 2,
+    apply_rate: float = 5.0,
+    subjects: int = 400,
+    think: tuple[float, float] = (1.0, 3.0),
+    log: Callable[[str], None] = print,
+    log_dir: Path | None = None,
+) -> LoadRun:
+    """Fresh database, server with ``workers`` workers, the run, the checks. Returns the run
+    (``table()``, ``missed_targets()``)."""
+    with fresh_postgres() as db_url:
+        log(f"seeding {subjects} demo subjects into a fresh PostgreSQL database ...")
+        placeholder = Server("", 0, "", db_url, Path())
+        run = LoadRun(
+            placeholder, sessions=sessions, duration=duration, apply_rate=apply_rate, think=think
+        )
+        seed(db_url, subjects, run.accounts())
+        log(
+            f"starting {workers} workers (python -m dpa_panel.prod --backend-only, Redis "
+            f"{REDIS_URL}, DPA_APPLY_RATE_LIMIT={LOAD_APPLY_RATE_LIMIT} for this server) ..."
+        )
+        with prod_server(db_url, workers=workers, log_dir=log_dir) as server:
+            run.server = server
+            log(
+                "scenarios: staff → /applications, compliance → /retention"
+                + (" + /disclosures" if run.with_disclosures else " (no /disclosures in the app)")
+                + ", board → /statistics, public → /apply"
+            )
+            run.run(log)
+            run.check_isolation()
+        return run
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dpa_panel.loadtest", description=__doc__)
+    parser.add_argument("--sessions", type=int, default=50)
+    parser.add_argument("--duration", type=float, default=60, help="seconds of load")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--apply-rate", type=float, default=5.0, help="applications per second")
+    parser.add_argument("--subjects", type=int, default=400, help="demo subjects to seed")
+    parser.add_argument(
+        "--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"),
+        help="seconds a staff-side session waits between actions",
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+    for reason in (postgres_unavailable_reason(), redis_unavailable_reason()):
+        if reason:
+            print(f"loadtest: cannot run: {reason}", file=sys.stderr)
+            return 2
+    run = run_load(
+        sessions=args.sessions,
+        duration=args.duration,
+        workers=args.workers,
+        apply_rate=args.apply_rate,
+        subjects=args.subjects,
+        think=tuple(args.think),
+    )
+    print()
+    print(run.table())
+    missed = run.missed_targets()
+    print()
+    if missed:
+        print("TARGETS MISSED:")
+        for item in missed:
+            print(f"  - {item}")
+        return 1
+    print(
+        "targets met: 0 errors, 0 lost submissions, 0 isolation failures, "
+        f"p95 < {P95_TARGET_MS:.0f} ms"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

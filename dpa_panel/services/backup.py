@@ -1,0 +1,687 @@
+"""Encrypted backups and restores of the panel database (issue 10; policy clause 4.3).
+
+File format (``.dpabak``), version 1::
+
+    MAGIC (8 bytes) | header length (4 bytes, big-endian) | header (UTF-8 JSON)
+    frame* where frame = ciphertext length (4 bytes, big-endian) | AES-256-GCM ciphertext+tag
+
+* The header is public (anyone can read it with ``read_header``) and authenticated: its bytes
+  (with the magic) are hashed into the associated data of every frame, so changing one byte of
+  it makes the first frame fail. It records the engine, the creation time (UTC), the Alembic
+  revision, the audit chain head and the row count of every table: counts and hashes only,
+  never personal data.
+* The payload is the engine's native dump — ``pg_dump --format=custom`` on PostgreSQL, a copy
+  made with SQLite's online backup API (``sqlite3.Connection.backup``) on SQLite — cut into
+  1 MiB chunks, each sealed with AES-256-GCM (the "STREAM" construction: the nonce is a random
+  7-byte prefix, a 4-byte chunk counter and a last-chunk flag), so chunks cannot be dropped,
+  reordered or truncated unnoticed, and nothing larger than one chunk is held in memory.
+* The file key is derived from ``DPA_BACKUP_KEY`` (32 random bytes, URL-safe base64, made by
+  ``dpa-panel backup --generate-key``) with HKDF-SHA256 and a random per-file salt; the header
+  carries a short key id so a wrong key is reported as such before anything is decrypted.
+
+A restore authenticates the whole file before it touches the target database, then restores
+(PostgreSQL: ``pg_restore --single-transaction``; SQLite: the online backup API again) and
+checks the restored row counts and audit chain head against the header.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import sqlite3
+import struct
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection, make_url
+
+from dpa_panel import settings
+
+MAGIC = b"DPABAK\x00\x01"
+FORMAT = "dpa-panel-backup/1"
+CHUNK = 1 << 20
+MAX_HEADER = 1 << 20
+_TAG = 16
+_FILE_KEY_INFO = b"dpa-panel backup v1 file key"
+_KEY_ID_INFO = b"dpa-panel backup v1 key id"
+BACKUP_ACTION = "backup.created"
+RESTORE_ACTION = "backup.restored"
+
+
+class BackupError(Exception):
+    """A backup or restore refused or failed; the message is meant for the operator."""
+
+
+# --- keys ----------------------------------------------------------------------------------
+
+
+def generate_key() -> str:
+    """A new backup key: 32 random bytes, URL-safe base64 (44 characters)."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def parse_key(raw: str) -> bytes:
+    """The 32 key bytes of ``DPA_BACKUP_KEY``; ``BackupError`` when missing or malformed."""
+    raw = (raw or "").strip()
+    if not raw:
+        raise BackupError(
+            "DPA_BACKUP_KEY is not set: refusing to write or read a backup without a key "
+            "(make one with `dpa-panel backup --generate-key` and keep it away from the backups)"
+        )
+    try:
+        key = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+    except (ValueError, TypeError) as exc:
+        raise BackupError("DPA_BACKUP_KEY is not URL-safe base64") from exc
+    if len(key) != 32:
+        raise BackupError(
+            f"DPA_BACKUP_KEY must decode to 32 bytes (got {len(key)}); "
+            "use `dpa-panel backup --generate-key`"
+        )
+    return key
+
+
+def _hkdf(key: bytes, salt: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(key)
+
+
+def key_id(key: bytes) -> str:
+    """A short public fingerprint of the key (stored in the header; reveals nothing)."""
+    return _hkdf(key, b"", _KEY_ID_INFO)[:8].hex()
+
+
+# --- framing -------------------------------------------------------------------------------
+
+
+def _nonce(prefix: bytes, counter: int, last: bool) -> bytes:
+    if counter >= 2**32:
+        raise BackupError("backup too large for one file (2^32 chunks)")
+    return prefix + struct.pack(">I", counter) + (b"\x01" if last else b"\x00")
+
+
+def _header_bytes(header: dict) -> bytes:
+    return json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def _aad(header_raw: bytes) -> bytes:
+    return hashlib.sha256(MAGIC + header_raw).digest()
+
+
+def encrypt_stream(source: BinaryIO, out: BinaryIO, key: bytes, header: dict) -> None:
+    """Write the magic, ``header`` (plus salt, nonce prefix, key id) and ``source`` encrypted."""
+    salt = secrets.token_bytes(16)
+    prefix = secrets.token_bytes(7)
+    header = {
+        **header,
+        "format": FORMAT,
+        "cipher": "AES-256-GCM/HKDF-SHA256/STREAM",
+        "chunk_size": CHUNK,
+        "salt": salt.hex(),
+        "nonce_prefix": prefix.hex(),
+        "key_id": key_id(key),
+    }
+    raw = _header_bytes(header)
+    out.write(MAGIC + struct.pack(">I", len(raw)) + raw)
+    aead = AESGCM(_hkdf(key, salt, _FILE_KEY_INFO))
+    aad = _aad(raw)
+    counter = 0
+    chunk = source.read(CHUNK)
+    while True:
+        following = source.read(CHUNK) if chunk else b""
+        last = not following
+        sealed = aead.encrypt(_nonce(prefix, counter, last), chunk, aad)
+        out.write(struct.pack(">I", len(sealed)) + sealed)
+        if last:
+            return
+        counter += 1
+        chunk = following
+
+
+def _read_exact(src: BinaryIO, n: int) -> bytes:
+    data = src.read(n)
+    if len(data) != n:
+        raise BackupError("backup file is truncated or damaged")
+    return data
+
+
+def _read_header_raw(src: BinaryIO) -> tuple[dict, bytes]:
+    if src.read(len(MAGIC)) != MAGIC:
+        raise BackupError("not a DPA Panel backup file (unknown format)")
+    (length,) = struct.unpack(">I", _read_exact(src, 4))
+    if length > MAX_HEADER:
+        raise BackupError("backup file header is damaged")
+    raw = _read_exact(src, length)
+    try:
+        header = json.loads(raw)
+    except ValueError as exc:
+        raise BackupError("backup file header is damaged") from exc
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise BackupError("not a DPA Panel backup file (unknown format version)")
+    return header, raw
+
+
+def read_header(path: Path) -> dict:
+    """The public header of a backup file (not yet authenticated: ``verify_file`` does)."""
+    with open(path, "rb") as src:
+        return _read_header_raw(src)[0]
+
+
+def decrypt_chunks(src: BinaryIO, key: bytes) -> Iterator[bytes]:
+    """Yield the plaintext chunks of an open backup file, authenticating each one.
+
+    Raises ``BackupError`` for a wrong key, an edited header or chunk, reordered chunks or a
+    truncated file (the last chunk carries a flag, so a file cut at a chunk boundary fails too).
+    """
+    header, raw = _read_header_raw(src)
+    if header.get("key_id") != key_id(key):
+        raise BackupError("wrong backup key: this file was encrypted with a different key")
+    try:
+        salt = bytes.fromhex(header["salt"])
+        prefix = bytes.fromhex(header["nonce_prefix"])
+    except (KeyError, ValueError) as exc:
+        raise BackupError("backup file header is damaged") from exc
+    if len(prefix) != 7:
+        raise BackupError("backup file header is damaged")
+    aead = AESGCM(_hkdf(key, salt, _FILE_KEY_INFO))
+    aad = _aad(raw)
+    counter = 0
+    while True:
+        size_raw = src.read(4)
+        if len(size_raw) != 4:
+            raise BackupError("backup file is truncated (its last chunk is missing)")
+        (size,) = struct.unpack(">I", size_raw)
+        if size < _TAG or size > CHUNK + _TAG:
+            raise BackupError("backup file is damaged (bad chunk length)")
+        sealed = _read_exact(src, size)
+        for last in (False, True):
+            try:
+                plain = aead.decrypt(_nonce(prefix, counter, last), sealed, aad)
+                break
+            except InvalidTag:
+                continue
+        else:
+            raise BackupError("backup file failed authentication (it was modified or damaged)")
+        yield plain
+        if last:
+            if src.read(1):
+                raise BackupError("backup file is damaged (data after the last chunk)")
+            return
+        counter += 1
+
+
+def verify_file(path: Path, key: bytes) -> dict:
+    """Authenticate every chunk of ``path`` (decrypting to nowhere); return the header."""
+    with open(path, "rb") as src:
+        for _chunk in decrypt_chunks(src, key):
+            pass
+    return read_header(path)
+
+
+# --- database facts --------------------------------------------------------------------------
+
+
+def engine_kind(url: str) -> str:
+    return "sqlite" if url.startswith("sqlite") else "postgresql"
+
+
+def _sqlite_path(url: str) -> Path:
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        raise BackupError("cannot back up an in-memory SQLite database")
+    return Path(database)
+
+
+def table_names(conn: Connection) -> list[str]:
+    return sorted(inspect(conn).get_table_names())
+
+
+def row_counts(conn: Connection) -> dict[str, int]:
+    """``{table: rows}`` for every table of the default schema."""
+    preparer = conn.dialect.identifier_preparer
+    return {
+        name: int(conn.execute(text(f"SELECT count(*) FROM {preparer.quote(name)}")).scalar_one())
+        for name in table_names(conn)
+    }
+
+
+def chain_head(conn: Connection) -> dict | None:
+    """The audit chain head row (newest hash, its event id, the event count) or None."""
+    if "audit_chain_head" not in inspect(conn).get_table_names():
+        return None
+    row = conn.execute(
+        text("SELECT last_hash, last_event_id, event_count FROM audit_chain_head WHERE id = 1")
+    ).first()
+    if row is None:
+        return None
+    return {"last_hash": row[0], "last_event_id": row[1], "event_count": int(row[2])}
+
+
+def alembic_revision(conn: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def _facts(conn: Connection, kind: str) -> dict:
+    return {
+        "engine": kind,
+        "alembic_revision": alembic_revision(conn),
+        "audit_chain_head": chain_head(conn),
+        "row_counts": row_counts(conn),
+    }
+
+
+def _app_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("dpa-panel")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "unknown"
+
+
+# --- PostgreSQL tools ----------------------------------------------------------------------
+
+
+def _pg_conninfo(url: str) -> tuple[str, dict[str, str]]:
+    """A libpq URI without the password, and an environment with ``PGPASSWORD`` set."""
+    u = make_url(url)
+    env = dict(os.environ)
+    if u.password:
+        env["PGPASSWORD"] = str(u.password)
+    plain = u.set(drivername="postgresql", password=None)
+    return plain.render_as_string(hide_password=False), env
+
+
+def pg_tool(name: str) -> str:
+    """Absolute path of ``pg_dump``/``pg_restore`` (``DPA_PG_BINDIR`` first, then PATH)."""
+    bindir = os.environ.get("DPA_PG_BINDIR", "").strip()
+    if bindir and (Path(bindir) / name).exists():
+        return str(Path(bindir) / name)
+    found = shutil.which(name)
+    if not found:
+        raise BackupError(
+            f"{name} not found: install the PostgreSQL client tools matching the server's major "
+            "version (Debian: postgresql-client-15) or set DPA_PG_BINDIR"
+        )
+    return found
+
+
+def _stderr_tail(proc_stderr: bytes) -> str:
+    lines = proc_stderr.decode("utf-8", "replace").strip().splitlines()
+    return " / ".join(lines[-3:]) if lines else "no message"
+
+
+# --- backup ----------------------------------------------------------------------------------
+
+
+@dataclass
+class BackupResult:
+    path: Path
+    size: int
+    sha256: str
+    header: dict = field(default_factory=dict)
+
+
+def default_backup_path(now: datetime | None = None) -> Path:
+    now = now or datetime.now(UTC)
+    return settings.backup_dir() / f"dpa-panel-{now.strftime('%Y%m%dT%H%M%SZ')}.dpabak"
+
+
+def _resolve_out(out: Path | None, now: datetime) -> Path:
+    if out is None:
+        return default_backup_path(now)
+    if out.is_dir():
+        return out / default_backup_path(now).name
+    return out
+
+
+def _write_atomically(target: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Write ``target.part`` (mode 0600), fsync, rename: a crash never leaves a half file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(target.name + ".part")
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(part, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            part.unlink()
+        raise
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _backup_sqlite(url: str, key: bytes, target: Path, base: dict) -> dict:
+    source_path = _sqlite_path(url)
+    if not source_path.exists():
+        raise BackupError(f"SQLite database file not found: {source_path}")
+    with tempfile.TemporaryDirectory(prefix="dpa-backup-", dir=target.parent) as tmp:
+        os.chmod(tmp, 0o700)
+        copy_path = Path(tmp) / "copy.db"
+        src = sqlite3.connect(str(source_path), timeout=30)
+        dst = sqlite3.connect(str(copy_path))
+        try:
+            src.backup(dst)  # online backup API: a consistent copy while the app keeps writing
+        finally:
+            dst.close()
+            src.close()
+        from dpa_panel.db import make_engine
+
+        eng = make_engine(f"sqlite:///{copy_path}")
+        try:
+            with eng.connect() as conn:
+                header = {**base, **_facts(conn, "sqlite")}
+        finally:
+            eng.dispose()
+        with open(copy_path, "rb") as plain:
+            _write_atomically(target, lambda fh: encrypt_stream(plain, fh, key, header))
+    return header
+
+
+def _backup_postgresql(url: str, key: bytes, target: Path, base: dict) -> dict:
+    pg_dump = pg_tool("pg_dump")
+    from dpa_panel.db import make_engine
+
+    eng = make_engine(url)
+    try:
+        with eng.connect().execution_options(
+            isolation_level="REPEATABLE READ", postgresql_readonly=True
+        ) as conn:
+            # The header and the dump read the same snapshot: pg_dump joins this transaction's
+            # exported snapshot, so the recorded counts and chain head match the dump exactly.
+            snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+            header = {**base, **_facts(conn, "postgresql")}
+            header["server_version"] = conn.execute(text("SHOW server_version")).scalar_one()
+            conninfo, env = _pg_conninfo(url)
+            proc = subprocess.Popen(
+                [
+                    pg_dump,
+                    "--format=custom",
+                    "--no-owner",
+                    "--no-privileges",
+                    f"--snapshot={snapshot}",
+                    f"--dbname={conninfo}",
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+            )
+            stderr = b""
+            try:
+                assert proc.stdout is not None
+                _write_atomically(target, lambda fh: encrypt_stream(proc.stdout, fh, key, header))
+            finally:
+                proc.stdout.close()
+                stderr = proc.stderr.read() if proc.stderr else b""
+                code = proc.wait()
+            if code != 0:
+                with contextlib.suppress(FileNotFoundError):
+                    target.unlink()
+                raise BackupError(f"pg_dump failed (exit {code}): {_stderr_tail(stderr)}")
+            conn.rollback()
+    finally:
+        eng.dispose()
+    return header
+
+
+def create_backup(
+    *, url: str | None = None, out: Path | None = None, key: bytes | None = None,
+    record: bool = True,
+) -> BackupResult:  # fmt: skip
+    """Back up the configured database to an encrypted file and record ``backup.created``.
+
+    ``key`` defaults to ``DPA_BACKUP_KEY`` (refused when missing); ``out`` to a timestamped
+    file in ``DPA_BACKUP_DIR`` (a directory gets that name inside it).
+    """
+    url = url or settings.database_url()
+    key = key if key is not None else parse_key(settings.backup_key())
+    now = datetime.now(UTC)
+    target = _resolve_out(out, now)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    kind = engine_kind(url)
+    base = {
+        "created_at": now.isoformat(timespec="seconds"),
+        "app_version": _app_version(),
+        "data_location": settings.data_location(),
+    }
+    if kind == "sqlite":
+        header = _backup_sqlite(url, key, target, base)
+    else:
+        header = _backup_postgresql(url, key, target, base)
+    size = target.stat().st_size
+    digest = _file_sha256(target)
+    if record:
+        record_backup(url, target, size, digest, header)
+    return BackupResult(target, size, digest, header)
+
+
+def record_backup(url: str, path: Path, size: int, digest: str, header: dict) -> None:
+    """Append ``backup.created`` (file name, size, digest; no personal data) to the trail."""
+    from dpa_panel.db import make_engine, session_scope
+    from dpa_panel.services import audit
+
+    eng = make_engine(url)
+    try:
+        with session_scope(eng) as session:
+            audit.record(
+                session,
+                audit.Actor.system(),
+                BACKUP_ACTION,
+                "backup",
+                path.name,
+                details={
+                    "file": str(path),
+                    "size": size,
+                    "sha256": digest,
+                    "engine": header.get("engine"),
+                    "alembic_revision": header.get("alembic_revision"),
+                    "created_at": header.get("created_at"),
+                    "via": "cli",
+                },
+            )
+    finally:
+        eng.dispose()
+
+
+def last_backup(session) -> tuple[datetime, dict] | None:
+    """Time and details of the newest ``backup.created`` event, or None."""
+    from sqlalchemy import select
+
+    from dpa_panel.models import AuditEvent
+
+    row = session.execute(
+        select(AuditEvent.occurred_at, AuditEvent.details)
+        .where(AuditEvent.action == BACKUP_ACTION)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    when = row[0] if row[0].tzinfo else row[0].replace(tzinfo=UTC)
+    return when, json.loads(row[1] or "{}")
+
+
+# --- restore ---------------------------------------------------------------------------------
+
+
+@dataclass
+class RestoreResult:
+    header: dict
+    row_counts: dict[str, int]
+    chain_head: dict | None
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def database_is_empty(url: str) -> bool:
+    """True when the target has no tables (a fresh database or a missing SQLite file)."""
+    if engine_kind(url) == "sqlite":
+        path = _sqlite_path(url)
+        if not path.exists() or path.stat().st_size == 0:
+            return True
+    from dpa_panel.db import make_engine
+
+    eng = make_engine(url)
+    try:
+        with eng.connect() as conn:
+            return not table_names(conn)
+    finally:
+        eng.dispose()
+
+
+def _restore_sqlite(src_path: Path, key: bytes, url: str) -> None:
+    target = _sqlite_path(url)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="dpa-restore-", dir=target.parent) as tmp:
+        os.chmod(tmp, 0o700)
+        plain = Path(tmp) / "restore.db"
+        fd = os.open(plain, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh, open(src_path, "rb") as src:
+            for chunk in decrypt_chunks(src, key):
+                fh.write(chunk)
+        source = sqlite3.connect(str(plain))
+        try:
+            if source.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                raise BackupError("the SQLite copy inside the backup failed its integrity check")
+            dest = sqlite3.connect(str(target), timeout=30)
+            try:
+                source.backup(dest)
+            finally:
+                dest.close()
+        finally:
+            source.close()
+
+
+def _restore_postgresql(src_path: Path, key: bytes, url: str, replace: bool) -> None:
+    pg_restore = pg_tool("pg_restore")
+    conninfo, env = _pg_conninfo(url)
+    args = [
+        pg_restore,
+        "--no-owner",
+        "--no-privileges",
+        "--exit-on-error",
+        "--single-transaction",
+        f"--dbname={conninfo}",
+    ]
+    if replace:
+        args[1:1] = ["--clean", "--if-exists"]
+    proc = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdin is not None and proc.stderr is not None
+    failure: BaseException | None = None
+    try:
+        with open(src_path, "rb") as src:
+            for chunk in decrypt_chunks(src, key):
+                proc.stdin.write(chunk)
+    except BrokenPipeError:
+        pass  # pg_restore stopped early; its exit code and message say why
+    except BaseException as exc:  # authentication failed mid-stream: abort the transaction
+        failure = exc
+        proc.kill()
+    finally:
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.close()
+        stderr = proc.stderr.read()
+        code = proc.wait()
+    if failure is not None:
+        raise failure
+    if code != 0:
+        raise BackupError(f"pg_restore failed (exit {code}): {_stderr_tail(stderr)}")
+
+
+def restore_backup(
+    path: Path, *, url: str | None = None, key: bytes | None = None, replace: bool = False,
+    record: bool = True,
+) -> RestoreResult:  # fmt: skip
+    """Restore ``path`` into the configured database and check it against the header.
+
+    Refuses a non-empty target unless ``replace`` (PostgreSQL then drops and recreates the
+    dumped objects inside the restore's single transaction; SQLite's file is overwritten).
+    The whole file is authenticated first, so a wrong key or a modified file fails before the
+    target is touched. Afterwards the row counts and audit chain head are compared with the
+    header and the audit chain is verified; then ``backup.restored`` is appended.
+    """
+    url = url or settings.database_url()
+    key = key if key is not None else parse_key(settings.backup_key())
+    header = verify_file(path, key)
+    kind = engine_kind(url)
+    if header.get("engine") != kind:
+        raise BackupError(
+            f"this backup is of a {header.get('engine')} database; the target is {kind} "
+            "(restore into the same engine, then migrate data if needed)"
+        )
+    if not replace and not database_is_empty(url):
+        raise BackupError(
+            "the target database is not empty: restore into a new empty database, "
+            "or pass --yes to overwrite it"
+        )
+    if kind == "sqlite":
+        _restore_sqlite(path, key, url)
+    else:
+        _restore_postgresql(path, key, url, replace)
+    from dpa_panel.db import make_engine, session_scope
+    from dpa_panel.services import audit
+
+    eng = make_engine(url)
+    try:
+        with eng.connect() as conn:
+            counts = row_counts(conn)
+            head = chain_head(conn)
+        problems = []
+        expected = header.get("row_counts") or {}
+        for table in sorted(set(expected) | set(counts)):
+            if expected.get(table) != counts.get(table):
+                problems.append(
+                    f"table {table}: {counts.get(table)} rows, backup header says "
+                    f"{expected.get(table)}"
+                )
+        if head != header.get("audit_chain_head"):
+            problems.append("audit chain head differs from the backup header")
+        with session_scope(eng) as session:
+            verdict = audit.verify_chain(session)
+        if not verdict.ok:
+            problems.append(verdict.describe())
+        if record and not problems and head is not None:
+            with session_scope(eng) as session:
+                audit.record(
+                    session,
+                    audit.Actor.system(),
+                    RESTORE_ACTION,
+                    "backup",
+                    path.name,
+                    details={
+                        "file": path.name,
+                        "sha256": _file_sha256(path),
+                        "backup_created_at": header.get("created_at"),
+                        "via": "cli",
+                    },
+                )
+    finally:
+        eng.dispose()
+    return RestoreResult(header, counts, head, problems)

@@ -1,0 +1,220 @@
+"""Several backend processes share one PostgreSQL database and one Redis (issue 10).
+
+Two production backends (``python -m dpa_panel.prod --backend-only``) run side by side on two
+ports, as two workers behind one public origin would: whatever a browser does through one of
+them must hold on the other. The tests speak the real Reflex event protocol (Socket.IO on
+``/_event``) with the ``Origin`` header of the public URL, as a browser on that origin does.
+
+* log in through worker A, act through worker B (the session lives in the database);
+* a tab reconnecting to the other worker keeps its state (the tab's state lives in Redis);
+* logging out through B ends the session on A at once;
+* five failed logins spread over both workers lock the account (the counter is in the database);
+* only the public origin may open the websocket;
+* the stored hashes of tickets are keyed by the servers' ``DPA_SECRET_KEY``.
+
+Skipped, with the reason, when PostgreSQL or Redis is not reachable.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from dpa_panel import loadtest
+from dpa_panel.demo import DEMO_ACCOUNTS
+from dpa_panel.loadtest import EventClient, EventError, login, redirects, var_values
+
+PASSWORDS = {username: password for username, _role, _name, password in DEMO_ACCOUNTS}
+LOCK_USER = "lockme-worker"
+SECRET = "workers-test-secret-0123456789-abcdefghijklmnop"
+
+
+def _skip_reason() -> str | None:
+    return loadtest.postgres_unavailable_reason() or loadtest.redis_unavailable_reason()
+
+
+@pytest.fixture(scope="module")
+def workers(tmp_path_factory):
+    """Two backends (A, B) on one database and one Redis, behind one public origin."""
+    if reason := _skip_reason():
+        pytest.skip(f"cross-worker tests need PostgreSQL and Redis: {reason}")
+    logs = tmp_path_factory.mktemp("workers")
+    port_a = loadtest.free_port()
+    public = f"http://127.0.0.1:{port_a}"
+    with loadtest.fresh_postgres() as db_url:
+        loadtest.seed(db_url, 60, {LOCK_USER: "staff"})
+        common = {"workers": 1, "public_url": public, "secret_key": SECRET, "log_dir": logs}
+        with (
+            loadtest.prod_server(db_url, port=port_a, **common) as a,
+            loadtest.prod_server(db_url, **common) as b,
+        ):
+            yield a, b
+
+
+def _state(module: str, cls: str) -> str:
+    return loadtest.state_name(module, cls)
+
+
+PIPELINE = "dpa_panel.state.pipeline_state", "PipelineState"
+AUTH = "dpa_panel.state.auth_state", "AuthState"
+
+
+def _db(server):
+    from dpa_panel.db import make_engine
+
+    return make_engine(server.db_url)
+
+
+def test_log_in_through_a_and_act_through_b(workers):
+    a, b = workers
+    cookie, _ = login(a.url, "staff", PASSWORDS["staff"], origin=a.public_url)
+    with EventClient(b.url, cookie=cookie, origin=b.public_url) as tab:
+        who, _ = tab.call(f"{_state(*AUTH)}.load_identity", {}, path="/applications")
+        assert var_values(who, "me_username") == ["staff"]
+        tab.call(f"{_state(*PIPELINE)}.load", {}, path="/applications")
+        table, _ = tab.call(
+            f"{_state(*PIPELINE)}.switch_view", {"view": "table"}, path="/applications"
+        )
+    rows = [row for value in var_values(table, "rows") for row in value]
+    assert rows, "worker B served the protected list"
+    assert not redirects(table)
+    engine = _db(a)
+    with engine.connect() as conn:
+        references = set(
+            conn.execute(text("SELECT reference FROM membership_application")).scalars()
+        )
+    engine.dispose()
+    assert {row["reference"] for row in rows} <= references
+
+
+def test_a_tab_keeps_its_state_when_it_reconnects_to_the_other_worker(workers):
+    a, b = workers
+    cookie, _ = login(a.url, "staff", PASSWORDS["staff"], origin=a.public_url)
+    pipeline = _state(*PIPELINE)
+    with EventClient(a.url, cookie=cookie, origin=a.public_url) as tab:
+        token = tab.token
+        tab.call(f"{pipeline}.load", {}, path="/applications")
+        tab.call(f"{pipeline}.switch_view", {"view": "table"}, path="/applications")
+        filtered, _ = tab.call(
+            f"{pipeline}.apply_filters",
+            {"form_data": {"status": "approved", "sort": "surname"}},
+            path="/applications",
+        )
+    assert var_values(filtered, "filters")[-1] == {"status": "approved", "sort": "surname"}
+    # The same tab (same token) comes back through B, which never saw the filter being set:
+    # a page turn there must use the filter that A stored in Redis.
+    with EventClient(b.url, cookie=cookie, origin=b.public_url, token=token) as tab:
+        again, _ = tab.call(f"{pipeline}.switch_view", {"view": "table"}, path="/applications")
+    rows = [row for value in var_values(again, "rows") for row in value]
+    assert rows and {row["status"] for row in rows} == {"approved"}, rows[:3]
+
+
+def test_logout_through_b_ends_the_session_on_a(workers):
+    a, b = workers
+    cookie, _ = login(a.url, "staff2", PASSWORDS["staff2"], origin=a.public_url)
+    pipeline = _state(*PIPELINE)
+    with EventClient(a.url, cookie=cookie, origin=a.public_url) as on_a:
+        before, _ = on_a.call(f"{pipeline}.load", {}, path="/applications")
+        assert not redirects(before)
+        with EventClient(b.url, cookie=cookie, origin=b.public_url) as on_b:
+            on_b.call(f"{_state(*AUTH)}.logout", {}, path="/applications")
+        on_a.call(f"{pipeline}.load", {}, path="/applications")
+        assert on_a.wait_for(lambda ups: "/login" in redirects(ups), timeout=10), (
+            "the session revoked through B still opened the list on A"
+        )
+
+
+def test_five_failed_logins_over_two_workers_lock_the_account(workers):
+    a, b = workers
+    # Control: the password is right, and a success resets the failure counter.
+    login(b.url, LOCK_USER, loadtest.LOAD_PASSWORD, origin=a.public_url)
+    for attempt, server in enumerate((a, b, a, b, a), start=1):
+        with pytest.raises(EventError):
+            login(server.url, LOCK_USER, f"wrong-password-{attempt}", origin=a.public_url)
+    # The sixth attempt, with the right password, on the other worker: refused, locked.
+    with pytest.raises(EventError, match="login refused"):
+        login(b.url, LOCK_USER, loadtest.LOAD_PASSWORD, origin=a.public_url)
+    engine = _db(a)
+    with engine.connect() as conn:
+        locked_until = conn.execute(
+            text("SELECT locked_until FROM staff_user WHERE username = :u"), {"u": LOCK_USER}
+        ).scalar()
+        locks = conn.execute(
+            text(
+                "SELECT count(*) FROM audit_event a JOIN staff_user s "
+                "ON a.entity_id = CAST(s.id AS VARCHAR) "
+                "WHERE a.action = 'auth.account_locked' AND s.username = :u"
+            ),
+            {"u": LOCK_USER},
+        ).scalar()
+    engine.dispose()
+    assert locked_until is not None
+    assert locks == 1
+
+
+def test_only_the_public_origin_may_open_the_websocket(workers):
+    a, _b = workers
+    with pytest.raises(EventError, match="connect failed"):
+        EventClient(a.url, origin="https://evil.example")
+    with pytest.raises(EventError, match="connect failed"):
+        EventClient(a.url, origin=a.public_url.replace("127.0.0.1", "localhost"))
+    with EventClient(a.url, origin=a.public_url) as tab:
+        updates, _ = tab.call(f"{_state('dpa_panel.state.apply_state', 'ApplyState')}.load")
+    assert var_values(updates, "policy_label"), "the real origin is served"
+    # Plain HTTP: credentialed CORS is granted to the public origin only.
+    foreign = httpx.get(f"{a.url}/ping", headers={"Origin": "https://evil.example"})
+    own = httpx.get(f"{a.url}/ping", headers={"Origin": a.public_url})
+    assert "access-control-allow-origin" not in foreign.headers
+    assert own.headers.get("access-control-allow-origin") == a.public_url
+
+
+def test_tickets_are_keyed_by_the_servers_secret(workers, monkeypatch):
+    """A login ticket whose hash was written without the servers' DPA_SECRET_KEY is refused;
+    the same ticket hashed with the key is honoured."""
+    from sqlmodel import Session
+
+    from dpa_panel.services import auth
+
+    a, _b = workers
+    engine = _db(a)
+    tickets = {}
+    try:
+        with Session(engine) as s:
+            user_id = s.execute(text("SELECT id FROM staff_user WHERE username='staff'")).scalar()
+            monkeypatch.delenv("DPA_SECRET_KEY", raising=False)
+            tickets["unkeyed"] = auth.issue_ticket(s, user_id, "login")
+            monkeypatch.setenv("DPA_SECRET_KEY", SECRET)
+            tickets["keyed"] = auth.issue_ticket(s, user_id, "login")
+            s.commit()
+    finally:
+        engine.dispose()
+    refused = httpx.get(f"{a.url}/api/auth/complete", params={"t": tickets["unkeyed"]})
+    honoured = httpx.get(f"{a.url}/api/auth/complete", params={"t": tickets["keyed"]})
+    assert refused.status_code == 303 and refused.headers["location"] == "/login"
+    assert "dpa_session" not in refused.cookies
+    assert honoured.status_code == 303 and honoured.cookies.get("dpa_session")
+
+
+def test_no_update_named_another_user(workers):
+    """Two users on two workers at once: each tab's header names only its own user."""
+    a, b = workers
+    cookies = {
+        "staff": login(a.url, "staff", PASSWORDS["staff"], origin=a.public_url)[0],
+        "compliance": login(b.url, "compliance", PASSWORDS["compliance"], origin=a.public_url)[0],
+    }
+    seen = {}
+    with (
+        EventClient(b.url, cookie=cookies["staff"], origin=a.public_url) as staff_tab,
+        EventClient(a.url, cookie=cookies["compliance"], origin=a.public_url) as comp_tab,
+    ):
+        for _ in range(3):
+            staff_tab.call(f"{_state(*AUTH)}.load_identity", {}, path="/applications")
+            comp_tab.call(f"{_state(*AUTH)}.load_identity", {}, path="/retention")
+        seen["staff"] = json.dumps(staff_tab.updates, ensure_ascii=False)
+        seen["compliance"] = json.dumps(comp_tab.updates, ensure_ascii=False)
+        assert set(var_values(staff_tab.updates, "me_username")) == {"staff"}
+        assert set(var_values(comp_tab.updates, "me_username")) == {"compliance"}
+    assert "Гүлнар Оспанова" not in seen["staff"] and "Айжан Серікбаева" not in seen["compliance"]
