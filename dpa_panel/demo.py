@@ -754,6 +754,7 @@ def seed_disclosures(engine: Engine, *, now: datetime | None = None) -> int:
         def form(subjects, days_ago, **kw) -> ds.DisclosureForm:
             values = dict(
                 kind="authority",
+                body_type="law_enforcement",
                 body_name="Қазақстан Республикасы Ішкі істер министрлігі",
                 body_department="Алматы қаласының Полиция департаменті",
                 request_number=f"ИИМ-{days_ago:02d}/{subjects[0]}",
@@ -778,7 +779,8 @@ def seed_disclosures(engine: Engine, *, now: datetime | None = None) -> int:
         d = ds.create_disclosure(
             session, officer,
             form(ids[2:3], 5, body_name="Қазақстан Республикасының Бас прокуратурасы",
-                 body_department="", received_via="e_government", legal_article="Art. 6",
+                 body_type="prosecutor", body_department="", received_via="e_government",
+                 legal_article="Art. 6",
                  legal_basis="Закон РК «О прокуратуре»"),
             now=now,
         )  # fmt: skip
@@ -801,7 +803,8 @@ def seed_disclosures(engine: Engine, *, now: datetime | None = None) -> int:
         # 4. refused by the reviewer
         d = ds.create_disclosure(
             session, reviewer,
-            form(ids[5:6], 12, body_name="Мемлекеттік кірістер департаменті", body_department="",
+            form(ids[5:6], 12, body_name="Мемлекеттік кірістер департаменті", body_type="tax",
+                 body_department="",
                  requested_categories=["identity", "contacts", "work"], received_via="email"),
             now=now,
         )  # fmt: skip
@@ -817,7 +820,8 @@ def seed_disclosures(engine: Engine, *, now: datetime | None = None) -> int:
             )  # fmt: skip
         d = ds.create_disclosure(
             session, officer,
-            form(ids[6:8], 3, kind="third_party", body_name=recipient, body_department="",
+            form(ids[6:8], 3, kind="third_party", body_type="third_party", body_name=recipient,
+                 body_department="",
                  recipient=recipient, legal_article="", received_via="courier",
                  legal_basis="Субъектінің жазбаша келісімі (саясаттың 5.1-тармағы)",
                  requested_categories=["identity", "contacts"]),

@@ -75,6 +75,7 @@ def test_kazakh_is_not_a_copy_of_russian():
         ("request_channel", vocab.REQUEST_CHANNELS),
         ("consent_state", ("granted", "withdrawn", "never")),
         ("disclosure.kind", vocab.DISCLOSURE_KINDS),
+        ("disclosure.body_type", vocab.DISCLOSURE_BODY_TYPES),
         ("disclosure.status", vocab.DISCLOSURE_STATUSES),
         ("disclosure.channel", vocab.DISCLOSURE_CHANNELS_IN + vocab.DISCLOSURE_CHANNELS_OUT),
         ("disclosure.format", vocab.DISCLOSURE_FORMATS),

@@ -25,6 +25,7 @@ from dpa_panel.models import (
     LegalHold,
     Member,
 )
+from dpa_panel.models.types import almaty_month
 from dpa_panel.services import disclosures as ds
 from dpa_panel.services import requests as rq
 from dpa_panel.services import retention as rt
@@ -109,6 +110,10 @@ def _form(subject_ids, **kw) -> ds.DisclosureForm:
         subject_ids=list(subject_ids),
     )
     values.update(kw)
+    if values["kind"] == "third_party":
+        values.setdefault("body_type", "third_party")
+    else:
+        values.setdefault("body_type", "law_enforcement")
     return ds.DisclosureForm(**values)
 
 
@@ -149,6 +154,7 @@ def test_full_lifecycle(engine, officer, reviewer, subjects):
     with session_scope(engine) as s:
         d = s.get(Disclosure, did)
         assert d.reference == f"DR-2026-{did:06d}" and d.status == "received"
+        assert d.body_type == "law_enforcement" and d.disclosed_month is None
         assert sorted(h.subject_id for h in _active_holds(s, did)) == sorted([a, b])
         assert rt.active_holds(s, a)  # the sweep will not destroy
         view = ds.get_disclosure(s, officer, did)
@@ -175,10 +181,12 @@ def test_full_lifecycle(engine, officer, reviewer, subjects):
         d = s.get(Disclosure, did)
         assert d.status == "disclosed" and d.sent_via == "courier" and d.package_rows == 2
         assert d.disclosed_at == NOW + DAY and d.package_format == "csv"
+        assert d.disclosed_month == almaty_month(NOW + DAY)  # the board chart's stored key
         assert json.loads(d.package_fields) == ["surname", "first_name", "email"]
         assert _active_holds(s, did) == []
         assert rt.active_holds(s, a) == []
         view = ds.get_disclosure(s, officer, did)
+        assert view.body_type == "law_enforcement"
         assert [h.status for h in view.history] == [
             "received",
             "under_review",
@@ -334,6 +342,19 @@ def test_form_validation(engine, officer, subjects):
     with session_scope(engine) as s, pytest.raises(ServiceError) as err:
         ds.create_disclosure(s, officer, _form([999_999]), now=NOW)
     assert err.value.key == "disclosure.subject_not_found"
+    # The coded type of body: required for an authority request, from its vocabulary; a
+    # transfer to a third party is of type third_party and of no other.
+    for kind, body_type, expected in (
+        ("authority", "", "field.required"),
+        ("authority", "police", "field.choice_invalid"),
+        ("authority", "third_party", "field.choice_invalid"),
+        ("third_party", "court", "field.choice_invalid"),
+    ):
+        with session_scope(engine) as s, pytest.raises(ValidationFailed) as err:
+            ds.create_disclosure(
+                s, officer, _form(subjects, kind=kind, body_type=body_type), now=NOW
+            )
+        assert err.value.errors == {"body_type": expected}, (kind, body_type)
     with session_scope(engine) as s:
         assert s.scalars(select(Disclosure)).all() == []
         assert s.scalars(select(LegalHold)).all() == []
@@ -430,8 +451,10 @@ def test_third_party_needs_written_consent(engine, officer, reviewer, subjects):
     with session_scope(engine) as s, pytest.raises(ServiceError) as err:
         ds.create_disclosure(s, officer, _form([a, b], **third), now=NOW)
     assert err.value.key == "disclosure.no_written_consent" and err.value.params["subject_id"] == b
-    did = _create(engine, officer, [a], **third)
+    # The form may leave the type of body empty for a transfer: it is third_party.
+    did = _create(engine, officer, [a], body_type="", **third)
     with session_scope(engine) as s:
+        assert s.get(Disclosure, did).body_type == "third_party"
         link = s.scalars(
             select(DisclosureSubject).where(DisclosureSubject.disclosure_id == did)
         ).one()
@@ -512,7 +535,8 @@ def _seed_register(engine, officer, reviewer, subjects) -> list[int]:
     ids = [
         _create(engine, officer, subjects[:2], request_date="2026-10-01"),
         _create(engine, officer, subjects[1:3], body_name="Генеральная прокуратура РК",
-                body_department="", request_date="2026-10-15", received_via="e_government"),
+                body_department="", request_date="2026-10-15", received_via="e_government",
+                body_type="prosecutor"),
         _approved(engine, officer, reviewer, subjects[:1], {subjects[0]: ["email"]},
                   request_date="2026-11-02"),
     ]  # fmt: skip
@@ -544,6 +568,7 @@ def test_list_and_filters(engine, officer, reviewer, subjects):
         rows, total = ds.list_disclosures(s, officer, ds.DisclosureFilter(), page=2, page_size=2)
         assert total == 3 and [r.id for r in rows] == [ids[0]]
         assert rows[0].subjects == 2 and rows[0].created_by == "officer"
+        assert rows[0].body_type == "law_enforcement"
     with pytest.raises(ServiceError) as err:
         ds.disclosure_filter_from_strings(date_from="01.10.2026")
     assert err.value.key == "disclosure.bad_date"
@@ -575,6 +600,12 @@ def test_log_csv_matches_the_database(engine, officer, reviewer, subjects):
         d = s.get(Disclosure, ids[2])
         assert disclosed["package_sha256"] == d.package_sha256
         assert disclosed["disclosed_fields"] == "email" and disclosed["sent_via"] == "courier"
+    assert [dict(zip(ds.LOG_COLUMNS, r, strict=True))["body_type"] for r in body] == [
+        "law_enforcement",
+        "prosecutor",
+        "law_enforcement",
+    ]
+    assert rows[1][ds.LOG_COLUMNS.index("body_type")] == "Type of body"
     # Filtered export: only the refused one.
     with session_scope(engine) as s:
         only = b"".join(ds.log_csv(s, ds.DisclosureFilter(status="refused"), now=NOW))

@@ -18,6 +18,7 @@ from dpa_panel.models import (
     Consent,
     DataSubject,
     DestructionAct,
+    Disclosure,
     Member,
     MembershipApplication,
     SubjectRequest,
@@ -117,6 +118,51 @@ def add_requests(engine, rows: list[tuple[datetime, datetime | None, date]], *, 
                 for i, (received, answered, due) in enumerate(rows)
             ],
         )
+
+
+def add_disclosures(
+    engine,
+    spec: list[tuple[datetime | None, str, int]],
+    *,
+    kind: str = "authority",
+    status: str = "disclosed",
+    first_id: int = 1,
+) -> int:
+    """``spec``: (disclosed_at, body_type, how many) register rows (Core INSERTs)."""
+    rows = []
+    n = first_id
+    for disclosed_at, body_type, count in spec:
+        for _ in range(count):
+            at = disclosed_at or datetime(2025, 1, 5, tzinfo=UTC)
+            rows.append(
+                {
+                    "id": n,
+                    "reference": f"DR-T-{n:06d}",
+                    "kind": kind,
+                    "status": status,
+                    "body_type": body_type,
+                    "body_name": f"Орган {n}",
+                    "body_department": "Бөлім",
+                    "body_search": "",
+                    "request_number": f"{n}/25",
+                    "request_date": at.date(),
+                    "received_via": "post",
+                    "legal_basis": "Заң",
+                    "legal_article": "11-бап",
+                    "answer_due_on": at.date(),
+                    "recipient": "",
+                    "requested_categories": "[]",
+                    "justifications": "{}",
+                    "package_fields": "[]",
+                    "created_at": at,
+                    "updated_at": at,
+                    "disclosed_at": disclosed_at,
+                }
+            )
+            n += 1
+    with engine.begin() as conn:
+        conn.execute(insert(Disclosure.__table__), rows)
+    return n
 
 
 # --- the threshold ---------------------------------------------------------------------------
@@ -557,6 +603,7 @@ def test_single_functions_equal_the_dashboard(seeded):
         assert st.withdrawals_per_month(s, flt, K) == board["withdrawals_per_month"]
         assert st.requests_per_month(s, flt, K) == board["requests_per_month"]
         assert st.destructions_per_quarter(s, flt, K) == board["destructions_per_quarter"]
+        assert st.disclosures_per_quarter(s, flt, K) == board["disclosures_per_quarter"]
 
 
 # --- differencing across filters -------------------------------------------------------------
@@ -691,10 +738,20 @@ PERSONAL_COLUMNS = (
     "client_ip",
     "text",
     "identity_method",
+    # the disclosure register: the body and the request are free text
+    "body_name",
+    "body_department",
+    "body_search",
+    "request_number",
+    "legal_basis",
+    "legal_article",
+    "recipient",
+    "justifications",
 )
 
 
 def test_no_personal_column_in_any_statement(seeded):
+    add_disclosures(seeded, [(datetime(2025, 11, 3, 6, tzinfo=UTC), "court", 6)])
     statements: list[str] = []
 
     @event.listens_for(seeded, "before_cursor_execute")
@@ -715,6 +772,8 @@ def test_no_personal_column_in_any_statement(seeded):
         st.withdrawals_per_month(s, flt, K)
         st.requests_per_month(s, flt, K)
         st.destructions_per_quarter(s, flt, K)
+        st.disclosures_per_quarter(s, flt, K)
+        st.disclosures_per_quarter(s, st.StatsFilter(), K)
     event.remove(seeded, "before_cursor_execute", capture)
     assert statements
     pattern = re.compile(r"\b(" + "|".join(PERSONAL_COLUMNS) + r")\b", re.IGNORECASE)
@@ -806,3 +865,182 @@ def test_csv_and_xlsx_hold_exactly_the_shown_numbers():
     ]
     frame = pd.read_excel(io.BytesIO(st.to_xlsx_bytes(table)), engine="openpyxl")
     assert frame.to_dict("records") == table
+
+
+# --- authority disclosures per quarter by type of body ---------------------------------------
+
+#: Almaty is UTC+5: 2025-03-31 18:59 UTC is still March, 19:30 UTC already April (Q2).
+LAST_OF_Q1 = datetime(2025, 3, 31, 18, 59, tzinfo=UTC)
+FIRST_OF_Q2 = datetime(2025, 3, 31, 19, 30, tzinfo=UTC)
+#: (disclosed_at, body_type, n): authority requests disclosed. Court (3 of all time) is rare
+#: and folds into other_state; tax (3 + 3 across two years) is not.
+DISCLOSED = [
+    (datetime(2025, 2, 10, 6, tzinfo=UTC), "law_enforcement", 8),
+    (LAST_OF_Q1, "law_enforcement", 1),
+    (datetime(2025, 2, 11, 6, tzinfo=UTC), "prosecutor", 6),
+    (datetime(2025, 2, 12, 6, tzinfo=UTC), "other_state", 1),
+    (datetime(2025, 5, 10, 6, tzinfo=UTC), "law_enforcement", 9),
+    (FIRST_OF_Q2, "law_enforcement", 1),
+    (datetime(2025, 5, 11, 6, tzinfo=UTC), "prosecutor", 2),
+    (datetime(2025, 6, 12, 6, tzinfo=UTC), "other_state", 7),
+    (datetime(2025, 8, 10, 6, tzinfo=UTC), "law_enforcement", 10),
+    (datetime(2025, 8, 11, 6, tzinfo=UTC), "prosecutor", 7),
+    (datetime(2025, 9, 12, 6, tzinfo=UTC), "court", 3),
+    (datetime(2025, 11, 10, 6, tzinfo=UTC), "law_enforcement", 12),
+    (datetime(2025, 11, 11, 6, tzinfo=UTC), "prosecutor", 8),
+    (datetime(2025, 12, 12, 6, tzinfo=UTC), "other_state", 6),
+    (datetime(2025, 10, 13, 6, tzinfo=UTC), "tax", 3),
+    (datetime(2026, 1, 20, 6, tzinfo=UTC), "law_enforcement", 5),
+    (datetime(2026, 1, 21, 6, tzinfo=UTC), "other_state", 5),
+    (datetime(2026, 2, 22, 6, tzinfo=UTC), "tax", 3),
+    (datetime(2026, 4, 20, 6, tzinfo=UTC), "prosecutor", 2),
+]
+SHOWN_BODIES = ["law_enforcement", "prosecutor", "tax", "other_state"]
+
+
+@pytest.fixture
+def register(engine):
+    """The authority disclosures above, and rows the chart must not count: transfers to
+    third parties, requests not (yet) disclosed, refused ones."""
+    n = add_disclosures(engine, DISCLOSED)
+    n = add_disclosures(
+        engine,
+        [(datetime(2025, 5, 10, 6, tzinfo=UTC), "third_party", 20)],
+        kind="third_party",
+        first_id=n,
+    )
+    n = add_disclosures(engine, [(None, "law_enforcement", 10)], status="approved", first_id=n)
+    add_disclosures(engine, [(None, "prosecutor", 4)], status="refused", first_id=n)
+    return engine
+
+
+def _expected_disclosures() -> Counter:
+    fold = {"court": "other_state"}
+    counts: Counter = Counter()
+    for at, body_type, n in DISCLOSED:
+        counts[(st.quarter_of(month(at)), fold.get(body_type, body_type))] += n
+    return counts
+
+
+def _block(table, year: str):
+    """A year's rows of a quarterly table as ``suppress_block`` output (for the attacker)."""
+    rows = [row for row in body(table) if row["period"].startswith(year)]
+    got = {}
+    for row in rows:
+        for c in [*SHOWN_BODIES, st.TOTAL]:
+            got[(row["period"], c)] = row[c]
+    return [row["period"] for row in rows], got
+
+
+@pytest.mark.parametrize("flt", [st.StatsFilter(), st.StatsFilter(2025), st.StatsFilter(2025, 2)])
+def test_disclosures_per_quarter_counts(register, flt):
+    expected = _expected_disclosures()
+    with Session(register) as s:
+        table = st.disclosures_per_quarter(s, flt, K)
+    rows = body(table)
+    periods = [row["period"] for row in rows]
+    if flt.year is None:
+        assert periods == [f"2025-Q{q}" for q in range(1, 5)] + ["2026-Q1", "2026-Q2"]
+    elif flt.quarter is None:
+        assert periods == [f"2025-Q{q}" for q in range(1, 5)]
+    else:
+        assert periods == ["2025-Q2"]
+    for row in table:
+        # rare court folded into other_state; no column for types nobody ever disclosed to
+        assert list(row) == ["period", *SHOWN_BODIES, st.TOTAL]
+    for row in rows:
+        for c in SHOWN_BODIES:
+            check(row[c], expected[(row["period"], c)])
+        check(row[st.TOTAL], sum(expected[(row["period"], c)] for c in SHOWN_BODIES))
+    by_period = {row["period"]: row for row in rows}
+    if "2025-Q2" in by_period:
+        # the boundary instant counts in April (Almaty), third-party transfers not at all
+        assert by_period["2025-Q2"]["law_enforcement"] == 10
+        assert by_period["2025-Q2"]["prosecutor"] == MARK
+    if "2025-Q3" in by_period:
+        assert by_period["2025-Q3"]["other_state"] == MARK  # the 3 court requests
+    if flt.year == 2025 and flt.quarter is None:
+        assert by_period["2025-Q1"]["law_enforcement"] == 9
+        assert table[-1]["law_enforcement"] == 41
+
+
+def test_disclosures_small_cells_are_protected(register):
+    """Small cells and whatever would pin them through the row, column and grand totals."""
+    with Session(register) as s:
+        year = st.disclosures_per_quarter(s, st.StatsFilter(2025), K)
+        later = st.disclosures_per_quarter(s, st.StatsFilter(2026), K)
+    for table, year_label in ((year, "2025"), (later, "2026")):
+        rows, got = _block(table, year_label)
+        for c in [*SHOWN_BODIES, st.TOTAL]:
+            got[(st.TOTAL, c)] = table[-1][c]
+        hidden, eqs = published_equations(rows, SHOWN_BODIES, got)
+        assert hidden
+        assert linearly_recoverable(hidden, eqs) == [], got
+    rows = {row["period"]: row for row in body(year)}
+    assert rows["2025-Q1"]["other_state"] == MARK  # 1
+    assert rows["2025-Q2"]["prosecutor"] == MARK  # 2
+    assert rows["2025-Q4"]["tax"] == MARK  # 3
+    q2 = body(later)[1]
+    assert q2["period"] == "2026-Q2" and q2["prosecutor"] == MARK and q2[st.TOTAL] == MARK
+
+
+def test_disclosures_differencing_across_filters(register):
+    """Year minus quarters, and all time minus a year: every view shows a quarter's cells the
+    same way, and a coarser total is published only when all its block totals are."""
+    with Session(register) as s:
+        year = st.disclosures_per_quarter(s, st.StatsFilter(2025), K)
+        quarters = [st.disclosures_per_quarter(s, st.StatsFilter(2025, q), K) for q in range(1, 5)]
+        y2026 = st.disclosures_per_quarter(s, st.StatsFilter(2026), K)
+        everything = st.disclosures_per_quarter(s, st.StatsFilter(), K)
+    by_period = {row["period"]: row for row in body(year)}
+    for view in quarters:
+        (row,) = body(view)
+        assert row == by_period[row["period"]]
+        assert view[-1] == year[-1]  # the year's (block's) totals, never a quarter's own
+    for row in body(everything):
+        source = year if row["period"].startswith("2025") else y2026
+        assert row == next(r for r in body(source) if r["period"] == row["period"])
+    # The attack on year minus the published quarter totals pins nothing (see above); and the
+    # all-time totals hide where a year's total is hidden (2026: prosecutor 2, tax 3).
+    assert y2026[-1]["prosecutor"] == MARK and y2026[-1]["tax"] == MARK
+    assert everything[-1]["prosecutor"] == MARK and everything[-1]["tax"] == MARK
+    for c in ("law_enforcement", "other_state", st.TOTAL):
+        parts = (year[-1][c], y2026[-1][c])
+        if all(isinstance(v, int) for v in parts):
+            assert everything[-1][c] == sum(parts)
+        else:
+            assert everything[-1][c] == MARK
+    # 2026's law enforcement total (5) hides as a complement there, so all time hides it too;
+    # both grand totals are published, so is their sum.
+    assert y2026[-1]["law_enforcement"] == MARK and everything[-1]["law_enforcement"] == MARK
+    assert (year[-1][st.TOTAL], y2026[-1][st.TOTAL], everything[-1][st.TOTAL]) == (84, 15, 99)
+
+
+def test_disclosures_chart_on_the_dashboard_and_its_download(register):
+    import io
+
+    import pandas as pd
+
+    from dpa_panel.pages import statistics as page
+    from dpa_panel.state import statistics_state as state
+
+    flt = st.StatsFilter(2025)
+    with Session(register) as s:
+        board = st.dashboard(s, flt, K, now=NOW)
+        single = st.disclosures_per_quarter(s, flt, K)
+    table = board["disclosures_per_quarter"]
+    assert table == single and table[-1]["period"] == st.TOTAL
+    lines = st.to_csv_bytes(table).decode("utf-8-sig").splitlines()
+    assert lines[0] == "period,law_enforcement,prosecutor,tax,other_state,total"
+    assert lines[1] == "2025-Q1,9,<5,0,<5,16" and len(lines) == 6
+    assert lines[-1] == "total,41,23,<5,<5,84"
+    frame = pd.read_excel(io.BytesIO(st.to_xlsx_bytes(table)), engine="openpyxl")
+    assert frame.to_dict("records") == table
+    # The page renders it like every other chart: labels from the catalog, a table whose
+    # columns cover every type of body (a folded one shows a dash), CSV/XLSX buttons.
+    assert "disclosures_per_quarter" in state.CHARTS
+    title, series, stacked, columns = page.CHARTS["disclosures_per_quarter"]
+    assert title == "stats.disclosures" and stacked
+    assert [key for key, _ in series] == list(st.BODY_TYPES)
+    assert set(SHOWN_BODIES) <= set(columns) and "third_party" not in columns
+    assert state.OPTIONAL_COLUMNS["disclosures_per_quarter"] == st.BODY_TYPES

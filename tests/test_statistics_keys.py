@@ -17,6 +17,7 @@ from dpa_panel.models import (
     Consent,
     DataSubject,
     DestructionAct,
+    Disclosure,
     Member,
     MembershipApplication,
     PolicyVersion,
@@ -78,9 +79,10 @@ def _policy_id(conn) -> int:
 
 def _core_rows(engine, instants, dates) -> None:
     """One subject per instant, each with an application (decided a few days later, around a
-    whole-day boundary), a member, a consent, a request and a destruction act — Core INSERTs
-    (executemany) that never name the keys."""
+    whole-day boundary), a member, a consent, a request, a destruction act and a disclosure —
+    Core INSERTs (executemany) that never name the keys."""
     subjects, apps, members, consents, requests, acts = [], [], [], [], [], []
+    disclosures = []
     with engine.begin() as conn:
         policy = _policy_id(conn)
         for i, ts in enumerate(instants, start=1):
@@ -111,6 +113,13 @@ def _core_rows(engine, instants, dates) -> None:
                 dict(reference=f"D-K-{i}", subject_ref=str(i), categories="[]", rule="r",
                      due_at=ts, destroyed_at=ts, actor_type="system", digest="")
             )  # fmt: skip
+            disclosures.append(
+                dict(id=i, reference=f"DR-K-{i}", kind="authority", status="disclosed",
+                     body_type="court", body_name="B", request_number="1",
+                     request_date=ts.date(), received_via="post", legal_basis="x",
+                     answer_due_on=ts.date(), requested_categories="[]", justifications="{}",
+                     package_fields="[]", created_at=ts, updated_at=ts, disclosed_at=ts)
+            )  # fmt: skip
         for model, rows in (
             (DataSubject, subjects),
             (MembershipApplication, apps),
@@ -118,6 +127,7 @@ def _core_rows(engine, instants, dates) -> None:
             (Consent, consents),
             (SubjectRequest, requests),
             (DestructionAct, acts),
+            (Disclosure, disclosures),
         ):
             conn.execute(insert(model.__table__), rows)
         # and a single-row Core insert
@@ -164,6 +174,7 @@ def test_stored_keys_equal_the_per_row_sql_bucketing(engine):
 
     a, s, m = (MembershipApplication.__table__.c, DataSubject.__table__.c, Member.__table__.c)
     c, r, d = Consent.__table__.c, SubjectRequest.__table__.c, DestructionAct.__table__.c
+    dc = Disclosure.__table__.c
     pairs = [
         (a.submitted_month, sql.month(a.submitted_at)),
         (a.decided_month, sql.month(a.decided_at)),
@@ -175,6 +186,7 @@ def test_stored_keys_equal_the_per_row_sql_bucketing(engine):
         (c.withdrawn_month, sql.month(c.withdrawn_at)),
         (r.received_month, sql.month(r.received_at)),
         (d.destroyed_month, sql.month(d.destroyed_at)),
+        (dc.disclosed_month, sql.month(dc.disclosed_at)),
     ]
     seen = set()
     with Session(engine) as session:
@@ -273,20 +285,26 @@ def test_destruction_keeps_the_keys(engine):
         assert s.get(DestructionAct, act.id).destroyed_month == almaty_month(later)
 
 
-def _migration_0007():
-    path = Path(__file__).parent.parent / "alembic" / "versions" / "0007_statistics_speed.py"
-    spec = importlib.util.spec_from_file_location("_migration_0007", path)
+def _migration(filename: str):
+    path = Path(__file__).parent.parent / "alembic" / "versions" / filename
+    spec = importlib.util.spec_from_file_location(f"_migration_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
+#: Revisions that add stored keys (each with ``MONTH_KEYS`` and ``_backfill``).
+KEY_MIGRATIONS = ("0007_statistics_speed.py", "0008_disclosure_body_type.py")
+
+
 def test_migration_backfill_equals_the_functions(engine):
-    """The revision's backfill (SQL on PostgreSQL, the models' functions on SQLite) writes
-    the same keys as the write paths, and covers exactly the models' derived columns."""
-    mig = _migration_0007()
+    """The revisions' backfills (SQL on PostgreSQL, the models' functions on SQLite) write
+    the same keys as the write paths, and cover exactly the models' derived columns."""
+    migrations = [_migration(name) for name in KEY_MIGRATIONS]
     declared = {(t.name, c.name) for t in _tables() for c, _fn, _names in derived_columns(t)}
-    in_migration = {(t, key) for t, keys in mig.MONTH_KEYS.items() for key, _c, _k in keys}
+    in_migration = {
+        (t, key) for mig in migrations for t, keys in mig.MONTH_KEYS.items() for key, _c, _k in keys
+    }
     assert in_migration | {("membership_application", "decision_days")} == declared
     _core_rows(engine, INSTANTS, DATES)
     with engine.begin() as conn:
@@ -296,7 +314,8 @@ def test_migration_backfill_equals_the_functions(engine):
             )
     assert stale_keys(engine)
     with engine.begin() as conn:
-        mig._backfill(conn)
+        for mig in migrations:
+            mig._backfill(conn)
     assert stale_keys(engine) == []
 
 

@@ -13,8 +13,9 @@ from sqlalchemy import CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from dpa_panel.models.subject import _in
-from dpa_panel.models.types import UTCDateTime, utcnow
+from dpa_panel.models.types import UTCDateTime, keep_derived_keys, month_key_field, utcnow
 from dpa_panel.models.vocab import (
+    DISCLOSURE_BODY_TYPES,
     DISCLOSURE_CHANNELS_IN,
     DISCLOSURE_CHANNELS_OUT,
     DISCLOSURE_EVENT_KINDS,
@@ -42,10 +43,19 @@ class Disclosure(SQLModel, table=True):
             "package_format = '' OR " + _in("package_format", DISCLOSURE_FORMATS),
             name="ck_disclosure_package_format",
         ),
+        # A coded type of body (the board chart); a transfer to a third party is exactly the
+        # kind whose type is ``third_party``.
+        CheckConstraint(
+            _in("body_type", DISCLOSURE_BODY_TYPES)
+            + " AND ((kind = 'third_party') = (body_type = 'third_party'))",
+            name="ck_disclosure_body_type",
+        ),
         # The register page: newest requests first, optionally of one status or kind.
         Index("ix_disclosure_request_date", "request_date", "id"),
         Index("ix_disclosure_status_date", "status", "request_date"),
         Index("ix_disclosure_kind_date", "kind", "request_date"),
+        # The board chart "disclosures per quarter by type of body": index-only GROUP BY.
+        Index("ix_stats_disclosure_disclosed", "status", "kind", "disclosed_month", "body_type"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -54,6 +64,12 @@ class Disclosure(SQLModel, table=True):
     status: str = Field(default="received", max_length=16)
     body_name: str = Field(max_length=300, description="requesting body or third party")
     body_department: str = Field(default="", max_length=300)
+    body_type: str = Field(
+        default="other_state",
+        max_length=24,
+        sa_column_kwargs={"server_default": "other_state"},
+        description="DISCLOSURE_BODY_TYPES code (board statistics)",
+    )
     body_search: str = Field(
         default="",
         sa_column=Column(Text, nullable=False, server_default=""),
@@ -95,6 +111,12 @@ class Disclosure(SQLModel, table=True):
         sa_column=Column(Text, nullable=False),
         description="JSON list of the field names the package contained",
     )
+    #: Stored key for the board statistics: the Almaty month of ``disclosed_at``.
+    disclosed_month: int | None = month_key_field("disclosed_at")
+
+
+#: Any ORM insert or update refreshes the stored statistics key.
+keep_derived_keys(Disclosure)
 
 
 class DisclosureSubject(SQLModel, table=True):

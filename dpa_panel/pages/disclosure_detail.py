@@ -28,6 +28,11 @@ def facts_card() -> rx.Component:
         rx.data_list.root(
             _fact("disclosure.body", f["body_name"]),
             _fact("disclosure.department", f["body_department"]),
+            _fact(
+                "disclosure.body_type",
+                vocab_label("disclosure.body_type", f["body_type"]),
+                "fact-body_type",
+            ),
             rx.cond(f["recipient"] != "", _fact("disclosure.recipient", f["recipient"])),
             _fact("disclosure.request_number", f["request_number"]),
             _fact("disclosure.request_date", f["request_date"]),

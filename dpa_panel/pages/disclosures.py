@@ -10,7 +10,7 @@ from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
 from dpa_panel.components.listing import labelled, pager
 from dpa_panel.components.status import disclosure_badge
-from dpa_panel.services.disclosures import CATEGORIES, CHANNELS_IN, KINDS, STATUSES
+from dpa_panel.services.disclosures import BODY_TYPES, CATEGORIES, CHANNELS_IN, KINDS, STATUSES
 from dpa_panel.state.app_state import AppState
 from dpa_panel.state.disclosures_state import DisclosuresState as S
 
@@ -221,6 +221,16 @@ def new_request_form() -> rx.Component:
                         labelled("disclosure.received_via",
                                  _select("received_via", "new-received_via",
                                          _options("disclosure.channel", CHANNELS_IN))),
+                        rx.vstack(
+                            labelled("disclosure.body_type",
+                                     _select("body_type", "new-body_type",
+                                             [rx.el.option(t("disclosure.body_type_pick"),
+                                                           value=""),
+                                              *_options("disclosure.body_type", BODY_TYPES)])),
+                            _field_error("body_type"),
+                            spacing="1",
+                            width="100%",
+                        ),
                         _input("disclosure.body", "body_name"),
                         _input("disclosure.department", "body_department"),
                         _input("disclosure.recipient", "recipient"),

@@ -11,6 +11,7 @@ import reflex as rx
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
 from dpa_panel.components.listing import labelled
+from dpa_panel.services.statistics import BODY_TYPES
 from dpa_panel.state.statistics_state import StatisticsState as S
 
 PALETTE = ["#0d9488", "#2563eb", "#f59e0b", "#dc2626", "#6b7280", "#7c3aed"]
@@ -74,7 +75,15 @@ CHARTS: dict[str, tuple[str, list[tuple[str, str]], bool, list[str]]] = {
         "stats.destructions", [("done", "stats.done"), ("due", "stats.due")], False,
         ["done", "due"],
     ),
+    "disclosures_per_quarter": (
+        "stats.disclosures",
+        [(code, f"disclosure.body_type.{code}") for code in BODY_TYPES],
+        True,
+        [*BODY_TYPES, "total"],
+    ),
 }  # fmt: skip
+#: Table headers that are not ``stats.col_<column>``: the body types of the disclosures chart.
+COLUMN_LABELS = {code: f"disclosure.body_type.{code}" for code in BODY_TYPES}
 
 
 def period_form() -> rx.Component:
@@ -137,7 +146,9 @@ def _chart(chart: str, series: list[tuple[str, str]], stacked: bool) -> rx.Compo
             margin={"top": 8, "right": 8, "left": 0, "bottom": 8},
         ),
         width="100%",
-        height=240,
+        # A long legend (the nine body types) wraps over several lines inside the chart's
+        # box; the box grows with it so the bars keep the same plotting height.
+        height=240 + (28 * len(series) if len(series) > 4 else 0),
     )
 
 
@@ -147,7 +158,10 @@ def _table(chart: str, columns: list[str]) -> rx.Component:
             rx.table.header(
                 rx.table.row(
                     rx.table.column_header_cell(""),
-                    *[rx.table.column_header_cell(t(f"stats.col_{c}")) for c in columns],
+                    *[
+                        rx.table.column_header_cell(t(COLUMN_LABELS.get(c, f"stats.col_{c}")))
+                        for c in columns
+                    ],
                 )
             ),
             rx.table.body(

@@ -56,6 +56,8 @@ from dpa_panel.models import (
 from dpa_panel.models.subject import fold_for_search
 from dpa_panel.models.types import utcnow
 from dpa_panel.models.vocab import (
+    AUTHORITY_BODY_TYPES,
+    DISCLOSURE_BODY_TYPES,
     DISCLOSURE_CHANNELS_IN,
     DISCLOSURE_CHANNELS_OUT,
     DISCLOSURE_FORMATS,
@@ -77,6 +79,10 @@ CLOSED_STATUSES: tuple[str, ...] = ("disclosed", "refused")
 CHANNELS_IN: tuple[str, ...] = DISCLOSURE_CHANNELS_IN
 CHANNELS_OUT: tuple[str, ...] = DISCLOSURE_CHANNELS_OUT
 FORMATS: tuple[str, ...] = DISCLOSURE_FORMATS
+#: Coded type of the body (labels ``disclosure.body_type.<code>``); an authority request
+#: carries one of ``AUTHORITY_TYPES``, a transfer to a third party always ``third_party``.
+BODY_TYPES: tuple[str, ...] = DISCLOSURE_BODY_TYPES
+AUTHORITY_TYPES: tuple[str, ...] = AUTHORITY_BODY_TYPES
 
 #: Data categories of policy clause 2.1 -> the fields a package may contain. Every field is
 #: labelled ``subject.<field>`` in the catalogs. The ``membership`` fields come from the
@@ -342,6 +348,8 @@ class DisclosureForm:
     """The new-request form as typed (dates as ISO strings)."""
 
     kind: str = "authority"
+    #: required for ``authority``; for ``third_party`` empty or ``third_party``
+    body_type: str = ""
     body_name: str = ""
     body_department: str = ""
     request_number: str = ""
@@ -379,6 +387,16 @@ def _validate_form(form: DisclosureForm, now: datetime) -> dict[str, Any]:
     if kind not in KINDS:
         errors["kind"] = "field.choice_invalid" if kind else "field.required"
     values: dict[str, Any] = {"kind": kind}
+    body_type = (form.body_type or "").strip()
+    if kind == "third_party":
+        if body_type not in ("", "third_party"):
+            errors["body_type"] = "field.choice_invalid"
+        body_type = "third_party"
+    elif not body_type:
+        errors["body_type"] = "field.required"
+    elif body_type not in AUTHORITY_BODY_TYPES:
+        errors["body_type"] = "field.choice_invalid"
+    values["body_type"] = body_type
     values["body_name"] = _text(errors, "body_name", form.body_name, 300, required=True)
     values["body_department"] = _text(
         errors, "body_department", form.body_department, 300, required=False
@@ -1062,6 +1080,7 @@ class DisclosureView:
     status: str
     body_name: str
     body_department: str
+    body_type: str
     recipient: str
     request_number: str
     request_date: date
@@ -1164,6 +1183,7 @@ def get_disclosure(session: Session, actor: Actor, disclosure_id: int) -> Disclo
         status=status,
         body_name=disclosure.body_name,
         body_department=disclosure.body_department,
+        body_type=disclosure.body_type,
         recipient=disclosure.recipient,
         request_number=disclosure.request_number,
         request_date=disclosure.request_date,
@@ -1356,6 +1376,7 @@ class DisclosureRow:
     status: str
     body_name: str
     body_department: str
+    body_type: str
     request_number: str
     request_date: date
     answer_due_on: date
@@ -1408,6 +1429,7 @@ def list_disclosures(
             status=d.status,
             body_name=d.body_name,
             body_department=d.body_department,
+            body_type=d.body_type,
             request_number=d.request_number,
             request_date=d.request_date,
             answer_due_on=d.answer_due_on,
@@ -1437,6 +1459,7 @@ LOG_COLUMNS = (
     "status",
     "body_name",
     "body_department",
+    "body_type",
     "recipient",
     "request_number",
     "request_date",
@@ -1460,7 +1483,8 @@ LOG_COLUMNS = (
 )
 LOG_WIDTHS = {
     "reference": 16, "kind": 12, "status": 13, "body_name": 36, "body_department": 28,
-    "recipient": 28, "request_number": 18, "request_date": 12, "received_via": 13,
+    "body_type": 22, "recipient": 28, "request_number": 18, "request_date": 12,
+    "received_via": 13,
     "legal_article": 20, "legal_basis": 48, "answer_due_on": 12, "subjects": 9,
     "requested_categories": 30, "disclosed_fields": 40, "created_by": 14, "created_at": 21,
     "decided_by": 14, "decided_at": 21, "disclosed_by": 14, "disclosed_at": 21, "sent_via": 13,
@@ -1482,7 +1506,8 @@ def iter_log_rows(
     last: tuple[date, int] | None = None
     d = Disclosure.__table__.c
     columns = [
-        d.id, d.reference, d.kind, d.status, d.body_name, d.body_department, d.recipient,
+        d.id, d.reference, d.kind, d.status, d.body_name, d.body_department, d.body_type,
+        d.recipient,
         d.request_number, d.request_date, d.received_via, d.legal_article, d.legal_basis,
         d.answer_due_on, d.requested_categories, d.package_fields, d.created_by_id,
         d.created_at, d.decided_by_id, d.decided_at, d.disclosed_by_id, d.disclosed_at,
@@ -1510,6 +1535,7 @@ def iter_log_rows(
                 "status": r.status,
                 "body_name": r.body_name,
                 "body_department": r.body_department,
+                "body_type": r.body_type,
                 "recipient": r.recipient,
                 "request_number": r.request_number,
                 "request_date": r.request_date.isoformat(),
@@ -1697,7 +1723,8 @@ def log_pdf(
         pdf.set_font("DejaVu", "", 8)
         body = row["body_name"] + (f", {row['body_department']}" if row["body_department"] else "")
         lines = [
-            f"{t('disclosure_log.body_name')}: {body}"
+            f"{t('disclosure_log.body_name')}: {body} "
+            f"({label('disclosure.body_type', row['body_type'])})"
             + (f"; {t('disclosure_log.recipient')}: {row['recipient']}" if row["recipient"]
                else ""),
             f"{t('disclosure_log.request_number')}: {row['request_number']}; "
@@ -1774,6 +1801,8 @@ def overdue(session: Session, today: date) -> int:
 
 __all__ = [
     "ALL_FIELDS",
+    "AUTHORITY_TYPES",
+    "BODY_TYPES",
     "CATEGORIES",
     "CHANNELS_IN",
     "CHANNELS_OUT",

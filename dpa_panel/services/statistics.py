@@ -20,7 +20,8 @@ Rules (the full argument is in ``docs/anonymisation.md``):
   monthly tables, a year for quarterly tables) from that block's data alone, so every filter
   shows the same cells the same way; a coarser total (year, all time) is the sum of block
   totals and is published only when every one of them is published.
-* **Rare categories** (fewer than ``k`` subjects in the whole population) fold into ``other``.
+* **Rare categories** (fewer than ``k`` subjects in the whole population) fold into ``other``;
+  rare types of body (fewer than ``k`` authority disclosures ever) fold into ``other_state``.
 * **Destroyed subjects still count**: no query filters on the subject's status except to count
   destructions.
 
@@ -51,12 +52,14 @@ from dpa_panel.models import (
     Consent,
     DataSubject,
     DestructionAct,
+    Disclosure,
     Member,
     MembershipApplication,
     SubjectRequest,
 )
 from dpa_panel.models.types import almaty_month, utcnow
 from dpa_panel.models.vocab import (
+    AUTHORITY_BODY_TYPES,
     EDUCATION_LEVELS,
     POSITION_LEVELS,
     PURPOSES,
@@ -90,6 +93,12 @@ REVIEWED_OUTCOMES = ("in_progress", "approved", "rejected")
 DECISIONS = ("approved", "rejected")
 REQUEST_STATES = ("on_time", "late", "open")
 ANSWERED_REQUEST_STATUSES = ("answered", "refused")
+#: Columns of the disclosures chart: the coded types of the requesting state body. Only
+#: authority requests (kind ``authority``) count; transfers to third parties rest on the
+#: subject's written consent and are not "authority disclosures". Rare types fold into
+#: ``BODY_FOLD``.
+BODY_TYPES = AUTHORITY_BODY_TYPES
+BODY_FOLD = "other_state"
 #: dimension name -> (subject column, closed vocabulary).
 DIMENSIONS = {
     "workplace_category": WORKPLACE_CATEGORIES,
@@ -287,6 +296,10 @@ class RawAggregates:
     #: (month, subjects due for destruction / destroyed)
     destructions_due: list[tuple[str, int]] = field(default_factory=list)
     destructions_done: list[tuple[str, int]] = field(default_factory=list)
+    #: (month disclosed, body_type, authority disclosures) over the filter's whole year(s)
+    disclosures: list[tuple[str, str, int]] = field(default_factory=list)
+    #: (body_type, authority disclosures of all time): decides which types fold
+    disclosure_population: list[tuple[str, int]] = field(default_factory=list)
 
 
 def _rows(session: Session, stmt) -> list[tuple]:
@@ -445,6 +458,34 @@ def _fetch_destructions(session: Session, sql: _Sql, flt: StatsFilter) -> tuple[
     return _keyed(due), _keyed(done)
 
 
+def _fetch_disclosures(session: Session, flt: StatsFilter) -> tuple[list, list]:
+    """Authority disclosures made (status ``disclosed``) per stored month of ``disclosed_at``
+    and body type, for the filter's whole year(s); and per body type over all time (the
+    population the folding is decided on, the same for every filter). Both read the
+    covering ``ix_stats_disclosure_disclosed`` only."""
+    d = Disclosure.__table__.c
+    made = (d.status == "disclosed", d.kind == "authority")
+    monthly = _rows(
+        session,
+        select(d.disclosed_month, d.body_type, func.count())
+        .where(*made, *_in_keys(d.disclosed_month, _key_bounds(flt, whole_year=True)))
+        .group_by(d.disclosed_month, d.body_type),
+    )
+    if flt.year is None:  # all time: the population is the sum of the same rows
+        totals: dict[str, int] = defaultdict(int)
+        for _month, body_type, n in monthly:
+            totals[body_type] += n
+        population = list(totals.items())
+    else:
+        population = _rows(
+            session,
+            select(d.body_type, func.count())
+            .where(*made, d.disclosed_month.is_not(None))
+            .group_by(d.body_type),
+        )
+    return population, _keyed(monthly)
+
+
 def raw_aggregates(
     session: Session, flt: StatsFilter = StatsFilter(), *, now: datetime | None = None
 ) -> RawAggregates:
@@ -459,6 +500,7 @@ def raw_aggregates(
     raw.consent_stock, raw.withdrawals = _fetch_consents(session, sql, flt, end)
     raw.requests = _fetch_requests(session, sql, flt)
     raw.destructions_due, raw.destructions_done = _fetch_destructions(session, sql, flt)
+    raw.disclosure_population, raw.disclosures = _fetch_disclosures(session, flt)
     return raw
 
 
@@ -743,9 +785,15 @@ def _monthly(
 
 
 def _quarterly(
-    raw_rows: Iterable[tuple[str, str, int]], cols: Sequence[str], flt: StatsFilter, k: int
+    raw_rows: Iterable[tuple[str, str, int]],
+    cols: Sequence[str],
+    flt: StatsFilter,
+    k: int,
+    *,
+    row_totals: bool = False,
 ) -> Table:
-    """Quarter rows (block: the year), column totals only (the columns do not add up)."""
+    """Quarter rows (block: the year), column totals; row totals only where the columns add
+    up (each counted thing in exactly one column)."""
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for month, col, n in raw_rows:
         counts[(quarter_of(month), col)] += n
@@ -763,7 +811,7 @@ def _quarterly(
         )
         periods = [p for p in periods if not seen or p <= seen[-1]]
     table, totals = _period_table(
-        counts, cols, periods, year_of, _year_quarters, k, row_totals=False
+        counts, cols, periods, year_of, _year_quarters, k, row_totals=row_totals
     )
     return [*table, totals]
 
@@ -892,6 +940,27 @@ def _requests_table(raw: RawAggregates, flt: StatsFilter, k: int) -> Table:
     return table
 
 
+def folded_body_types(raw: RawAggregates, k: int) -> dict[str, str]:
+    """body type -> published type: a type with fewer than k authority disclosures of all
+    time becomes ``other_state`` (``BODY_FOLD``), which is always shown."""
+    population: dict[str, int] = defaultdict(int)
+    for body_type, n in raw.disclosure_population:
+        population[body_type] += n
+    return {
+        code: (code if code == BODY_FOLD or population.get(code, 0) >= k else BODY_FOLD)
+        for code in BODY_TYPES
+    }
+
+
+def _disclosures_table(raw: RawAggregates, flt: StatsFilter, k: int) -> Table:
+    """Authority disclosures per quarter of ``disclosed_at`` by (folded) type of body, with
+    row and column totals; each year is one suppression block."""
+    fold = folded_body_types(raw, k)
+    shown = [c for c in BODY_TYPES if fold[c] == c]
+    rows = [(month, fold.get(body_type, BODY_FOLD), n) for month, body_type, n in raw.disclosures]
+    return _quarterly(rows, shown, flt, k, row_totals=True)
+
+
 def _two_series(first: list[tuple[str, int]], second: list[tuple[str, int]], a: str, b: str):
     return [(m, a, n) for m, n in first] + [(m, b, n) for m, n in second]
 
@@ -921,6 +990,7 @@ def build_dashboard(raw: RawAggregates, flt: StatsFilter, k: int) -> dict[str, T
             flt,
             k,
         ),
+        "disclosures_per_quarter": _disclosures_table(raw, flt, k),
     }
 
 
@@ -1039,6 +1109,16 @@ def destructions_per_quarter(
     return _quarterly(_two_series(due, done, "due", "done"), ("due", "done"), flt, effective_k(k))
 
 
+def disclosures_per_quarter(
+    session: Session, flt: StatsFilter = StatsFilter(), k: int | None = None
+) -> Table:
+    """Authority disclosures made (status ``disclosed``) per Almaty quarter of
+    ``disclosed_at``, by type of body (rare types folded into ``other_state``), with totals."""
+    population, monthly = _fetch_disclosures(session, flt)
+    raw = RawAggregates(disclosures=monthly, disclosure_population=population)
+    return _disclosures_table(raw, flt, effective_k(k))
+
+
 # --- downloads -------------------------------------------------------------------------------
 
 
@@ -1076,7 +1156,9 @@ __all__ = [
     "dashboard",
     "decision_time_per_quarter",
     "destructions_per_quarter",
+    "disclosures_per_quarter",
     "effective_k",
+    "folded_body_types",
     "folded_categories",
     "marker",
     "members_by_category",

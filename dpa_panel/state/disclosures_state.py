@@ -182,6 +182,7 @@ class DisclosuresState(AuthState):
 
         form = disclosures.DisclosureForm(
             kind=text("kind", 20),
+            body_type=text("body_type", 30),
             body_name=text("body_name"),
             body_department=text("body_department"),
             request_number=text("request_number", 100),
@@ -248,6 +249,7 @@ class DisclosureDetailState(AuthState):
             "status": v.status,
             "body_name": v.body_name,
             "body_department": v.body_department,
+            "body_type": v.body_type,
             "recipient": v.recipient or "",
             "request_number": v.request_number,
             "request_date": format_date(v.request_date, loc, "long"),

@@ -31,8 +31,13 @@ LABELS = {
     "withdrawals_per_month": ("period", None),
     "requests_per_month": ("period", None),
     "destructions_per_quarter": ("period", None),
+    "disclosures_per_quarter": ("period", None),
 }
 CHARTS = tuple(LABELS)
+#: Columns a table may leave out (a rare body type folded into ``other_state``): shown as a
+#: dash in the page's table so every row has every column the page renders.
+OPTIONAL_COLUMNS = {"disclosures_per_quarter": statistics.BODY_TYPES}
+FOLDED = "—"
 
 
 class StatisticsState(AuthState):
@@ -69,10 +74,15 @@ class StatisticsState(AuthState):
         for chart in CHARTS:
             column, _vocabulary = LABELS[chart]
             rows = tables.get(chart, [])
+            optional = dict.fromkeys(OPTIONAL_COLUMNS.get(chart, ()), FOLDED)
             shown[chart] = [
                 {
                     key: str(value)
-                    for key, value in {**row, "label": self._label(chart, str(row[column]))}.items()
+                    for key, value in {
+                        **optional,
+                        **row,
+                        "label": self._label(chart, str(row[column])),
+                    }.items()
                 }
                 for row in rows
             ]

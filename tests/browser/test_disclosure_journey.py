@@ -61,6 +61,7 @@ def test_request_four_eyes_disclose_and_export(new_page, live_server):
     a.click(f"#pick-{subject.id}")
     expect(a.locator("#picked-subjects")).to_contain_text(subject.surname)
     a.select_option("#new-kind", "authority")
+    a.select_option("#new-body_type", "law_enforcement")
     a.fill("#new-body_name", "Департамент полиции г. Алматы")
     a.fill("#new-body_department", "Следственное управление")
     a.fill("#new-request_number", "12-3/4567")
@@ -73,6 +74,9 @@ def test_request_four_eyes_disclose_and_export(new_page, live_server):
     a.wait_for_url(re.compile(r".*/disclosures/\d+/?$"))
     disclosure_id = int(a.url.rstrip("/").rsplit("/", 1)[1])
     expect(a.locator("#disclosure-status")).to_contain_text(tr("en", "disclosure.status.received"))
+    expect(a.locator("#fact-body_type")).to_have_text(
+        tr("en", "disclosure.body_type.law_enforcement")
+    )
 
     # Minimisation: tick only the name fields, justify the category, send for approval.
     for name in picked_fields:
