@@ -41,3 +41,25 @@ def pager(state, element_prefix: str = "page") -> rx.Component:
         spacing="3",
         wrap="wrap",
     )
+
+
+def data_table(
+    header_keys: tuple[str, ...] | list[str],
+    rows,
+    render_row,
+    table_id: str | None = None,
+) -> rx.Component:
+    """A compact table with translated column headers, one ``render_row(row)`` per row, that
+    scrolls sideways on a phone instead of overflowing the page."""
+    return rx.box(
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(*[rx.table.column_header_cell(t(key)) for key in header_keys])
+            ),
+            rx.table.body(rx.foreach(rows, render_row)),
+            size="1",
+            id=table_id,
+        ),
+        overflow_x="auto",
+        width="100%",
+    )

@@ -7,7 +7,7 @@ import reflex as rx
 from dpa_panel.components.forms import error_callout, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
-from dpa_panel.components.listing import labelled
+from dpa_panel.components.listing import data_table, labelled
 from dpa_panel.models.vocab import REQUEST_KINDS
 from dpa_panel.state.app_state import AppState
 from dpa_panel.state.calendar_state import CalendarState as C
@@ -103,27 +103,16 @@ def deadlines_card() -> rx.Component:
         rx.vstack(
             rx.heading(t("calendar.deadlines"), size="4", as_="h2"),
             rx.text(t("calendar.deadlines_note"), size="1", color_scheme="gray"),
-            rx.box(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            *[
-                                rx.table.column_header_cell(t(k))
-                                for k in (
-                                    "requests.kind",
-                                    "calendar.working_days",
-                                    "calendar.counted_from",
-                                    "calendar.source",
-                                )
-                            ]
-                        )
-                    ),
-                    rx.table.body(rx.foreach(C.deadlines, _deadline)),
-                    size="1",
-                    id="deadline-table",
+            data_table(
+                (
+                    "requests.kind",
+                    "calendar.working_days",
+                    "calendar.counted_from",
+                    "calendar.source",
                 ),
-                overflow_x="auto",
-                width="100%",
+                C.deadlines,
+                _deadline,
+                "deadline-table",
             ),  # fmt: skip
             rx.form(
                 rx.grid(

@@ -8,7 +8,7 @@ import reflex as rx
 from dpa_panel.components.forms import error_callout, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import back_link, page_shell
-from dpa_panel.components.listing import labelled
+from dpa_panel.components.listing import data_table, labelled
 from dpa_panel.components.status import disclosure_badge
 from dpa_panel.pages.disclosures import vocab_label
 from dpa_panel.services.disclosures import CATEGORIES, CHANNELS_OUT, FORMATS
@@ -52,8 +52,10 @@ def facts_card() -> rx.Component:
                     _fact("disclosure.disclosed_at", f["disclosed_at"]),
                     _fact("disclosure.disclosed_by", f["disclosed_by"]),
                     _fact("disclosure.sent_via", vocab_label("disclosure.channel", f["sent_via"])),
-                    _fact("disclosure.package_format",
-                          vocab_label("disclosure.format", f["package_format"])),
+                    _fact(
+                        "disclosure.package_format",
+                        vocab_label("disclosure.format", f["package_format"]),
+                    ),
                     _fact("disclosure.package_rows", f["package_rows"]),
                     _fact("disclosure.package_digest", f["package_digest"], "package-digest"),
                 ),
@@ -86,28 +88,17 @@ def comparison_table() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading(t("disclosure.comparison"), size="4", as_="h2"),
-            rx.box(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            *[
-                                rx.table.column_header_cell(t(k))
-                                for k in (
-                                    "disclosure.category",
-                                    "disclosure.requested",
-                                    "disclosure.picked_fields",
-                                    "disclosure.subjects_picked",
-                                    "disclosure.justification",
-                                )
-                            ]
-                        )
-                    ),  # fmt: skip
-                    rx.table.body(rx.foreach(D.comparison, row)),
-                    size="1",
-                    id="comparison-table",
+            data_table(
+                (
+                    "disclosure.category",
+                    "disclosure.requested",
+                    "disclosure.picked_fields",
+                    "disclosure.subjects_picked",
+                    "disclosure.justification",
                 ),
-                overflow_x="auto",
-                width="100%",
+                D.comparison,
+                row,
+                "comparison-table",
             ),
             spacing="2",
             width="100%",
@@ -193,8 +184,12 @@ def selection_form() -> rx.Component:
                 ),
                 rx.cond(
                     D.errors[f"just_{category}"],
-                    rx.text(D.errors[f"just_{category}"], size="1", color_scheme="red",
-                            id=f"just-{category}-error"),
+                    rx.text(
+                        D.errors[f"just_{category}"],
+                        size="1",
+                        color_scheme="red",
+                        id=f"just-{category}-error",
+                    ),
                 ),  # fmt: skip
                 spacing="1",
                 width="100%",
@@ -232,10 +227,17 @@ def selection_form() -> rx.Component:
 def decision_card() -> rx.Component:
     refuse_form = rx.form(
         rx.vstack(
-            labelled("disclosure.refusal_reason",
-                     rx.text_area(name="reason", id="refuse-reason", rows="2", width="100%")),
-            rx.button(t("disclosure.refuse"), type="submit", color_scheme="red", variant="soft",
-                      id="refuse"),
+            labelled(
+                "disclosure.refusal_reason",
+                rx.text_area(name="reason", id="refuse-reason", rows="2", width="100%"),
+            ),
+            rx.button(
+                t("disclosure.refuse"),
+                type="submit",
+                color_scheme="red",
+                variant="soft",
+                id="refuse",
+            ),
             spacing="2",
             width="100%",
         ),  # fmt: skip
@@ -246,16 +248,27 @@ def decision_card() -> rx.Component:
     disclose_form = rx.form(
         rx.vstack(
             rx.grid(
-                labelled("disclosure.package_format",
-                         rx.el.select(*[rx.el.option(t(f"disclosure.format.{f}"), value=f)
-                                        for f in FORMATS],
-                                      name="format", id="disclose-format",
-                                      class_name="dpa-select")),
-                labelled("disclosure.sent_via",
-                         rx.el.select(*[rx.el.option(t(f"disclosure.channel.{c}"), value=c)
-                                        for c in CHANNELS_OUT],
-                                      name="sent_via", id="disclose-via",
-                                      class_name="dpa-select")),
+                labelled(
+                    "disclosure.package_format",
+                    rx.el.select(
+                        *[rx.el.option(t(f"disclosure.format.{f}"), value=f) for f in FORMATS],
+                        name="format",
+                        id="disclose-format",
+                        class_name="dpa-select",
+                    ),
+                ),
+                labelled(
+                    "disclosure.sent_via",
+                    rx.el.select(
+                        *[
+                            rx.el.option(t(f"disclosure.channel.{c}"), value=c)
+                            for c in CHANNELS_OUT
+                        ],
+                        name="sent_via",
+                        id="disclose-via",
+                        class_name="dpa-select",
+                    ),
+                ),
                 columns="2",
                 spacing="3",
                 width="100%",
@@ -274,26 +287,40 @@ def decision_card() -> rx.Component:
             rx.heading(t("detail.next_step"), size="4", as_="h2"),
             rx.cond(
                 D.can["submit"],
-                rx.button(t("disclosure.submit_for_review"), on_click=D.submit_for_review,
-                          id="submit-review"),
+                rx.button(
+                    t("disclosure.submit_for_review"),
+                    on_click=D.submit_for_review,
+                    id="submit-review",
+                ),
             ),
             rx.cond(
                 D.can["approve"],
-                rx.button(t("disclosure.approve"), on_click=D.approve, color_scheme="green",
-                          id="approve"),
+                rx.button(
+                    t("disclosure.approve"), on_click=D.approve, color_scheme="green", id="approve"
+                ),
             ),  # fmt: skip
             rx.cond(D.can["refuse"], refuse_form),
             rx.cond(D.can["disclose"], disclose_form),
             rx.cond(
                 D.can["download"],
-                rx.button(t("disclosure.download_package"), on_click=D.download_package,
-                          variant="soft", id="download-package"),
+                rx.button(
+                    t("disclosure.download_package"),
+                    on_click=D.download_package,
+                    variant="soft",
+                    id="download-package",
+                ),
             ),  # fmt: skip
             rx.cond(
-                ~(D.can["submit"] | D.can["approve"] | D.can["refuse"] | D.can["disclose"]
-                  | D.can["download"]),
-                rx.text(t("disclosure.nothing_to_do"), size="2", color_scheme="gray",
-                        id="nothing-to-do"),
+                ~(
+                    D.can["submit"]
+                    | D.can["approve"]
+                    | D.can["refuse"]
+                    | D.can["disclose"]
+                    | D.can["download"]
+                ),
+                rx.text(
+                    t("disclosure.nothing_to_do"), size="2", color_scheme="gray", id="nothing-to-do"
+                ),
             ),  # fmt: skip
             spacing="3",
             width="100%",
@@ -335,8 +362,9 @@ def disclosure_detail_page() -> rx.Component:
                 rx.callout(t("detail.not_found"), icon="triangle-alert", color_scheme="red"),
                 rx.vstack(
                     rx.hstack(
-                        rx.heading(D.facts["reference"], size="7", as_="h1",
-                                   id="disclosure-reference"),
+                        rx.heading(
+                            D.facts["reference"], size="7", as_="h1", id="disclosure-reference"
+                        ),
                         rx.badge(vocab_label("disclosure.kind", D.facts["kind"])),
                         rx.box(disclosure_badge(D.facts["status"]), id="disclosure-status"),
                         align="center",

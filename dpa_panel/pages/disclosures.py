@@ -8,7 +8,7 @@ import reflex as rx
 from dpa_panel.components.forms import error_callout, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
-from dpa_panel.components.listing import labelled, pager
+from dpa_panel.components.listing import data_table, labelled, pager
 from dpa_panel.components.status import disclosure_badge
 from dpa_panel.services.disclosures import BODY_TYPES, CATEGORIES, CHANNELS_IN, KINDS, STATUSES
 from dpa_panel.state.app_state import AppState
@@ -47,17 +47,27 @@ def _input(label_key: str, name: str, type_: str = "text") -> rx.Component:
 def filter_form() -> rx.Component:
     return rx.form(
         rx.grid(
-            labelled("disclosure.date_from",
-                     rx.input(name="date_from", type="date", id="filter-date-from", width="100%")),
-            labelled("disclosure.date_to",
-                     rx.input(name="date_to", type="date", id="filter-date-to", width="100%")),
+            labelled(
+                "disclosure.date_from",
+                rx.input(name="date_from", type="date", id="filter-date-from", width="100%"),
+            ),
+            labelled(
+                "disclosure.date_to",
+                rx.input(name="date_to", type="date", id="filter-date-to", width="100%"),
+            ),
             labelled("disclosure.body", rx.input(name="body", id="filter-body", width="100%")),
-            labelled("pipeline.status",
-                     _select("status", "filter-status", _options("disclosure.status", STATUSES,
-                                                                 any_option=True))),
-            labelled("disclosure.kind",
-                     _select("kind", "filter-kind", _options("disclosure.kind", KINDS,
-                                                             any_option=True))),
+            labelled(
+                "pipeline.status",
+                _select(
+                    "status",
+                    "filter-status",
+                    _options("disclosure.status", STATUSES, any_option=True),
+                ),
+            ),
+            labelled(
+                "disclosure.kind",
+                _select("kind", "filter-kind", _options("disclosure.kind", KINDS, any_option=True)),
+            ),
             rx.button(t("audit.apply"), type="submit", id="filter-apply", margin_top="18px"),
             columns=rx.breakpoints(initial="1", sm="3", lg="6"),
             spacing="3",
@@ -122,16 +132,7 @@ HEADERS = (
 
 
 def register_table() -> rx.Component:
-    return rx.box(
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(t(k)) for k in HEADERS])),
-            rx.table.body(rx.foreach(S.rows, _row)),
-            size="1",
-            id="disclosures-table",
-        ),
-        overflow_x="auto",
-        width="100%",
-    )
+    return data_table(HEADERS, S.rows, _row, "disclosures-table")
 
 
 def _subject_chip(p: rx.Var, action, icon: str, prefix: str) -> rx.Component:
@@ -158,10 +159,13 @@ def subject_picker() -> rx.Component:
         rx.text(t("disclosure.subjects"), size="2", weight="medium"),
         rx.form(
             rx.hstack(
-                rx.input(name="query", id="subject-query", width="100%",
-                         placeholder=t("disclosure.search_hint")),
-                rx.button(t("pipeline.search"), type="submit", id="subject-search",
-                          variant="soft"),
+                rx.input(
+                    name="query",
+                    id="subject-query",
+                    width="100%",
+                    placeholder=t("disclosure.search_hint"),
+                ),
+                rx.button(t("pipeline.search"), type="submit", id="subject-search", variant="soft"),
                 width="100%",
             ),  # fmt: skip
             on_submit=S.search_subjects,
@@ -190,8 +194,12 @@ def category_boxes() -> rx.Component:
         rx.flex(
             *[
                 rx.el.label(
-                    rx.el.input(type="checkbox", name=f"ask_{code}", id=f"ask-{code}",
-                                class_name="dpa-checkbox"),
+                    rx.el.input(
+                        type="checkbox",
+                        name=f"ask_{code}",
+                        id=f"ask-{code}",
+                        class_name="dpa-checkbox",
+                    ),
                     rx.text(t(f"disclosure.category.{code}"), size="2", as_="span"),
                     html_for=f"ask-{code}",
                     style={"display": "flex", "gap": "6px", "alignItems": "center"},
@@ -216,17 +224,30 @@ def new_request_form() -> rx.Component:
             rx.form(
                 rx.vstack(
                     rx.grid(
-                        labelled("disclosure.kind",
-                                 _select("kind", "new-kind", _options("disclosure.kind", KINDS))),
-                        labelled("disclosure.received_via",
-                                 _select("received_via", "new-received_via",
-                                         _options("disclosure.channel", CHANNELS_IN))),
+                        labelled(
+                            "disclosure.kind",
+                            _select("kind", "new-kind", _options("disclosure.kind", KINDS)),
+                        ),
+                        labelled(
+                            "disclosure.received_via",
+                            _select(
+                                "received_via",
+                                "new-received_via",
+                                _options("disclosure.channel", CHANNELS_IN),
+                            ),
+                        ),
                         rx.vstack(
-                            labelled("disclosure.body_type",
-                                     _select("body_type", "new-body_type",
-                                             [rx.el.option(t("disclosure.body_type_pick"),
-                                                           value=""),
-                                              *_options("disclosure.body_type", BODY_TYPES)])),
+                            labelled(
+                                "disclosure.body_type",
+                                _select(
+                                    "body_type",
+                                    "new-body_type",
+                                    [
+                                        rx.el.option(t("disclosure.body_type_pick"), value=""),
+                                        *_options("disclosure.body_type", BODY_TYPES),
+                                    ],
+                                ),
+                            ),
                             _field_error("body_type"),
                             spacing="1",
                             width="100%",
@@ -275,8 +296,14 @@ def disclosures_page() -> rx.Component:
             rx.text(t("disclosure.intro"), size="2", color_scheme="gray"),
             notice_callout(S.notice, "disclosures-notice"),
             filter_form(),
-            rx.hstack(pager(S, "disclosures"), export_buttons(), justify="between", wrap="wrap",
-                      width="100%", spacing="3"),  # fmt: skip
+            rx.hstack(
+                pager(S, "disclosures"),
+                export_buttons(),
+                justify="between",
+                wrap="wrap",
+                width="100%",
+                spacing="3",
+            ),  # fmt: skip
             register_table(),
             new_request_form(),
             spacing="4",

@@ -7,7 +7,7 @@ import reflex as rx
 from dpa_panel.components.forms import error_callout, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import back_link, page_shell
-from dpa_panel.components.listing import labelled
+from dpa_panel.components.listing import data_table, labelled
 from dpa_panel.models.vocab import REQUEST_CHANNELS, REQUEST_KINDS
 from dpa_panel.state.app_state import AppState
 from dpa_panel.state.requests_state import RequestDetailState as D
@@ -128,29 +128,18 @@ def requests_page() -> rx.Component:
                 spacing="3",
                 width="100%",
             ),
-            rx.box(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            *[
-                                rx.table.column_header_cell(t(k))
-                                for k in (
-                                    "pipeline.reference",
-                                    "requests.kind",
-                                    "pipeline.status",
-                                    "requests.requester",
-                                    "requests.due",
-                                    "requests.days_left",
-                                )
-                            ]
-                        )
-                    ),  # fmt: skip
-                    rx.table.body(rx.foreach(R.rows, _row)),
-                    size="1",
-                    id="requests-table",
+            data_table(
+                (
+                    "pipeline.reference",
+                    "requests.kind",
+                    "pipeline.status",
+                    "requests.requester",
+                    "requests.due",
+                    "requests.days_left",
                 ),
-                overflow_x="auto",
-                width="100%",
+                R.rows,
+                _row,
+                "requests-table",
             ),
             new_request_form(),
             spacing="4",

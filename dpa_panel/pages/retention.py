@@ -7,7 +7,7 @@ import reflex as rx
 from dpa_panel.components.forms import error_callout, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
-from dpa_panel.components.listing import labelled, pager
+from dpa_panel.components.listing import data_table, labelled, pager
 from dpa_panel.state.app_state import AppState
 from dpa_panel.state.retention_state import BUCKETS
 from dpa_panel.state.retention_state import RetentionState as R
@@ -206,28 +206,17 @@ def acts_card() -> rx.Component:
                 width="100%",
                 align="center",
             ),  # fmt: skip
-            rx.box(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            *[
-                                rx.table.column_header_cell(t(k))
-                                for k in (
-                                    "pipeline.reference",
-                                    "retention.subject_id",
-                                    "retention.destroyed_at",
-                                    "audit.actor",
-                                    "retention.digest",
-                                )
-                            ]
-                        )
-                    ),  # fmt: skip
-                    rx.table.body(rx.foreach(R.acts, _act)),
-                    size="1",
-                    id="acts-table",
+            data_table(
+                (
+                    "pipeline.reference",
+                    "retention.subject_id",
+                    "retention.destroyed_at",
+                    "audit.actor",
+                    "retention.digest",
                 ),
-                overflow_x="auto",
-                width="100%",
+                R.acts,
+                _act,
+                "acts-table",
             ),
             width="100%",
         ),
@@ -251,29 +240,18 @@ def retention_page() -> rx.Component:
             due_chart(),
             filter_form(),
             pager(R, "retention"),
-            rx.box(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            *[
-                                rx.table.column_header_cell(t(k))
-                                for k in (
-                                    "pipeline.name",
-                                    "requests.due",
-                                    "retention.days_left",
-                                    "consents.purpose",
-                                    "retention.event_col",
-                                    "pipeline.status",
-                                )
-                            ]
-                        )
-                    ),  # fmt: skip
-                    rx.table.body(rx.foreach(R.rows, _row)),
-                    size="1",
-                    id="retention-table",
+            data_table(
+                (
+                    "pipeline.name",
+                    "requests.due",
+                    "retention.days_left",
+                    "consents.purpose",
+                    "retention.event_col",
+                    "pipeline.status",
                 ),
-                overflow_x="auto",
-                width="100%",
+                R.rows,
+                _row,
+                "retention-table",
             ),
             rx.grid(
                 hold_form(),

@@ -7,7 +7,7 @@ import reflex as rx
 from dpa_panel.components.forms import error_callout, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import back_link, page_shell
-from dpa_panel.components.listing import labelled
+from dpa_panel.components.listing import data_table, labelled
 from dpa_panel.components.status import disclosure_badge
 from dpa_panel.i18n import LOCALES
 from dpa_panel.models.vocab import CONSENT_CHANNELS
@@ -281,32 +281,25 @@ def disclosures_card() -> rx.Component:
             rx.heading(t("disclosure.about_subject"), size="4", as_="h2"),
             rx.cond(
                 S.disclosures.length() > 0,
-                rx.box(
-                    rx.table.root(
-                        rx.table.header(
-                            rx.table.row(
-                                *[
-                                    rx.table.column_header_cell(t(k))
-                                    for k in (
-                                        "pipeline.reference",
-                                        "disclosure.kind",
-                                        "pipeline.status",
-                                        "disclosure.body",
-                                        "disclosure.fields",
-                                        "disclosure.disclosed_at",
-                                    )
-                                ]
-                            )
-                        ),
-                        rx.table.body(rx.foreach(S.disclosures, row)),
-                        size="1",
-                        id="subject-disclosures",
+                data_table(
+                    (
+                        "pipeline.reference",
+                        "disclosure.kind",
+                        "pipeline.status",
+                        "disclosure.body",
+                        "disclosure.fields",
+                        "disclosure.disclosed_at",
                     ),
-                    overflow_x="auto",
-                    width="100%",
+                    S.disclosures,
+                    row,
+                    "subject-disclosures",
                 ),
-                rx.text(t("disclosure.none_about_subject"), size="2", color_scheme="gray",
-                        id="subject-disclosures-none"),
+                rx.text(
+                    t("disclosure.none_about_subject"),
+                    size="2",
+                    color_scheme="gray",
+                    id="subject-disclosures-none",
+                ),
             ),  # fmt: skip
             spacing="2",
             width="100%",
@@ -367,29 +360,18 @@ def subject_page() -> rx.Component:
                     retention_card(),
                     disclosures_card(),
                     rx.heading(t("subject.history"), size="4", as_="h2"),
-                    rx.box(
-                        rx.table.root(
-                            rx.table.header(
-                                rx.table.row(
-                                    *[
-                                        rx.table.column_header_cell(t(k))
-                                        for k in (
-                                            "consents.purpose",
-                                            "account.started",
-                                            "consents.channel",
-                                            "privacy.version",
-                                            "locale.label",
-                                            "consents.evidence_ref",
-                                            "consents.state",
-                                        )
-                                    ]
-                                )
-                            ),
-                            rx.table.body(rx.foreach(S.history, _history_row)),
-                            size="1",
+                    data_table(
+                        (
+                            "consents.purpose",
+                            "account.started",
+                            "consents.channel",
+                            "privacy.version",
+                            "locale.label",
+                            "consents.evidence_ref",
+                            "consents.state",
                         ),
-                        overflow_x="auto",
-                        width="100%",
+                        S.history,
+                        _history_row,
                     ),  # fmt: skip
                     rx.grid(
                         consent_form(),
