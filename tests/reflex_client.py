@@ -9,7 +9,6 @@ the server sends to this client is kept in ``updates`` for inspection.
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from typing import Any
@@ -19,6 +18,8 @@ import socketio
 #: The browser connects with ``io("<origin>/_event", {path: "/_event"})``: the URL's path is
 #: the Socket.IO namespace, and the transport path is the same string.
 NAMESPACE = "/_event"
+#: Seconds without a new message after which a call's updates are taken to be complete.
+QUIET = 0.25
 
 
 class ReflexClient:
@@ -26,7 +27,6 @@ class ReflexClient:
         self.base_url = base_url
         self.token = str(uuid.uuid4())
         self.updates: list[dict] = []
-        self._finals = threading.Event()
         self._sio = socketio.Client(reconnection=False)
         self._sio.on("event", self._on_event, namespace=NAMESPACE)
         headers = {"Cookie": cookie} if cookie else {}
@@ -42,15 +42,12 @@ class ReflexClient:
     def _on_event(self, data: Any) -> None:
         update = json.loads(data) if isinstance(data, str) else data
         self.updates.append(update)
-        if update.get("final", True):
-            self._finals.set()
 
     def call(
         self, handler: str, payload: dict | None = None, path: str = "/", timeout: float = 15
     ) -> list[dict]:
-        """Send one event and wait for its final update; returns the updates it produced."""
+        """Send one event and wait until its updates have arrived; returns them."""
         start = len(self.updates)
-        self._finals.clear()
         self._sio.emit(
             "event",
             {
@@ -60,15 +57,30 @@ class ReflexClient:
             },
             namespace=NAMESPACE,
         )
+        # Reflex 0.10 sends a handler's delta and its events (redirects, toasts) as separate
+        # messages and no longer marks the last one, so: wait for the first, then until the
+        # connection has been quiet for QUIET seconds.
+        deadline = time.monotonic() + timeout
+        while len(self.updates) == start:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no update for {handler}")
+            time.sleep(0.02)
+        seen = len(self.updates)
+        quiet_since = time.monotonic()
+        while time.monotonic() - quiet_since < QUIET and time.monotonic() < deadline:
+            time.sleep(0.02)
+            if len(self.updates) != seen:
+                seen, quiet_since = len(self.updates), time.monotonic()
+        return self.updates[start:]
+
+    def wait_for(self, text: str, since: int = 0, timeout: float = 5) -> bool:
+        """Wait until ``text`` appears in an update received after index ``since``."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._finals.wait(0.05) and any(u.get("final", True) for u in self.updates[start:]):
-                break
-        else:
-            raise TimeoutError(f"no final update for {handler}")
-        # Let trailing updates (e.g. chained events) arrive.
-        time.sleep(0.1)
-        return self.updates[start:]
+            if text in json.dumps(self.updates[since:], ensure_ascii=False):
+                return True
+            time.sleep(0.05)
+        return False
 
     def close(self) -> None:
         self._sio.disconnect()
