@@ -46,11 +46,10 @@ def _nav_link(item: rx.Var) -> rx.Component:
 
 
 def account_area() -> rx.Component:
-    """Logged in: the role's navigation, who is logged in, log out. Otherwise: log in."""
+    """Logged in: who is logged in and log out. Otherwise: log in."""
     return rx.cond(
         AuthState.logged_in,
         rx.flex(
-            rx.foreach(AuthState.nav, _nav_link),
             rx.badge(AuthState.me_username, variant="soft", color_scheme="gray", id="me-username"),
             rx.button(
                 t("nav.logout"),
@@ -61,9 +60,30 @@ def account_area() -> rx.Component:
             ),
             align="center",
             spacing="3",
-            wrap="wrap",
         ),
         rx.link(t("nav.login"), href="/login", size="2", id="nav-login"),
+    )
+
+
+def nav_bar() -> rx.Component:
+    """The role's pages on a row of their own under the brand: a compliance officer has eleven,
+    which would otherwise wrap around the account controls."""
+    return rx.cond(
+        AuthState.logged_in,
+        rx.box(
+            rx.flex(
+                rx.foreach(AuthState.nav, _nav_link),
+                spacing="4",
+                wrap="wrap",
+                padding_x=["12px", "24px"],
+                padding_y="8px",
+                max_width="1200px",
+                margin_x="auto",
+                id="nav-bar",
+            ),
+            border_top=f"1px solid {rx.color('gray', 4)}",
+            width="100%",
+        ),
     )
 
 
@@ -126,7 +146,8 @@ def header() -> rx.Component:
                     wrap="wrap",
                     justify="end",
                 ),
-            )
+            ),
+            nav_bar(),
         ),
         rx.mobile_and_tablet(
             _bar(brand(), rx.spacer(), locale_switcher("locale-switcher-phone"), phone_menu()),
