@@ -519,6 +519,39 @@ def _recompute(session: Session, subject_id: int) -> None:
     retention.recompute_retention(session, [subject_id])
 
 
+def _change_block(
+    session: Session,
+    actor: Actor,
+    subject_id: int,
+    reason: str,
+    *,
+    block: bool,
+    request_id: int | None,
+    now: datetime | None,
+) -> DataSubject:
+    """Block (``active`` -> ``blocked``) or lift a block (``blocked`` -> ``active``), with the
+    required reason noted on ``request_id``; one audited change, decision recomputed."""
+    now = now or utcnow()
+    value = _reason(reason)
+    audit.lock_writers(session)
+    subject = session.get(DataSubject, subject_id, populate_existing=True)
+    if subject is None:
+        raise ServiceError("subject.not_found")
+    if subject.status != ("active" if block else "blocked"):
+        raise ServiceError("subject.not_active" if block else "subject.not_blocked")
+    subject.status = "blocked" if block else "active"
+    subject.blocked_at = now if block else None
+    subject.blocked_reason = value if block else ""
+    subject.updated_at = now
+    session.add(subject)
+    session.flush()
+    _recompute(session, subject.id)
+    _note_on_request(session, actor, request_id, value, now)
+    action = "subject.blocked" if block else "subject.unblocked"
+    audit.record(session, actor, action, "data_subject", subject.id, {"request_id": request_id})
+    return subject
+
+
 def block_subject(
     session: Session,
     actor: Actor,
@@ -530,26 +563,9 @@ def block_subject(
 ) -> DataSubject:
     """Block the subject's data: status ``blocked``, ``blocked_at``, ``blocked_reason``.
     Blocked subjects vanish from staff lists and every processing service refuses them."""
-    now = now or utcnow()
-    value = _reason(reason)
-    audit.lock_writers(session)
-    subject = session.get(DataSubject, subject_id, populate_existing=True)
-    if subject is None:
-        raise ServiceError("subject.not_found")
-    if subject.status != "active":
-        raise ServiceError("subject.not_active")
-    subject.status = "blocked"
-    subject.blocked_at = now
-    subject.blocked_reason = value
-    subject.updated_at = now
-    session.add(subject)
-    session.flush()
-    _recompute(session, subject.id)
-    _note_on_request(session, actor, request_id, value, now)
-    audit.record(
-        session, actor, "subject.blocked", "data_subject", subject.id, {"request_id": request_id}
+    return _change_block(
+        session, actor, subject_id, reason, block=True, request_id=request_id, now=now
     )
-    return subject
 
 
 def unblock_subject(
@@ -564,26 +580,9 @@ def unblock_subject(
     """Lift a block: status ``active``; ``blocked_at``/``blocked_reason`` are cleared (the
     audit trail keeps when it was blocked and lifted). The reason is required; with
     ``request_id`` it is noted on that request."""
-    now = now or utcnow()
-    value = _reason(reason)
-    audit.lock_writers(session)
-    subject = session.get(DataSubject, subject_id, populate_existing=True)
-    if subject is None:
-        raise ServiceError("subject.not_found")
-    if subject.status != "blocked":
-        raise ServiceError("subject.not_blocked")
-    subject.status = "active"
-    subject.blocked_at = None
-    subject.blocked_reason = ""
-    subject.updated_at = now
-    session.add(subject)
-    session.flush()
-    _recompute(session, subject.id)
-    _note_on_request(session, actor, request_id, value, now)
-    audit.record(
-        session, actor, "subject.unblocked", "data_subject", subject.id, {"request_id": request_id}
+    return _change_block(
+        session, actor, subject_id, reason, block=False, request_id=request_id, now=now
     )
-    return subject
 
 
 def schedule_destruction(
