@@ -25,3 +25,25 @@ def test_turn_page_stays_within_bounds_and_reloads_only_when_it_moves():
 def test_summary_is_localised():
     assert page_summary("en", 1234, 2) == "1,234 in all · page 2 of 25"
     assert page_summary("en", 10, 1, "audit.summary") == "10 events · page 1 of 1"
+
+
+def test_form_filters_keep_trimmed_non_empty_values_of_the_keys():
+    from dpa_panel.state.paging import form_filters
+
+    form = {"search": "  Ахмет ", "status": "", "sort": None, "other": "x", "body": "a" * 300}
+    assert form_filters(form, ("search", "status", "sort", "body")) == {
+        "search": "Ахмет",
+        "body": "a" * 100,
+    }
+    assert form_filters(form, ("body",), limit=200) == {"body": "a" * 200}
+
+
+def test_date_range_error_names_what_is_wrong():
+    from dpa_panel.state.paging import date_range_error
+
+    assert date_range_error({}) == ""
+    assert date_range_error({"date_from": "2026-01-01", "date_to": "2026-01-31"}) == ""
+    assert date_range_error({"date_from": "2026-13-01"}) == "audit.bad_date"
+    assert date_range_error({"date_from": "2026-02-01", "date_to": "2026-01-31"}) == (
+        "audit.bad_range"
+    )

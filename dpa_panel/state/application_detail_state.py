@@ -15,6 +15,7 @@ from dpa_panel.i18n.formatting import format_date, format_datetime
 from dpa_panel.services import applications
 from dpa_panel.services.errors import ServiceError, ValidationFailed
 from dpa_panel.services.permissions import has_permission
+from dpa_panel.state.actions import run_action
 from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.guard import actor_for, requires
 
@@ -115,16 +116,8 @@ class ApplicationDetailState(AuthState):
 
     def _act(self, action, *args, notice_key: str, **kwargs) -> None:
         """Run one action (one transaction), then show the fresh state of the application."""
-        self.action_error = self.notice = ""
-        app_id = self._app_id()
-        try:
-            with session_scope() as session:
-                action(session, actor_for(self), app_id or 0, *args, **kwargs)
-        except ServiceError as err:
-            self.action_error = tr(self.locale, err.key)
-            return
-        self.notice = tr(self.locale, notice_key)
-        self._reload()
+        app_id = self._app_id() or 0
+        run_action(self, lambda s, actor: action(s, actor, app_id, *args, **kwargs), notice_key)
 
     @requires(READ)
     def load(self):

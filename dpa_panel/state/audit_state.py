@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import reflex as rx
 from sqlalchemy import select
 
@@ -14,14 +12,17 @@ from dpa_panel.models import StaffUser
 from dpa_panel.services import audit, auth
 from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.guard import actor_for, current_identity, hard_navigate, requires
-from dpa_panel.state.paging import PAGE_SIZE, page_count, page_summary, turn_page
+from dpa_panel.state.paging import (
+    PAGE_SIZE,
+    date_range_error,
+    form_filters,
+    optional_date,
+    page_count,
+    page_summary,
+    turn_page,
+)
 
 READ = "audit.read"
-
-
-def _parse_date(value: object) -> date | None:
-    text = str(value or "").strip()
-    return date.fromisoformat(text) if text else None
 
 
 class AuditViewState(AuthState):
@@ -58,8 +59,8 @@ class AuditViewState(AuthState):
             action=f.get("action", ""),
             entity_type=f.get("entity_type", ""),
             entity_id=f.get("entity_id", ""),
-            date_from=_parse_date(f.get("date_from")),
-            date_to=_parse_date(f.get("date_to")),
+            date_from=optional_date(f.get("date_from")),
+            date_to=optional_date(f.get("date_to")),
         )
 
     def _query(self) -> None:
@@ -96,20 +97,16 @@ class AuditViewState(AuthState):
 
     @requires(READ)
     def apply_filters(self, form_data: dict):
-        wanted = {
-            key: str(form_data.get(key, "")).strip()[:64]
-            for key in ("actor", "action", "entity_type", "entity_id", "date_from", "date_to")
-        }
-        try:
-            start, end = _parse_date(wanted["date_from"]), _parse_date(wanted["date_to"])
-        except ValueError:
-            self.filter_error = tr(self.locale, "audit.bad_date")
+        wanted = form_filters(
+            form_data,
+            ("actor", "action", "entity_type", "entity_id", "date_from", "date_to"),
+            limit=64,
+        )
+        error = date_range_error(wanted)
+        self.filter_error = tr(self.locale, error) if error else ""
+        if error:
             return
-        if start and end and start > end:
-            self.filter_error = tr(self.locale, "audit.bad_range")
-            return
-        self.filter_error = ""
-        self.filters = {k: v for k, v in wanted.items() if v}
+        self.filters = wanted
         self.page = 1
         self._query()
 

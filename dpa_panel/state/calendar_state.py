@@ -11,13 +11,13 @@ from datetime import date
 import reflex as rx
 
 from dpa_panel.db import session_scope
-from dpa_panel.i18n import tr
 from dpa_panel.i18n.formatting import format_date
 from dpa_panel.models.types import utcnow
 from dpa_panel.services import calendar, requests
 from dpa_panel.services.errors import ServiceError
+from dpa_panel.state.actions import run_action
 from dpa_panel.state.auth_state import AuthState
-from dpa_panel.state.guard import actor_for, requires
+from dpa_panel.state.guard import requires
 
 MANAGE = "calendar.manage"
 
@@ -57,16 +57,13 @@ class CalendarState(AuthState):
             ]
 
     def _act(self, fn, notice_key: str) -> None:
-        self.notice = self.action_error = ""
-        try:
-            with session_scope() as session:
-                fn(session, actor_for(self))
-        except (ServiceError, ValueError) as err:
-            key = err.key if isinstance(err, ServiceError) else "audit.bad_date"
-            self.action_error = tr(self.locale, key)
-            return
-        self.notice = tr(self.locale, notice_key)
-        self._reload()
+        def work(session, actor):
+            try:
+                fn(session, actor)
+            except ValueError as err:  # a date the form could not parse
+                raise ServiceError("audit.bad_date") from err
+
+        run_action(self, work, notice_key)
 
     @requires(MANAGE)
     def load(self):

@@ -13,7 +13,7 @@ from dpa_panel.models.vocab import PURPOSES
 from dpa_panel.services import audit, auth, consent
 from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.guard import actor_for, current_identity, hard_navigate, requires
-from dpa_panel.state.paging import PAGE_SIZE, page_count, page_summary, turn_page
+from dpa_panel.state.paging import PAGE_SIZE, form_filters, page_count, page_summary, turn_page
 
 READ = "consents.read"
 CONSENT_PURPOSES = tuple(p for p in PURPOSES if p != "statistics")
@@ -75,11 +75,7 @@ class ConsentLedgerState(AuthState):
 
     @requires(READ)
     def apply_filters(self, form_data: dict):
-        self.filters = {
-            key: value
-            for key in ("search", "purpose", "state")
-            if (value := str(form_data.get(key, "") or "").strip()[:100])
-        }
+        self.filters = form_filters(form_data, ("search", "purpose", "state"))
         self.page = 1
         self._refresh()
 

@@ -12,9 +12,10 @@ from dpa_panel.i18n import tr
 from dpa_panel.i18n.formatting import format_date, format_datetime
 from dpa_panel.services import audit, auth, disclosures
 from dpa_panel.services.errors import ServiceError, ValidationFailed
+from dpa_panel.state.actions import run_action
 from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.guard import actor_for, current_identity, hard_navigate, requires
-from dpa_panel.state.paging import PAGE_SIZE, page_count, page_summary, turn_page
+from dpa_panel.state.paging import PAGE_SIZE, form_filters, page_count, page_summary, turn_page
 
 MANAGE = "disclosures.manage"
 APPROVE = "disclosures.approve"
@@ -97,11 +98,7 @@ class DisclosuresState(AuthState):
 
     @requires(MANAGE)
     def apply_filters(self, form_data: dict):
-        self.filters = {
-            key: value
-            for key in FILTER_KEYS
-            if (value := str(form_data.get(key, "") or "").strip()[:200])
-        }
+        self.filters = form_filters(form_data, FILTER_KEYS, limit=200)
         self.page = 1
         self.notice = self.form_error = ""
         try:
@@ -311,20 +308,10 @@ class DisclosureDetailState(AuthState):
             self.not_found = True
 
     def _act(self, fn, notice_key: str) -> bool:
-        self.action_error, self.notice, self.errors = "", "", {}
-        try:
-            with session_scope() as session:
-                fn(session, actor_for(self), self._disclosure_id())
-        except ValidationFailed as err:
-            self.errors = {k: tr(self.locale, v) for k, v in err.errors.items()}
-            self.action_error = tr(self.locale, err.key)
-            return False
-        except ServiceError as err:
-            self.action_error = tr(self.locale, err.key, **err.params)
-            return False
-        self.notice = tr(self.locale, notice_key)
-        self._reload()
-        return True
+        disclosure_id = self._disclosure_id()
+        return run_action(
+            self, lambda s, actor: fn(s, actor, disclosure_id), notice_key, field_errors=True
+        )
 
     @requires(MANAGE)
     def save_selection(self, form_data: dict):

@@ -11,9 +11,10 @@ from dpa_panel.models.vocab import MEMBER_STATUSES
 from dpa_panel.services import audit, members
 from dpa_panel.services.errors import ServiceError
 from dpa_panel.services.permissions import has_permission
+from dpa_panel.state.actions import run_action
 from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.guard import actor_for, requires
-from dpa_panel.state.paging import PAGE_SIZE, page_count, page_summary, turn_page
+from dpa_panel.state.paging import PAGE_SIZE, form_filters, page_count, page_summary, turn_page
 
 READ, WRITE = "members.read", "members.write"
 SORTS = ("number", "since_desc", "surname")
@@ -74,11 +75,7 @@ class MembersState(AuthState):
 
     @requires(READ)
     def apply_filters(self, form_data: dict):
-        self.filters = {
-            key: value
-            for key in ("search", "status", "sort")
-            if (value := str(form_data.get(key, "") or "").strip()[:100])
-        }
+        self.filters = form_filters(form_data, ("search", "status", "sort"))
         self.page = 1
         self._refresh()
 
@@ -153,15 +150,8 @@ class MemberDetailState(AuthState):
             self.not_found = True
 
     def _act(self, action, notice_key: str, **kwargs) -> None:
-        self.action_error = self.notice = ""
-        try:
-            with session_scope() as session:
-                action(session, actor_for(self), self._member_id(), **kwargs)
-        except ServiceError as err:
-            self.action_error = tr(self.locale, err.key)
-            return
-        self.notice = tr(self.locale, notice_key)
-        self._reload()
+        member_id = self._member_id()
+        run_action(self, lambda s, actor: action(s, actor, member_id, **kwargs), notice_key)
 
     @requires(WRITE)
     def change(self, form_data: dict):

@@ -1,4 +1,5 @@
-"""Paging shared by the list pages (pipeline, register, consents, retention, audit).
+"""Paging and filter-form parsing shared by the list pages (pipeline, register, consents,
+retention, audit, disclosures).
 
 The arithmetic and the "N in all · page x of y" line live here once; each state keeps its own
 ``next_page``/``previous_page`` handlers because each needs its own ``@requires`` permission.
@@ -6,7 +7,8 @@ The arithmetic and the "N in all · page x of y" line live here once; each state
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import date
 
 from dpa_panel.i18n import tr
 from dpa_panel.i18n.formatting import format_number
@@ -35,3 +37,28 @@ def turn_page(state, step: int, reload: Callable[[], None]) -> None:
     if 1 <= target <= page_count(state.total):
         state.page = target
         reload()
+
+
+def form_filters(form_data: dict, keys: Iterable[str], limit: int = 100) -> dict[str, str]:
+    """A filter form's non-empty values for ``keys``, trimmed and cut to ``limit`` characters
+    (what a list state keeps in ``filters``)."""
+    return {
+        key: value for key in keys if (value := str(form_data.get(key, "") or "").strip()[:limit])
+    }
+
+
+def optional_date(value: object) -> date | None:
+    """An ISO date from a filter field; empty means no bound. Raises ``ValueError``."""
+    text = str(value or "").strip()
+    return date.fromisoformat(text) if text else None
+
+
+def date_range_error(filters: dict[str, str]) -> str:
+    """The catalog key of what is wrong with ``date_from``/``date_to``, or ``""``."""
+    try:
+        start, end = optional_date(filters.get("date_from")), optional_date(filters.get("date_to"))
+    except ValueError:
+        return "audit.bad_date"
+    if start and end and start > end:
+        return "audit.bad_range"
+    return ""

@@ -8,8 +8,6 @@ applicants' names and e-mails, so every listing is audited and only roles with
 
 from __future__ import annotations
 
-from datetime import date
-
 import reflex as rx
 
 from dpa_panel.db import session_scope
@@ -19,7 +17,15 @@ from dpa_panel.models.vocab import APPLICATION_STATUSES
 from dpa_panel.services import applications, audit
 from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.guard import actor_for, requires
-from dpa_panel.state.paging import PAGE_SIZE, page_count, page_summary, turn_page
+from dpa_panel.state.paging import (
+    PAGE_SIZE,
+    date_range_error,
+    form_filters,
+    optional_date,
+    page_count,
+    page_summary,
+    turn_page,
+)
 
 READ = "applications.read"
 BOARD_CARDS = 20
@@ -38,11 +44,6 @@ def _row_dict(row: applications.ApplicationRow, locale: str) -> dict[str, str]:
         "workplace": row.workplace,
         "assignee": row.assignee_username or "",
     }
-
-
-def _date(value: str) -> date | None:
-    value = (value or "").strip()
-    return date.fromisoformat(value) if value else None
 
 
 class PipelineState(AuthState):
@@ -78,8 +79,8 @@ class PipelineState(AuthState):
             status=f.get("status", "") if f.get("status", "") in APPLICATION_STATUSES else "",
             assignee_id=int(assignee) if assignee.isdigit() else None,
             unassigned=assignee == "none",
-            date_from=_date(f.get("date_from", "")),
-            date_to=_date(f.get("date_to", "")),
+            date_from=optional_date(f.get("date_from")),
+            date_to=optional_date(f.get("date_to")),
             sort=f.get("sort", "submitted_desc") if f.get("sort") in SORTS else "submitted_desc",
             page=self.page,
             page_size=PAGE_SIZE,
@@ -134,20 +135,14 @@ class PipelineState(AuthState):
 
     @requires(READ)
     def apply_filters(self, form_data: dict):
-        wanted = {
-            key: str(form_data.get(key, "") or "").strip()[:100]
-            for key in ("search", "status", "assignee", "date_from", "date_to", "sort")
-        }
-        try:
-            start, end = _date(wanted["date_from"]), _date(wanted["date_to"])
-        except ValueError:
-            self.filter_error = tr(self.locale, "audit.bad_date")
+        wanted = form_filters(
+            form_data, ("search", "status", "assignee", "date_from", "date_to", "sort")
+        )
+        error = date_range_error(wanted)
+        self.filter_error = tr(self.locale, error) if error else ""
+        if error:
             return
-        if start and end and start > end:
-            self.filter_error = tr(self.locale, "audit.bad_range")
-            return
-        self.filter_error = ""
-        self.filters = {k: v for k, v in wanted.items() if v}
+        self.filters = wanted
         self.page = 1
         self._refresh()
 

@@ -14,6 +14,7 @@ from dpa_panel.models.types import utcnow
 from dpa_panel.models.vocab import REQUEST_KINDS
 from dpa_panel.services import consent, requests
 from dpa_panel.services.errors import ServiceError
+from dpa_panel.state.actions import run_action
 from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.guard import actor_for, requires
 
@@ -162,15 +163,8 @@ class RequestDetailState(AuthState):
             self.not_found = True
 
     def _act(self, fn, notice_key: str) -> None:
-        self.action_error = self.notice = ""
-        try:
-            with session_scope() as session:
-                fn(session, actor_for(self), self._request_id())
-        except ServiceError as err:
-            self.action_error = tr(self.locale, err.key)
-            return
-        self.notice = tr(self.locale, notice_key)
-        self._reload()
+        request_id = self._request_id()
+        run_action(self, lambda s, actor: fn(s, actor, request_id), notice_key)
 
     @requires(MANAGE)
     def verify_identity(self, form_data: dict):

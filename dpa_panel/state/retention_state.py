@@ -16,7 +16,7 @@ from dpa_panel.services import audit, auth, retention
 from dpa_panel.services.errors import ServiceError
 from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.guard import actor_for, current_identity, hard_navigate, requires
-from dpa_panel.state.paging import PAGE_SIZE, page_count, page_summary, turn_page
+from dpa_panel.state.paging import PAGE_SIZE, form_filters, page_count, page_summary, turn_page
 
 MANAGE = "retention.manage"
 BUCKETS = ("overdue", "30", "90", "later")
@@ -107,11 +107,7 @@ class RetentionState(AuthState):
 
     @requires(MANAGE)
     def apply_filters(self, form_data: dict):
-        self.filters = {
-            key: value
-            for key in ("bucket", "search", "sort")
-            if (value := str(form_data.get(key, "") or "").strip()[:100])
-        }
+        self.filters = form_filters(form_data, ("bucket", "search", "sort"))
         self.page = 1
         self._refresh()
 

@@ -11,8 +11,9 @@ from dpa_panel.i18n.formatting import format_datetime
 from dpa_panel.models import DataSubject
 from dpa_panel.services import auth, consent, disclosures, requests, retention
 from dpa_panel.services.errors import ServiceError
+from dpa_panel.state.actions import run_action
 from dpa_panel.state.auth_state import AuthState
-from dpa_panel.state.guard import actor_for, current_identity, hard_navigate, requires
+from dpa_panel.state.guard import current_identity, hard_navigate, requires
 
 MANAGE = "requests.manage"
 SENTENCE_PURPOSES = ("application_review", "member_register", "informing", "feedback")
@@ -130,15 +131,8 @@ class SubjectState(AuthState):
 
     def _act(self, fn, notice_key: str) -> None:
         """Run one action in one transaction; show its error, or a notice and fresh data."""
-        self.action_error = self.notice = ""
-        try:
-            with session_scope() as session:
-                fn(session, actor_for(self), self._subject_id())
-        except ServiceError as err:
-            self.action_error = tr(self.locale, err.key)
-            return
-        self.notice = tr(self.locale, notice_key)
-        self._reload()
+        subject_id = self._subject_id()
+        run_action(self, lambda s, actor: fn(s, actor, subject_id), notice_key)
 
     @requires(MANAGE)
     def record_consent(self, form_data: dict):
