@@ -110,7 +110,7 @@ def comparison_table() -> rx.Component:
 ALL_FIELDS = [(category, name) for category, names in CATEGORIES.items() for name in names]
 
 
-def _cell(subject: rx.Var, name: str) -> rx.Component:
+def _cell(subject: rx.Var, name: str, category: str) -> rx.Component:
     key = subject["id"].to(str) + ":" + name
     return rx.table.cell(
         rx.el.input(
@@ -118,7 +118,8 @@ def _cell(subject: rx.Var, name: str) -> rx.Component:
             name="pick:" + key,
             id="pick-" + subject["id"].to(str) + "-" + name,
             default_checked=D.selected.contains(key),
-            disabled=~D.can["edit"],
+            # Only fields of the categories the request asked for can be picked.
+            disabled=~D.can["edit"] | ~D.requested.contains(category),
             class_name="dpa-checkbox",
             aria_label=t(f"subject.{name}"),
         ),
@@ -158,7 +159,7 @@ def selection_form() -> rx.Component:
                             rx.link(s["name"], href="/subjects/" + s["id"].to(str)),
                             white_space="nowrap",
                         ),
-                        *[_cell(s, name) for _category, name in ALL_FIELDS],
+                        *[_cell(s, name, category) for category, name in ALL_FIELDS],
                     ),
                 )
             ),
@@ -170,29 +171,32 @@ def selection_form() -> rx.Component:
     )
     justifications = rx.grid(
         *[
-            rx.vstack(
-                labelled(
-                    f"disclosure.category.{category}",
-                    rx.text_area(
-                        name=f"just_{category}",
-                        id=f"just-{category}",
-                        default_value=D.justifications[category],
-                        read_only=~D.can["edit"],
-                        rows="2",
-                        width="100%",
+            rx.cond(
+                D.requested.contains(category),
+                rx.vstack(
+                    labelled(
+                        f"disclosure.category.{category}",
+                        rx.text_area(
+                            name=f"just_{category}",
+                            id=f"just-{category}",
+                            default_value=D.justifications[category],
+                            read_only=~D.can["edit"],
+                            rows="2",
+                            width="100%",
+                        ),
                     ),
-                ),
-                rx.cond(
-                    D.errors[f"just_{category}"],
-                    rx.text(
+                    rx.cond(
                         D.errors[f"just_{category}"],
-                        size="1",
-                        color_scheme="red",
-                        id=f"just-{category}-error",
-                    ),
-                ),  # fmt: skip
-                spacing="1",
-                width="100%",
+                        rx.text(
+                            D.errors[f"just_{category}"],
+                            size="1",
+                            color_scheme="red",
+                            id=f"just-{category}-error",
+                        ),
+                    ),  # fmt: skip
+                    spacing="1",
+                    width="100%",
+                ),
             )
             for category in CATEGORIES
         ],

@@ -217,6 +217,8 @@ class DisclosureDetailState(AuthState):
     #: "subject_id:field" for every picked cell (what the checkboxes start from)
     selected: list[str] = []
     justifications: dict[str, str] = {}
+    #: the categories the request asked for: only their fields can be picked and justified
+    requested: list[str] = []
     comparison: list[dict[str, str]] = []
     history: list[dict[str, str]] = []
     can: dict[str, bool] = {}
@@ -229,6 +231,7 @@ class DisclosureDetailState(AuthState):
 
     def _clear_on_denial(self):
         self.facts, self.subjects, self.selected, self.justifications = {}, [], [], {}
+        self.requested = []
         self.comparison, self.history, self.can = [], [], {}
 
     def _disclosure_id(self) -> int:
@@ -267,6 +270,7 @@ class DisclosureDetailState(AuthState):
         self.subjects = [{"id": str(sid), "name": name} for sid, name in v.subjects]
         self.selected = [f"{sid}:{f}" for sid, fields in v.selection.items() for f in fields]
         self.justifications = dict(v.justifications)
+        self.requested = list(v.requested_categories)
         self.comparison = [
             {
                 "category": c.category,

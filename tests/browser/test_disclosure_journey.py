@@ -18,7 +18,7 @@ from dpa_panel.db import make_engine
 from dpa_panel.demo import DEMO_ACCOUNTS
 from dpa_panel.i18n import tr
 from dpa_panel.services.disclosures import CATEGORIES
-from tests.browser.conftest import PHONE, screenshot
+from tests.browser.conftest import DESKTOP, PHONE, screenshot
 from tests.browser.test_auth_journeys import log_in, wait_path
 
 pytestmark = pytest.mark.browser
@@ -170,6 +170,13 @@ def test_disclosure_screens(new_page, live_server, locale):
     page.goto(live_server.url + "/disclosures")
     expect(page.locator("#disclosures-table")).to_be_visible()
     screenshot(page, f"disclosures-{locale}-phone")
+    page.goto(live_server.url + "/disclosures/1")
+    expect(page.locator("#selection-matrix")).to_be_visible()
+    screenshot(page, f"disclosure-detail-{locale}-phone")
+    page.set_viewport_size(DESKTOP)
+    page.reload()
+    expect(page.locator("#comparison-table")).to_be_visible()
+    screenshot(page, f"disclosure-detail-{locale}-desktop")
 
 
 def test_third_party_transfer_needs_written_consent(new_page, live_server):

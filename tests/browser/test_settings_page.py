@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from dpa_panel.demo import DEMO_ACCOUNTS
 from dpa_panel.i18n import tr
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import DESKTOP, PHONE, screenshot
 from tests.browser.test_auth_journeys import log_in, wait_path
 from tests.live_server import DATA_LOCATION
 
@@ -37,3 +37,16 @@ def test_staff_cannot_open_settings(new_page, live_server):
     page.goto(live_server.url + "/admin/settings")
     wait_path(page, "/applications")
     expect(page.locator("#data-location")).to_have_count(0)
+
+
+def test_settings_screens_in_kazakh(new_page, live_server):
+    page = new_page(locale="kk", viewport=PHONE)
+    log_in(page, live_server.url, "compliance", PASSWORDS["compliance"])
+    wait_path(page, "/requests")
+    page.goto(live_server.url + "/admin/settings")
+    expect(page.locator("#data-location")).to_have_text(DATA_LOCATION)
+    screenshot(page, "settings-kk-phone")
+    page.set_viewport_size(DESKTOP)
+    page.reload()
+    expect(page.locator("#settings-checks")).to_be_visible()
+    screenshot(page, "settings-kk-desktop")
