@@ -2,18 +2,31 @@
 
 They exist because a websocket event cannot set an HttpOnly cookie or stream a file:
 
-* ``GET /api/auth/complete?t=<login ticket>`` — exchange a 60-second single-use ticket (issued
-  after a successful password check) for the session cookie, then go to the role's home;
+* ``POST /api/auth/complete`` (form field ``t``) — exchange a 60-second single-use login ticket
+  (issued after a successful password check) for the session cookie, then go to the role's
+  home. Only a same-origin POST (``Origin``, else ``Referer``, equal to ``DPA_PUBLIC_URL`` or,
+  without it, to the server's own origin) from the browser the ticket is bound to (its
+  ``dpa_browser`` cookie) completes a login: no login CSRF, no completion from another
+  browser. A GET is refused (405);
 * ``GET /api/auth/logout`` — revoke the session named by the cookie and delete the cookie;
 * ``GET /api/download/<ticket>`` — stream an export prepared by a guarded handler; the ticket
-  must belong to the account of the session cookie, and the role must still allow the export;
+  is redeemed only by the login session that asked for it (another user's or another session's
+  request neither redeems nor uses it up), and the role must still allow the export;
 * ``GET /healthz`` — database (and migrations at head) and Redis checks for load balancers and
   container health checks: JSON, 200 when healthy, 503 otherwise, no personal data.
+
+Every HTML page response to a browser without a ``dpa_browser`` cookie sets one
+(``BrowserCookieMiddleware``: random, HttpOnly, SameSite=Strict), so the websocket the page
+opens carries it and the login handler can bind its ticket to it. An unexpected failure in any
+route is logged with a reference and answered with a generic message naming only that
+reference (``dpa_panel.error_reporting``).
 """
 
 from __future__ import annotations
 
 import json
+import secrets
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -25,13 +38,14 @@ from starlette.responses import (
     StreamingResponse,
 )
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dpa_panel import settings
+from dpa_panel import error_reporting, settings
 from dpa_panel.db import session_scope
 from dpa_panel.exports import EXPORTS
 from dpa_panel.services import auth
 from dpa_panel.services.permissions import has_permission, home_for
-from dpa_panel.state.guard import SESSION_COOKIE
+from dpa_panel.state.guard import BROWSER_COOKIE, SESSION_COOKIE
 
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
@@ -57,11 +71,45 @@ def _redirect(location: str) -> RedirectResponse:
     return RedirectResponse(location, status_code=303, headers=NO_STORE)
 
 
-async def complete_login(request: Request) -> RedirectResponse:
+def expected_origin(request: Request) -> str:
+    """The one origin allowed to post to this server: ``DPA_PUBLIC_URL`` in production, the
+    server's own origin (scheme and ``Host`` of the request) without it (``make run``)."""
+    public = settings.public_url()
+    if public:
+        return public.lower()
+    return f"{request.url.scheme}://{request.headers.get('host', '')}".lower()
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def same_origin(request: Request) -> bool:
+    """Whether the browser says this request comes from the panel's own pages.
+
+    ``Origin`` is sent by every current browser on a POST; an old one may send only
+    ``Referer``. A request carrying neither (or ``Origin: null``) is refused.
+    """
+    origin = request.headers.get("origin", "").strip()
+    if origin and origin != "null":
+        return origin.lower() == expected_origin(request)
+    referer = request.headers.get("referer", "").strip()
+    return bool(referer) and _origin_of(referer) == expected_origin(request)
+
+
+async def complete_login(request: Request):
+    if not same_origin(request):
+        return PlainTextResponse("Forbidden", status_code=403, headers=NO_STORE)
+    body = (await request.body())[:4096].decode("utf-8", "replace")
+    ticket = (parse_qs(body).get("t") or [""])[0]
     with session_scope() as session:
         started = auth.start_session(
             session,
-            request.query_params.get("t", ""),
+            ticket,
+            browser=request.cookies.get(BROWSER_COOKIE, ""),
             client_ip=_client_ip(request),
             user_agent=request.headers.get("user-agent", ""),
         )
@@ -97,8 +145,16 @@ async def download(request: Request):
     token = request.cookies.get(SESSION_COOKIE, "")
     with session_scope() as session:
         ident = auth.resolve_session(session, token) if token else None
+        # Only the session that asked redeems it: another user's or another session's request
+        # matches no row and leaves the ticket unused.
         ticket = (
-            auth.redeem_ticket(session, request.path_params["ticket"], "download")
+            auth.redeem_ticket(
+                session,
+                request.path_params["ticket"],
+                "download",
+                user_id=ident.user_id,
+                login_session_id=ident.session_id,
+            )
             if ident
             else None
         )
@@ -107,7 +163,6 @@ async def download(request: Request):
     if (
         ident is None
         or ticket is None
-        or ticket.user_id != ident.user_id
         or export is None
         or not has_permission(ident.role, export.permission)
     ):
@@ -132,11 +187,57 @@ async def healthz(_request: Request) -> JSONResponse:
     )
 
 
+class BrowserCookieMiddleware:
+    """Give every browser that loads a page a random ``dpa_browser`` cookie (if it has none).
+
+    Pure ASGI (the event websocket passes through untouched). The cookie is HttpOnly and
+    SameSite=Strict, so neither a script nor another site can read or send it; a login ticket
+    is bound to it (``services.auth.bind_login_ticket``).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        cookies = b"; ".join(v for k, v in scope.get("headers", []) if k == b"cookie")
+        if f"{BROWSER_COOKIE}=".encode() in cookies:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                if content_type.startswith(b"text/html"):
+                    cookie = (
+                        f"{BROWSER_COOKIE}={secrets.token_urlsafe(24)}; Path=/; HttpOnly; "
+                        "SameSite=Strict" + ("; Secure" if settings.cookie_secure() else "")
+                    )
+                    headers.append((b"set-cookie", cookie.encode()))
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+async def _server_error(request: Request, exc: Exception) -> PlainTextResponse:
+    """Any unexpected failure: the detail goes to the log, the browser gets a reference."""
+    reference = error_reporting.new_reference()
+    error_reporting.log_failure(exc, reference, f"{request.method} {request.url.path}")
+    text = error_reporting.http_error_text(reference, request.headers.get("accept-language", ""))
+    return PlainTextResponse(text, status_code=500, headers=NO_STORE)
+
+
 api = Starlette(
     routes=[
-        Route("/api/auth/complete", complete_login, methods=["GET"]),
+        Route("/api/auth/complete", complete_login, methods=["POST"]),
         Route("/api/auth/logout", logout, methods=["GET"]),
         Route("/api/download/{ticket}", download, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
-    ]
+    ],
+    exception_handlers={Exception: _server_error},
 )
+api.add_middleware(BrowserCookieMiddleware)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dpa_panel.api import api
+from dpa_panel.error_reporting import backend_exception_handler
 from dpa_panel.pages.account import account_page, password_page
 from dpa_panel.pages.admin_users import admin_users_page
 from dpa_panel.pages.application_detail import detail_page
@@ -43,10 +44,18 @@ from dpa_panel.state.retention_state import RetentionState
 from dpa_panel.state.settings_state import SettingsState
 from dpa_panel.state.statistics_state import StatisticsState
 from dpa_panel.state.subject_state import SubjectState
+from dpa_panel.state.tab_binding import TabBindingMiddleware
 
 TITLE = "DPA Panel"
 
-app = rx.App(api_transformer=api, stylesheets=["/styles.css"])
+app = rx.App(
+    api_transformer=api,
+    stylesheets=["/styles.css"],
+    backend_exception_handler=backend_exception_handler,
+)
+# Before every event: a tab's state is wiped when the connection is not the session that filled
+# it (issue 15, ``state.tab_binding``).
+app.add_middleware(TabBindingMiddleware())
 
 
 def _public(page, route: str, *loaders) -> None:

@@ -9,8 +9,9 @@ on ``/_event``, the session cookie in the websocket handshake) exactly as browse
 * **board** switch the dashboard filters (``/statistics``);
 * **public** visitors submit applications (``/apply``) at a fixed total rate (default 5/s).
 
-Staff-side sessions log in through the real password form (``AuthState.login`` → login ticket →
-``GET /api/auth/complete`` → HttpOnly cookie), then reconnect with the cookie, like a browser.
+Staff-side sessions log in through the real password form (``AuthState.login`` → login ticket
+bound to the tab's ``dpa_browser`` cookie → same-origin ``POST /api/auth/complete`` → HttpOnly
+cookie), then reconnect with the cookie, like a browser.
 
 It starts its own server — a fresh PostgreSQL database with demo data, Redis, and
 ``python -m dpa_panel.prod --backend-only`` with ``DPA_WORKERS`` workers on one port — so the
@@ -218,7 +219,9 @@ def redirects(updates: list[dict]) -> list[str]:
     return found
 
 
-TICKET_RE = re.compile(r"/api/auth/complete\?t=([A-Za-z0-9_\-]+)")
+#: The ticket inside the script that posts it (``auth_state.post_login_ticket``), as it appears
+#: in the JSON of the updates.
+TICKET_RE = re.compile(r"i\.value = [\\\"]*([A-Za-z0-9_\-]{20,})")
 
 
 def login(
@@ -232,7 +235,9 @@ def login(
     import httpx
 
     auth_state = state_name("dpa_panel.state.auth_state", "AuthState")
-    with EventClient(base_url, origin=origin) as tab:
+    # The cookie a page load of the panel gives a browser (api.BrowserCookieMiddleware).
+    browser = uuid.uuid4().hex
+    with EventClient(base_url, origin=origin, cookie=f"dpa_browser={browser}") as tab:
         _updates, elapsed = tab.call(
             f"{auth_state}.login",
             {"form_data": {"username": username, "password": password}},
@@ -247,8 +252,11 @@ def login(
         match = TICKET_RE.search(json.dumps(tab.updates))
     if not match:
         raise EventError(f"login refused for {username}")
-    response = httpx.get(
-        f"{base_url}/api/auth/complete", params={"t": match.group(1)}, follow_redirects=False
+    response = httpx.post(
+        f"{base_url}/api/auth/complete",
+        data={"t": match.group(1)},
+        headers={"Origin": origin or base_url, "Cookie": f"dpa_browser={browser}"},
+        follow_redirects=False,
     )
     token = response.cookies.get("dpa_session")
     if response.status_code != 303 or not token:

@@ -113,13 +113,31 @@ def live_server(tmp_path_factory) -> LiveServer:
         log.close()
 
 
+def complete_login(base_url: str, ticket: str, browser: str, origin: str | None = None):
+    """``POST /api/auth/complete`` as the browser does: the ticket in a form, the page's
+    ``Origin``, the ``dpa_browser`` cookie the ticket is bound to (an empty one: none)."""
+    import httpx
+
+    headers = {"Origin": origin or base_url}
+    if browser:
+        headers["Cookie"] = f"dpa_browser={browser}"
+    return httpx.post(
+        f"{base_url}/api/auth/complete",
+        data={"t": ticket},
+        headers=headers,
+        follow_redirects=False,
+    )
+
+
 def login_cookie(live: LiveServer, username: str) -> str:
     """A real session cookie for ``username``: a login ticket exchanged at /api/auth/complete.
 
-    The ticket is issued directly in the live database (the password step is covered by the
-    browser tests); the exchange goes through the real HTTP endpoint.
+    The ticket is issued (and bound to a browser cookie) directly in the live database (the
+    password step is covered by the browser tests); the exchange goes through the real HTTP
+    endpoint.
     """
-    import httpx
+    import secrets
+
     from sqlalchemy import select
     from sqlmodel import Session
 
@@ -127,18 +145,36 @@ def login_cookie(live: LiveServer, username: str) -> str:
     from dpa_panel.models import StaffUser
     from dpa_panel.services import auth
 
+    browser = secrets.token_urlsafe(16)
     engine = make_engine(live.db_url)
     try:
         with Session(engine) as s:
             user_id = s.scalars(select(StaffUser.id).where(StaffUser.username == username)).one()
             ticket = auth.issue_ticket(s, user_id, "login")
+            assert auth.bind_login_ticket(s, ticket, browser)
             s.commit()
     finally:
         engine.dispose()
-    response = httpx.get(
-        f"{live.url}/api/auth/complete", params={"t": ticket}, follow_redirects=False
-    )
+    response = complete_login(live.url, ticket, browser)
     assert response.status_code == 303, response.text
     token = response.cookies.get("dpa_session")
     assert token, "no session cookie set"
     return f"dpa_session={token}"
+
+
+def session_id_of(live: LiveServer, cookie: str) -> int:
+    """The login_session row behind a ``dpa_session=<token>`` cookie."""
+    from sqlalchemy import select
+    from sqlmodel import Session
+
+    from dpa_panel.db import make_engine
+    from dpa_panel.models import LoginSession
+    from dpa_panel.services import auth
+
+    engine = make_engine(live.db_url)
+    try:
+        with Session(engine) as s:
+            digest = auth.token_hash(cookie.split("=", 1)[1])
+            return s.scalars(select(LoginSession.id).where(LoginSession.token_hash == digest)).one()
+    finally:
+        engine.dispose()

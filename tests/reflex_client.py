@@ -23,11 +23,16 @@ QUIET = 0.25
 
 
 class ReflexClient:
-    def __init__(self, base_url: str, cookie: str = "") -> None:
+    def __init__(
+        self, base_url: str, cookie: str = "", *, token: str = "", origin: str = ""
+    ) -> None:
         self.base_url = base_url
-        self.token = str(uuid.uuid4())
+        # A given token reconnects to that tab's state (as a reload or a token thief does).
+        self.token = token or str(uuid.uuid4())
         self.updates: list[dict] = []
-        self._sio = socketio.Client(reconnection=False)
+        # The handshake's Origin header (websocket-client sends the server's own by default).
+        options = {"origin": origin} if origin else {}
+        self._sio = socketio.Client(reconnection=False, websocket_extra_options=options)
         self._sio.on("event", self._on_event, namespace=NAMESPACE)
         headers = {"Cookie": cookie} if cookie else {}
         self._sio.connect(

@@ -55,6 +55,12 @@ class OneTimeTicket(SQLModel, table=True):
     ``login``: exchanged at ``/api/auth/complete`` for an HttpOnly session cookie.
     ``download``: exchanged at ``/api/download/<ticket>`` for a streamed export. Only the
     SHA-256 of the ticket is stored; ``params`` is JSON (e.g. the export's filters).
+
+    Binding (issue 15): a login ticket carries ``binding_hash``, the hash of the browser's
+    ``dpa_browser`` cookie seen by the tab that logged in, and is redeemed only by a request
+    carrying the same cookie; a download ticket carries ``login_session_id``, the session that
+    asked, and is redeemed only by that session. A request that does not match neither
+    redeems nor uses up the ticket.
     """
 
     __tablename__ = "one_time_ticket"
@@ -68,3 +74,5 @@ class OneTimeTicket(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    binding_hash: str | None = Field(default=None, max_length=64)
+    login_session_id: int | None = Field(default=None, foreign_key="login_session.id")

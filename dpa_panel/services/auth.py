@@ -10,7 +10,12 @@ Rules (issue 4; figures configurable in ``dpa_panel.settings``):
   token is stored (HMAC keyed by ``DPA_SECRET_KEY`` in production, see ``token_hash``); logout
   revokes it; "log out everywhere" revokes all of a user's sessions;
 * the token reaches the browser only as an HttpOnly cookie: a successful password check issues
-  a 60-second, single-use *login ticket* that the browser exchanges over HTTP for the cookie.
+  a 60-second, single-use *login ticket* that the browser exchanges over HTTP for the cookie;
+* tickets are bound (issue 15): a login ticket to the browser that logged in (its
+  ``dpa_browser`` cookie, ``bind_login_ticket``), a download ticket to the login session that
+  asked (``issue_ticket(login_session_id=...)``); ``redeem_ticket`` puts the binding in the
+  atomic UPDATE's WHERE, so a request from another browser, user or session neither redeems
+  the ticket nor uses it up.
 """
 
 from __future__ import annotations
@@ -196,9 +201,16 @@ def issue_ticket(
     purpose: str,
     params: dict | None = None,
     *,
+    login_session_id: int | None = None,
     now: datetime | None = None,
 ) -> str:
-    """A single-use ticket valid for 60 seconds; only its hash is stored."""
+    """A single-use ticket valid for 60 seconds; only its hash is stored.
+
+    A download ticket must name the login session that asks for it (``login_session_id``):
+    only that session may redeem it (see ``redeem_ticket``).
+    """
+    if purpose == "download" and login_session_id is None:
+        raise ValueError("a download ticket must be bound to the login session that asks")
     now = now or utcnow()
     raw = secrets.token_urlsafe(32)
     session.add(
@@ -209,34 +221,80 @@ def issue_ticket(
             params=json.dumps(params or {}, ensure_ascii=False, sort_keys=True),
             created_at=now,
             expires_at=now + timedelta(seconds=TICKET_SECONDS),
+            login_session_id=login_session_id,
         )
     )
     session.flush()
     return raw
 
 
+def download_ticket(session: Session, ident: Identity, params: dict) -> str:
+    """A download ticket for the checked identity, bound to its login session."""
+    return issue_ticket(
+        session, ident.user_id, "download", params, login_session_id=ident.session_id
+    )
+
+
+def bind_login_ticket(session: Session, raw_ticket: str, browser: str) -> bool:
+    """Bind a fresh login ticket to the browser that logged in (its ``dpa_browser`` cookie).
+
+    Only a request carrying the same cookie can then exchange the ticket for a session
+    (``start_session(browser=...)``): an attacker who logs in with their own account cannot
+    complete that login in a victim's browser (login CSRF). An empty cookie binds nothing and
+    returns False; an unbound login ticket can never be redeemed over HTTP.
+    """
+    if not raw_ticket or not browser or len(browser) > 100:
+        return False
+    result = session.execute(
+        update(OneTimeTicket)
+        .where(
+            OneTimeTicket.ticket_hash == token_hash(raw_ticket),
+            OneTimeTicket.purpose == "login",
+            OneTimeTicket.used_at.is_(None),
+            OneTimeTicket.binding_hash.is_(None),
+        )
+        .values(binding_hash=token_hash("browser:" + browser))
+    )
+    return result.rowcount == 1
+
+
 def redeem_ticket(
-    session: Session, raw: str, purpose: str, *, now: datetime | None = None
+    session: Session,
+    raw: str,
+    purpose: str,
+    *,
+    browser: str | None = None,
+    user_id: int | None = None,
+    login_session_id: int | None = None,
+    now: datetime | None = None,
 ) -> OneTimeTicket | None:
     """Mark a valid ticket used and return it; None when unknown, used, expired or mismatched.
 
     The UPDATE ... WHERE used_at IS NULL makes redemption atomic: of two concurrent requests
-    with the same ticket, exactly one wins.
+    with the same ticket, exactly one wins. Each binding given (``browser`` cookie,
+    ``user_id``, ``login_session_id``) is part of the same WHERE, so a request that does not
+    match leaves the ticket unused for its rightful owner. ``None`` means "not checked" and is
+    for internal callers only; the HTTP endpoints always pass every binding.
     """
     now = now or utcnow()
     if not raw or len(raw) > 100:
         return None
     digest = token_hash(raw)
-    result = session.execute(
-        update(OneTimeTicket)
-        .where(
-            OneTimeTicket.ticket_hash == digest,
-            OneTimeTicket.purpose == purpose,
-            OneTimeTicket.used_at.is_(None),
-            OneTimeTicket.expires_at > now,
-        )
-        .values(used_at=now)
-    )
+    conditions = [
+        OneTimeTicket.ticket_hash == digest,
+        OneTimeTicket.purpose == purpose,
+        OneTimeTicket.used_at.is_(None),
+        OneTimeTicket.expires_at > now,
+    ]
+    if browser is not None:
+        if not browser or len(browser) > 100:
+            return None
+        conditions.append(OneTimeTicket.binding_hash == token_hash("browser:" + browser))
+    if user_id is not None:
+        conditions.append(OneTimeTicket.user_id == user_id)
+    if login_session_id is not None:
+        conditions.append(OneTimeTicket.login_session_id == login_session_id)
+    result = session.execute(update(OneTimeTicket).where(*conditions).values(used_at=now))
     if result.rowcount != 1:
         return None
     return session.scalars(select(OneTimeTicket).where(OneTimeTicket.ticket_hash == digest)).one()
@@ -246,13 +304,19 @@ def start_session(
     session: Session,
     raw_ticket: str,
     *,
+    browser: str | None = None,
     client_ip: str = "",
     user_agent: str = "",
     now: datetime | None = None,
 ) -> tuple[str, StaffUser] | None:
-    """Exchange a login ticket for a new session token (to be set as an HttpOnly cookie)."""
+    """Exchange a login ticket for a new session token (to be set as an HttpOnly cookie).
+
+    ``browser`` is the ``dpa_browser`` cookie of the request; ``/api/auth/complete`` always
+    passes it (an empty one redeems nothing), so only the browser bound by
+    ``bind_login_ticket`` completes the login.
+    """
     now = now or utcnow()
-    ticket = redeem_ticket(session, raw_ticket, "login", now=now)
+    ticket = redeem_ticket(session, raw_ticket, "login", browser=browser, now=now)
     if ticket is None:
         return None
     user = session.get(StaffUser, ticket.user_id)

@@ -13,6 +13,11 @@ class AppState(rx.State):
     """Holds the locale; every other state is a substate and inherits it."""
 
     locale: str = rx.LocalStorage(DEFAULT_LOCALE, name="dpa_locale", sync=True)
+    # Which session filled this tab's tree (see ``state.tab_binding``); backend-only.
+    _dpa_bound: bool = False
+    _dpa_cookie: str = ""
+    _dpa_identity: str = ""
+    _dpa_checked_at: float = 0.0
 
     @rx.var
     def t(self) -> dict[str, str]:

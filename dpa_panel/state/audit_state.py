@@ -132,7 +132,7 @@ class AuditViewState(AuthState):
                 "",
                 {"filters": self.filters},
             )
-            ticket = auth.issue_ticket(session, ident.user_id, "download", params)
+            ticket = auth.download_ticket(session, ident, params)
         return hard_navigate(f"/api/download/{ticket}")
 
     def _export_params(self) -> dict:

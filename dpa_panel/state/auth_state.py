@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import reflex as rx
 
 from dpa_panel import settings
@@ -12,12 +14,31 @@ from dpa_panel.services.audit import Actor
 from dpa_panel.services.permissions import AUTHENTICATED, PUBLIC, has_permission, home_for
 from dpa_panel.state.app_state import AppState
 from dpa_panel.state.guard import (
+    BROWSER_COOKIE,
     client_ip,
     current_identity,
+    handshake_cookie,
     hard_navigate,
     requires,
     session_token,
 )
+
+
+def post_login_ticket(ticket: str):
+    """The client-side step after a login ticket is issued: submit it in a same-origin POST.
+
+    A hidden form (built here, not in a component: it exists only for this one submission)
+    posts the ticket to ``/api/auth/complete``; the browser adds its ``Origin`` and its
+    ``dpa_browser`` cookie, which the endpoint checks (``dpa_panel.api``). The ticket never
+    appears in a URL, so no history entry or proxy log holds it.
+    """
+    return rx.call_script(
+        "(() => { const f = document.createElement('form'); f.method = 'POST';"
+        " f.action = '/api/auth/complete'; f.style.display = 'none';"
+        " const i = document.createElement('input'); i.type = 'hidden'; i.name = 't';"
+        f" i.value = {json.dumps(ticket)}; f.appendChild(i); document.body.appendChild(f);"
+        " f.submit(); })()"
+    )
 
 
 class AuthState(AppState):
@@ -93,19 +114,27 @@ class AuthState(AppState):
 
     @requires(PUBLIC)
     def login(self, form_data: dict):
-        """Check the credentials; on success hand over to /api/auth/complete for the cookie."""
+        """Check the credentials; on success bind the login ticket to this browser's
+        ``dpa_browser`` cookie and hand over to ``POST /api/auth/complete`` for the cookie."""
         username = str(form_data.get("username", ""))[:64]
         password = str(form_data.get("password", ""))[:256]
         self.login_error = ""
         if not username.strip() or not password:
             self.login_error = tr(self.locale, "auth.fill_both")
             return None
+        browser = handshake_cookie(self, BROWSER_COOKIE)
         with session_scope() as session:
             outcome = auth.authenticate(session, username, password, client_ip=client_ip(self))
+            bound = outcome.ok and auth.bind_login_ticket(session, outcome.ticket, browser)
         if not outcome.ok:
             self.login_error = tr(self.locale, "auth.failed")
             return None
-        return hard_navigate(f"/api/auth/complete?t={outcome.ticket}")
+        if not bound:
+            # No dpa_browser cookie on this tab's connection (the page was not loaded from the
+            # panel's server): the ticket could be completed by no one, so say how to recover.
+            self.login_error = tr(self.locale, "auth.reload_to_login")
+            return None
+        return post_login_ticket(outcome.ticket)
 
     @requires(PUBLIC)
     def logout(self):

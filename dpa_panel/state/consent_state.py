@@ -93,5 +93,5 @@ class ConsentLedgerState(AuthState):
         ident = current_identity()
         with session_scope() as session:
             audit.record(session, actor_for(self), "consent.mailing_list_exported", "consent", "")
-            ticket = auth.issue_ticket(session, ident.user_id, "download", {"kind": "mailing_csv"})
+            ticket = auth.download_ticket(session, ident, {"kind": "mailing_csv"})
         return hard_navigate(f"/api/download/{ticket}")

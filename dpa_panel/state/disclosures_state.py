@@ -31,7 +31,7 @@ MAX_PICKED = 200
 def _download(session, kind: str, params: dict) -> str:
     """A single-use ticket for ``/api/download`` (the caller has audited the export)."""
     ident = current_identity()
-    return auth.issue_ticket(session, ident.user_id, "download", {"kind": kind, **params})
+    return auth.download_ticket(session, ident, {"kind": kind, **params})
 
 
 class DisclosuresState(AuthState):

@@ -35,6 +35,9 @@ from dpa_panel.services.audit import Actor
 from dpa_panel.services.permissions import PERMISSIONS, PUBLIC, has_permission, home_for
 
 SESSION_COOKIE = "dpa_session"
+#: A random HttpOnly SameSite=Strict cookie set on every page load (``dpa_panel.api``); a login
+#: ticket is bound to it, so only the browser that logged in can complete the login.
+BROWSER_COOKIE = "dpa_browser"
 
 _identity: contextvars.ContextVar[auth.Identity | None] = contextvars.ContextVar(
     "dpa_identity", default=None
@@ -49,18 +52,23 @@ def current_identity() -> auth.Identity:
     return ident
 
 
-def session_token(state: rx.State) -> str:
-    """The raw session token from the websocket handshake's Cookie header."""
+def handshake_cookie(state: rx.State, name: str) -> str:
+    """A cookie of the websocket handshake (the connection the running event came on)."""
     raw = state.router.headers.raw_headers.get("cookie", "")
     if not raw:
         return ""
     jar = SimpleCookie()
     try:
         jar.load(raw)
-    except Exception:  # a malformed Cookie header is simply "no session"
+    except Exception:  # a malformed Cookie header is simply "no cookie"
         return ""
-    morsel = jar.get(SESSION_COOKIE)
+    morsel = jar.get(name)
     return morsel.value if morsel else ""
+
+
+def session_token(state: rx.State) -> str:
+    """The raw session token from the websocket handshake's Cookie header."""
+    return handshake_cookie(state, SESSION_COOKIE)
 
 
 def hard_navigate(path: str):

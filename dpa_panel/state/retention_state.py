@@ -179,7 +179,5 @@ class RetentionState(AuthState):
         with session_scope() as session:
             audit.record(session, actor_for(self), "retention.acts_exported", "destruction_act", "",
                          {"format": fmt})  # fmt: skip
-            ticket = auth.issue_ticket(
-                session, ident.user_id, "download", {"kind": kind, "language": self.locale}
-            )
+            ticket = auth.download_ticket(session, ident, {"kind": kind, "language": self.locale})
         return hard_navigate(f"/api/download/{ticket}")

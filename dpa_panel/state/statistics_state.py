@@ -128,5 +128,5 @@ class StatisticsState(AuthState):
         with session_scope() as session:
             audit.record(session, actor_for(self), "stats.downloaded", "statistics", chart,
                          {"format": fmt, "year": self.year, "quarter": self.quarter})  # fmt: skip
-            ticket = auth.issue_ticket(session, ident.user_id, "download", params)
+            ticket = auth.download_ticket(session, ident, params)
         return hard_navigate(f"/api/download/{ticket}")

@@ -234,5 +234,5 @@ class SubjectState(AuthState):
             "language": self.subject.get("language", "kk"),
         }
         with session_scope() as session:
-            ticket = auth.issue_ticket(session, ident.user_id, "download", params)
+            ticket = auth.download_ticket(session, ident, params)
         return hard_navigate(f"/api/download/{ticket}")

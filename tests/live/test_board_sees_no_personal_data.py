@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from dpa_panel.db import make_engine
 from dpa_panel.state.statistics_state import CHARTS, StatisticsState
-from tests.live_server import login_cookie
+from tests.live_server import login_cookie, session_id_of
 from tests.reflex_client import ReflexClient
 
 PERSONAL = {
@@ -75,12 +75,14 @@ def test_downloads_hold_only_anonymised_numbers(live_server, board_updates):
 
     _updates, cookie = board_updates
     personal = _personal_values(live_server.db_url)
+    login_session_id = session_id_of(live_server, cookie)
     engine = make_engine(live_server.db_url)
     with Session(engine) as s:
         board_id = s.execute(text("SELECT id FROM staff_user WHERE username='board'")).scalar()
         tickets = [
             auth.issue_ticket(s, board_id, "download",
-                              {"kind": kind, "chart": chart, "year": "", "quarter": ""})
+                              {"kind": kind, "chart": chart, "year": "", "quarter": ""},
+                              login_session_id=login_session_id)
             for chart in CHARTS for kind in ("stats_csv",)
         ]  # fmt: skip
         s.commit()

@@ -27,6 +27,7 @@ from sqlalchemy import text
 from dpa_panel import loadtest
 from dpa_panel.demo import DEMO_ACCOUNTS
 from dpa_panel.loadtest import EventClient, EventError, login, redirects, var_values
+from tests.live_server import complete_login
 
 PASSWORDS = {username: password for username, _role, _name, password in DEMO_ACCOUNTS}
 LOCK_USER = "lockme-worker"
@@ -196,13 +197,15 @@ def test_tickets_are_keyed_by_the_servers_secret(workers, monkeypatch):
             user_id = s.execute(text("SELECT id FROM staff_user WHERE username='staff'")).scalar()
             monkeypatch.delenv("DPA_SECRET_KEY", raising=False)
             tickets["unkeyed"] = auth.issue_ticket(s, user_id, "login")
+            auth.bind_login_ticket(s, tickets["unkeyed"], "browser-1")
             monkeypatch.setenv("DPA_SECRET_KEY", SECRET)
             tickets["keyed"] = auth.issue_ticket(s, user_id, "login")
+            auth.bind_login_ticket(s, tickets["keyed"], "browser-1")
             s.commit()
     finally:
         engine.dispose()
-    refused = httpx.get(f"{a.url}/api/auth/complete", params={"t": tickets["unkeyed"]})
-    honoured = httpx.get(f"{a.url}/api/auth/complete", params={"t": tickets["keyed"]})
+    refused = complete_login(a.url, tickets["unkeyed"], "browser-1", origin=a.public_url)
+    honoured = complete_login(a.url, tickets["keyed"], "browser-1", origin=a.public_url)
     assert refused.status_code == 303 and refused.headers["location"] == "/login"
     assert "dpa_session" not in refused.cookies
     assert honoured.status_code == 303 and honoured.cookies.get("dpa_session")
