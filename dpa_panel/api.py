@@ -129,6 +129,13 @@ async def complete_login(request: Request):
     return response
 
 
+async def refuse_get_completion(_request: Request) -> PlainTextResponse:
+    """A login is never completed by a GET (a link or an image on any site could send one)."""
+    return PlainTextResponse(
+        "Method Not Allowed", status_code=405, headers={**NO_STORE, "Allow": "POST"}
+    )
+
+
 async def logout(request: Request) -> RedirectResponse:
     token = request.cookies.get(SESSION_COOKIE, "")
     if token:
@@ -234,6 +241,7 @@ async def _server_error(request: Request, exc: Exception) -> PlainTextResponse:
 api = Starlette(
     routes=[
         Route("/api/auth/complete", complete_login, methods=["POST"]),
+        Route("/api/auth/complete", refuse_get_completion, methods=["GET", "HEAD"]),
         Route("/api/auth/logout", logout, methods=["GET"]),
         Route("/api/download/{ticket}", download, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),

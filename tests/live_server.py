@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 class LiveServer:
     url: str
     db_url: str
+    #: The server's output (stdout and stderr), where failures are logged with their detail.
+    log_path: Path | None = None
 
 
 def _free_port() -> int:
@@ -103,7 +105,7 @@ def live_server(tmp_path_factory) -> LiveServer:
             if time.monotonic() > deadline:
                 raise RuntimeError("panel did not start:\n" + log_path.read_text()[-4000:])
             time.sleep(1)
-        yield LiveServer(base, db_url)
+        yield LiveServer(base, db_url, log_path)
     finally:
         try:
             os.killpg(proc.pid, signal.SIGTERM)
