@@ -22,6 +22,7 @@ from dpa_panel.state.guard import (
     requires,
     session_token,
 )
+from dpa_panel.state.tab_binding import BINDING_VARS
 
 
 def post_login_ticket(ticket: str):
@@ -157,10 +158,18 @@ class AuthState(AppState):
         return hard_navigate("/api/auth/logout")
 
     def _forget_everything(self):
-        """Reset the whole state tree of this tab (all pages' data), keeping only the language."""
+        """Reset the whole state tree of this tab (all pages' data), keeping only the language.
+
+        The tab's binding to its session is kept: with Redis only the loaded part of the tree
+        is reset here, and the binding is what makes ``tab_binding`` wipe the rest on the
+        tab's next event (its session is revoked by then).
+        """
         root = self
         while root.parent_state is not None:
             root = root.parent_state
         locale = self.locale
+        binding = {name: getattr(self, name) for name in BINDING_VARS}
         root.reset()
         self.locale = locale
+        for name, value in binding.items():
+            setattr(self, name, value)

@@ -42,6 +42,8 @@ from dpa_panel.services import auth
 from dpa_panel.state.app_state import AppState
 from dpa_panel.state.guard import session_token
 
+#: The backend-only vars of ``AppState`` that say which session filled the tree.
+BINDING_VARS = ("_dpa_bound", "_dpa_cookie", "_dpa_identity", "_dpa_checked_at")
 #: Longest time between two database checks of a tab's session on non-hydrate events.
 RECHECK_SECONDS = 30.0
 _HYDRATE_EVENTS = ("hydrate", "hydrate_and_load")

@@ -231,3 +231,52 @@ def test_no_update_named_another_user(workers):
         assert set(var_values(staff_tab.updates, "me_username")) == {"staff"}
         assert set(var_values(comp_tab.updates, "me_username")) == {"compliance"}
     assert "Гүлнар Оспанова" not in seen["staff"] and "Айжан Серікбаева" not in seen["compliance"]
+
+
+def _hydrate(server, token: str, cookie: str = "") -> list[dict]:
+    """Connect with a tab's token through ``server`` and hydrate, as a reload or a thief."""
+    from reflex.state import State
+
+    with EventClient(server.url, cookie=cookie, origin=server.public_url, token=token) as tab:
+        updates, _ = tab.call(f"{State.get_full_name()}.hydrate_and_load", {}, path="/members")
+    return updates
+
+
+def test_a_tabs_token_gives_its_state_to_no_one_else_on_any_worker(workers):
+    """Issue 15: the tab's state lives in Redis; whichever worker a connection with its token
+    reaches, only the session that filled it gets it back, and not after that session ends."""
+    a, b = workers
+    cookie, _ = login(a.url, "staff2", PASSWORDS["staff2"], origin=a.public_url)
+    members = _state("dpa_panel.state.members_state", "MembersState")
+    with EventClient(a.url, cookie=cookie, origin=a.public_url) as tab:
+        token = tab.token
+        filled, _ = tab.call(f"{members}.load", {}, path="/members")
+    held = {
+        str(value)
+        for rows in var_values(filled, "rows")
+        for row in rows
+        for value in row.values()
+        # Names, numbers, workplaces; not the status codes every tab shows.
+        if isinstance(value, str) and len(value) >= 6 and not value.isidentifier()
+    }
+    assert len(held) > 10, "the tab held personal data"
+
+    def leaked(updates):
+        sent = json.dumps(updates, ensure_ascii=False)
+        return sorted(v for v in held if v in sent)
+
+    # The rightful session reconnecting through B gets the tab back (the tree is in Redis).
+    for _attempt in range(6):
+        if leaked(_hydrate(b, token, cookie)):
+            break
+        time.sleep(0.5)
+    assert leaked(_hydrate(b, token, cookie)), "the session that filled the tab gets it back"
+    assert not leaked(_hydrate(b, token)), "an anonymous client with the token gets nothing"
+    # Filled again, then logged out over the websocket in that very tab (through A): its next
+    # snapshot is empty through either worker, even with a kept copy of the cookie.
+    with EventClient(a.url, cookie=cookie, origin=a.public_url, token=token) as tab:
+        refilled, _ = tab.call(f"{members}.load", {}, path="/members")
+        assert leaked(refilled)
+        tab.call(f"{_state(*AUTH)}.logout", {}, path="/members")
+    assert not leaked(_hydrate(b, token, cookie))
+    assert not leaked(_hydrate(a, token, cookie))
