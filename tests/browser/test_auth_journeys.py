@@ -15,7 +15,7 @@ from sqlmodel import Session
 from dpa_panel.db import make_engine
 from dpa_panel.demo import DEMO_ACCOUNTS
 from dpa_panel.i18n import tr
-from dpa_panel.services import accounts
+from dpa_panel.services import accounts, auth
 from dpa_panel.services.audit import Actor
 from dpa_panel.services.permissions import ROLE_HOME
 from tests.browser.conftest import PHONE, screenshot
@@ -44,14 +44,55 @@ def _path(page) -> str:
 @pytest.mark.parametrize("username", ["admin", "staff", "compliance", "board"])
 def test_each_role_lands_on_its_home(new_page, live_server, username):
     page = new_page(locale="en")
+    completions = []
+    page.on(
+        "request",
+        lambda r: completions.append((r.method, r.url)) if "/api/auth/complete" in r.url else None,
+    )
     log_in(page, live_server.url, username, PASSWORDS[username])
     home = ROLE_HOME[ROLE_OF[username]]
     wait_path(page, home)
     expect(page.locator("#me-username")).to_have_text(username)
-    cookie = next(c for c in page.context.cookies() if c["name"] == "dpa_session")
-    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    # The ticket went in a POST body, never in a URL (issue 15: no GET completes a login).
+    assert completions == [("POST", f"{live_server.url}/api/auth/complete")]
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    for name in ("dpa_session", "dpa_browser"):
+        assert cookies[name]["httpOnly"] and cookies[name]["sameSite"] == "Strict"
     assert page.evaluate("document.cookie").find("dpa_session") == -1, "token not readable by JS"
     screenshot(page, f"home-{username}-en")
+
+
+def test_login_csrf_from_another_site_logs_no_one_in(new_page, live_server):
+    """Login CSRF (issue 15): a page on another site auto-submits a valid login ticket of the
+    attacker's account to the panel from the victim's browser; the victim stays logged out."""
+    victim = new_page(locale="en")
+    victim.goto(live_server.url + "/login")
+    expect(victim.locator("#login-submit")).to_be_visible()
+    engine = make_engine(live_server.db_url)
+    try:
+        with Session(engine) as s:
+            board_id = s.execute(text("SELECT id FROM staff_user WHERE username='board'")).scalar()
+            ticket = auth.issue_ticket(s, board_id, "login")
+            # Bound to the attacker's own browser, as the real login handler does.
+            assert auth.bind_login_ticket(s, ticket, "attackers-browser")
+            s.commit()
+    finally:
+        engine.dispose()
+    attack = (
+        f'<form id="f" method="POST" action="{live_server.url}/api/auth/complete">'
+        f'<input type="hidden" name="t" value="{ticket}"></form>'
+        '<script>document.getElementById("f").submit()</script>'
+    )
+    victim.route(
+        "http://attacker.example/**",
+        lambda route: route.fulfill(body=attack, content_type="text/html"),
+    )
+    with victim.expect_response(lambda r: "/api/auth/complete" in r.url) as answer:
+        victim.goto("http://attacker.example/")
+    assert answer.value.status == 403
+    assert not [c for c in victim.context.cookies() if c["name"] == "dpa_session"]
+    victim.goto(live_server.url + "/statistics")
+    wait_path(victim, "/login")
 
 
 def test_wrong_password_shows_one_generic_message(new_page, live_server):
