@@ -9,23 +9,17 @@ from __future__ import annotations
 KK = {
     "error.generic": "Қате орын алды, әрекет орындалмады. Әкімшіге мына сілтеме нөмірін "
     "хабарлаңыз: {id}.",
-    "error.generic_title": "Қате",
     "auth.reload_to_login": "Кіруді аяқтау мүмкін болмады. Бетті қайта жүктеп, қайтадан кіріңіз.",
-    "auth.session_reset": "Сеанс аяқталды немесе өзгерді: бұл беттегі деректер тазаланды.",
 }
 
 RU = {
     "error.generic": "Произошла ошибка, действие не выполнено. Сообщите администратору номер "
     "обращения: {id}.",
-    "error.generic_title": "Ошибка",
     "auth.reload_to_login": "Завершить вход не удалось. Обновите страницу и войдите снова.",
-    "auth.session_reset": "Сеанс завершён или изменён: данные на этой странице очищены.",
 }
 
 EN = {
     "error.generic": "Something went wrong and the action was not carried out. Give the "
     "administrator this reference: {id}.",
-    "error.generic_title": "Error",
     "auth.reload_to_login": "The login could not be completed. Reload the page and log in again.",
-    "auth.session_reset": "The session ended or changed: the data on this page was cleared.",
 }
