@@ -71,20 +71,30 @@ def _redirect(location: str) -> RedirectResponse:
     return RedirectResponse(location, status_code=303, headers=NO_STORE)
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin_of(url: str) -> str:
+    """``scheme://host[:port]`` in lower case, without a default port ("" when not a URL)."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return ""
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return ""
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    shown = "" if port in (None, _DEFAULT_PORTS[parts.scheme]) else f":{port}"
+    return f"{parts.scheme}://{host}{shown}".lower()
+
+
 def expected_origin(request: Request) -> str:
     """The one origin allowed to post to this server: ``DPA_PUBLIC_URL`` in production, the
     server's own origin (scheme and ``Host`` of the request) without it (``make run``)."""
     public = settings.public_url()
     if public:
-        return public.lower()
-    return f"{request.url.scheme}://{request.headers.get('host', '')}".lower()
-
-
-def _origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    if not parts.scheme or not parts.netloc:
-        return ""
-    return f"{parts.scheme}://{parts.netloc}".lower()
+        return _origin_of(public)
+    return _origin_of(f"{request.url.scheme}://{request.headers.get('host', '')}")
 
 
 def same_origin(request: Request) -> bool:
@@ -93,11 +103,12 @@ def same_origin(request: Request) -> bool:
     ``Origin`` is sent by every current browser on a POST; an old one may send only
     ``Referer``. A request carrying neither (or ``Origin: null``) is refused.
     """
+    expected = expected_origin(request)
     origin = request.headers.get("origin", "").strip()
     if origin and origin != "null":
-        return origin.lower() == expected_origin(request)
+        return bool(expected) and _origin_of(origin) == expected
     referer = request.headers.get("referer", "").strip()
-    return bool(referer) and _origin_of(referer) == expected_origin(request)
+    return bool(expected and referer) and _origin_of(referer) == expected
 
 
 async def complete_login(request: Request):

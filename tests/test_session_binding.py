@@ -131,6 +131,8 @@ def _request(headers: dict[str, str], host: str = "panel.local:3000") -> Request
         ({"Origin": "HTTP://PANEL.LOCAL:3000"}, True),
         ({"Origin": "https://evil.example"}, False),
         ({"Origin": "http://panel.local:3001"}, False),
+        ({"Origin": "http://panel.local:3000.evil.example"}, False),
+        ({"Origin": "http://panel.local:3000@evil.example"}, False),
         ({"Origin": "null"}, False),
         ({"Origin": "null", "Referer": "http://panel.local:3000/login"}, True),
         ({"Referer": "http://panel.local:3000/login"}, True),
@@ -148,6 +150,10 @@ def test_same_origin_in_production_is_the_public_url(monkeypatch):
     # Behind the proxy the Host header may name the internal address: the public URL decides.
     assert api.same_origin(_request({"Origin": "https://panel.example.kz"}, host="10.0.0.5:3000"))
     assert not api.same_origin(_request({"Origin": "http://10.0.0.5:3000"}, host="10.0.0.5:3000"))
+    # A default port written out on either side is the same origin.
+    monkeypatch.setenv("DPA_PUBLIC_URL", "https://panel.example.kz:443")
+    assert api.same_origin(_request({"Origin": "https://panel.example.kz"}))
+    assert not api.same_origin(_request({"Origin": "http://panel.example.kz"}))
 
 
 def test_generic_error_text_names_only_the_reference():
