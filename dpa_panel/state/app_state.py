@@ -17,7 +17,6 @@ class AppState(rx.State):
     _dpa_bound: bool = False
     _dpa_cookie: str = ""
     _dpa_identity: str = ""
-    _dpa_checked_at: float = 0.0
 
     @rx.var
     def t(self) -> dict[str, str]:

@@ -6,7 +6,8 @@ guards are only a convenience. This decorator makes the server-side check unavoi
 1. it reads the session token from the HttpOnly cookie sent with the websocket handshake
    (never from a client-writable state var);
 2. it re-reads the session and the account from the database for *this* event
-   (``services.auth.resolve_session``): a revoked session or a changed role takes effect at once;
+   (``services.auth.resolve_session``; ``tab_binding`` has usually just done so for the same
+   event, and that result is reused): a revoked session or a changed role takes effect at once;
 3. it checks ``services.permissions.has_permission`` and, while a password change is pending,
    allows only handlers marked ``during_password_change``;
 4. on refusal it writes an ``access.denied`` audit event, clears the state's data, and sends
@@ -23,6 +24,7 @@ import contextvars
 import functools
 import inspect
 import json
+import time
 from collections.abc import Callable
 from http.cookies import SimpleCookie
 
@@ -42,6 +44,32 @@ BROWSER_COOKIE = "dpa_browser"
 _identity: contextvars.ContextVar[auth.Identity | None] = contextvars.ContextVar(
     "dpa_identity", default=None
 )
+#: The session already re-read for the running event by ``tab_binding.TabBindingMiddleware``
+#: (token, identity, when), so the handler's own check does not read the database again.
+_event_check: contextvars.ContextVar[tuple[str, auth.Identity | None, float] | None] = (
+    contextvars.ContextVar("dpa_event_check", default=None)
+)
+#: How long such a check stands for the same token (one event takes far less).
+EVENT_CHECK_SECONDS = 5.0
+
+
+def remember_event_check(token: str, ident: auth.Identity | None) -> None:
+    """Record the session check made for the running event (``tab_binding``)."""
+    _event_check.set((token, ident, time.monotonic()) if token else None)
+
+
+def _resolve(token: str) -> auth.Identity | None:
+    """The identity behind ``token`` for this event: the check already made for it, if any,
+    else a fresh ``resolve_session``."""
+    checked = _event_check.get()
+    if (
+        checked is not None
+        and checked[0] == token
+        and time.monotonic() - checked[2] < EVENT_CHECK_SECONDS
+    ):
+        return checked[1]
+    with session_scope() as session:
+        return auth.resolve_session(session, token)
 
 
 def current_identity() -> auth.Identity:
@@ -94,28 +122,22 @@ def actor_for(state: rx.State) -> Actor:
 
 def _check(state: rx.State, permission: str, during_password_change: bool, handler: str):
     """(identity or None, refusal or None) where refusal is "login" or "forbidden"."""
-    if permission == PUBLIC:
-        token = session_token(state)
-        if not token:
-            return None, None
-        with session_scope() as session:
-            return auth.resolve_session(session, token), None
     token = session_token(state)
-    with session_scope() as session:
-        ident = auth.resolve_session(session, token) if token else None
-        refusal = None
-        if ident is None:
-            refusal = "login"
-        elif ident.must_change_password and not during_password_change:
-            refusal = "password"
-        elif not has_permission(ident.role, permission):
-            refusal = "forbidden"
-        if refusal:
-            actor = (
-                Actor.user(ident.user_id, client_ip(state))
-                if ident
-                else Actor.public(client_ip(state))
-            )
+    if permission == PUBLIC:
+        return (_resolve(token) if token else None), None
+    ident = _resolve(token) if token else None
+    refusal = None
+    if ident is None:
+        refusal = "login"
+    elif ident.must_change_password and not during_password_change:
+        refusal = "password"
+    elif not has_permission(ident.role, permission):
+        refusal = "forbidden"
+    if refusal:
+        actor = (
+            Actor.user(ident.user_id, client_ip(state)) if ident else Actor.public(client_ip(state))
+        )
+        with session_scope() as session:
             audit.record(
                 session,
                 actor,

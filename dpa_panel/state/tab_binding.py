@@ -15,12 +15,11 @@ checked identity (user, session, role) the tree was filled under, and wipes the 
 the UI language stays) when:
 
 * the connection's session cookie is not the one the tree was filled under (another browser,
-  an anonymous client, a new login, a logged-out browser) — checked on every event, no
-  database read needed;
-* on a hydrate (every connect and reconnect), and at least every ``RECHECK_SECONDS`` on other
-  events, the session is re-read from the database and is no longer valid or no longer names
-  the same user, session and role (HTTP logout, logout everywhere, deactivation, role change,
-  idle or absolute expiry).
+  an anonymous client, a new login, a logged-out browser);
+* the session, re-read from the database for this event, is no longer valid or no longer
+  names the same user, session and role (HTTP logout, logout everywhere, deactivation, role
+  change, idle or absolute expiry). The handler's own ``@requires`` check reuses this result
+  (``guard.remember_event_check``), so an event still costs one session read.
 
 The state manager (memory, disk, or Redis shared by several workers) holds the binding with
 the tree, so the rule holds whichever worker the tab reconnects to. Protected handlers check
@@ -31,7 +30,6 @@ tab held reaches a connection that is not the session that filled it.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 
 import reflex as rx
@@ -40,23 +38,19 @@ from reflex.middleware import Middleware
 from dpa_panel.db import session_scope
 from dpa_panel.services import auth
 from dpa_panel.state.app_state import AppState
-from dpa_panel.state.guard import session_token
+from dpa_panel.state.guard import remember_event_check, session_token
 
 #: The backend-only vars of ``AppState`` that say which session filled the tree.
-BINDING_VARS = ("_dpa_bound", "_dpa_cookie", "_dpa_identity", "_dpa_checked_at")
-#: Longest time between two database checks of a tab's session on non-hydrate events.
-RECHECK_SECONDS = 30.0
-_HYDRATE_EVENTS = ("hydrate", "hydrate_and_load")
+BINDING_VARS = ("_dpa_bound", "_dpa_cookie", "_dpa_identity")
 
 
 def _identity_key(ident: auth.Identity | None) -> str:
     return f"{ident.user_id}:{ident.session_id}:{ident.role}" if ident else ""
 
 
-def _current_identity_key(token: str) -> str:
-    """The checked identity behind a session token, as a comparable key ("" = none)."""
+def _resolve(token: str) -> auth.Identity | None:
     with session_scope() as session:
-        return _identity_key(auth.resolve_session(session, token))
+        return auth.resolve_session(session, token)
 
 
 def _app_state_classes() -> Iterator[type[rx.State]]:
@@ -87,13 +81,6 @@ async def wipe_tab(state: rx.State) -> None:
     app_state.locale = locale
 
 
-def _is_hydrate(event_name: str) -> bool:
-    from reflex.state import State
-
-    prefix, _, name = event_name.rpartition(".")
-    return name in _HYDRATE_EVENTS and prefix == State.get_full_name()
-
-
 class TabBindingMiddleware(Middleware):
     """Wipe a tab's state before an event from a connection that is not its session's."""
 
@@ -101,23 +88,14 @@ class TabBindingMiddleware(Middleware):
         root = state._get_root_state()
         app_state = await root.get_state(AppState)
         token = session_token(root)
+        ident = await asyncio.to_thread(_resolve, token) if token else None
+        remember_event_check(token, ident)
         cookie = auth.token_hash(token) if token else ""
-        now = time.time()
-        changed = app_state._dpa_bound and app_state._dpa_cookie != cookie
-        identity = app_state._dpa_identity
-        if token and (
-            changed
-            or not app_state._dpa_bound
-            or _is_hydrate(event.name)
-            or now - app_state._dpa_checked_at >= RECHECK_SECONDS
+        identity = _identity_key(ident)
+        if app_state._dpa_bound and (
+            app_state._dpa_cookie != cookie or app_state._dpa_identity != identity
         ):
-            identity = await asyncio.to_thread(_current_identity_key, token)
-            app_state._dpa_checked_at = now
-        elif not token:
-            identity = ""
-        if app_state._dpa_bound and (changed or identity != app_state._dpa_identity):
             await wipe_tab(root)
-            app_state._dpa_checked_at = now
         app_state._dpa_bound = True
         app_state._dpa_cookie = cookie
         app_state._dpa_identity = identity
