@@ -332,3 +332,20 @@ def test_api_failure_shows_a_generic_message_with_a_reference(live_server):
     assert "администратору" in response.text
     log = live_server.log_path.read_text(errors="replace")
     assert "JSONDecodeError" in log[log.index(f"error {reference}") :][:4000]
+
+
+def test_an_open_tab_is_cleared_by_its_next_event_after_deactivation(live_server):
+    """The tab stays connected while its account is deactivated: its very next event, even a
+    public one (switching the language), carries no personal value and clears the lists the
+    browser shows."""
+    username, user_id = _new_account(live_server)
+    cookie = login_cookie(live_server, username)
+    with ReflexClient(live_server.url, cookie) as tab:
+        filled = tab.call(f"{MembersState.get_full_name()}.load", path="/members")
+        assert len(_leaked(live_server, filled)) > 10
+        _in_db(live_server, lambda s: accounts.set_active(s, Actor.system(), user_id, False))
+        after = tab.call(f"{AppState.get_full_name()}.choose_locale", {"code": "ru"}, "/members")
+    assert not _leaked(live_server, after)
+    members = MembersState.get_full_name()
+    cleared = [u["delta"][members] for u in after if members in (u.get("delta") or {})]
+    assert any(delta.get("rows_rx_state_") == [] for delta in cleared), cleared
