@@ -165,3 +165,25 @@ def test_generic_error_text_names_only_the_reference():
     assert error_reporting.http_error_text(reference, "ru-RU,ru;q=0.9") == texts["ru"]
     assert error_reporting.http_error_text(reference, "de, en;q=0.5") == texts["en"]
     assert error_reporting.http_error_text(reference, "") == texts["kk"]
+
+
+def test_the_guard_reuses_the_event_check_only_for_the_same_token(engine, users, monkeypatch):
+    """``tab_binding`` re-reads the session before each event and the handler's check reuses
+    it — for the same token and only briefly; any other token is read from the database."""
+    from dpa_panel.state import guard
+
+    with Session(engine) as s:
+        ticket = auth.issue_ticket(s, users["aigerim"], "login")
+        token, _user_row = auth.start_session(s, ticket)
+        s.commit()
+    fresh = guard._resolve(token)
+    assert fresh is not None and fresh.user_id == users["aigerim"]
+    guard.remember_event_check(token, None)  # as if the session had just been found revoked
+    assert guard._resolve(token) is None, "the event's own check is reused"
+    assert guard._resolve("another-token") is None
+    guard.remember_event_check("another-token", fresh)
+    assert guard._resolve(token) == fresh, "a check of another token is not reused"
+    guard.remember_event_check(token, None)
+    clock = guard.time.monotonic() + guard.EVENT_CHECK_SECONDS + 1
+    monkeypatch.setattr(guard.time, "monotonic", lambda: clock)
+    assert guard._resolve(token) == fresh, "a stale check is not reused"
