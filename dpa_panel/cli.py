@@ -185,6 +185,7 @@ def _cmd_restore(args) -> int:
     if not result.ok:
         for problem in result.problems:
             print(f"restore check FAILED: {problem}", file=sys.stderr)
+        print("restore rolled back: the target database was left unchanged", file=sys.stderr)
         return 1
     print(
         f"restored {path.name} into {_safe_url()}: {len(result.row_counts)} tables, "

@@ -19,9 +19,16 @@ File format (``.dpabak``), version 1::
   ``dpa-panel backup --generate-key``) with HKDF-SHA256 and a random per-file salt; the header
   carries a short key id so a wrong key is reported as such before anything is decrypted.
 
-A restore authenticates the whole file before it touches the target database, then restores
-(PostgreSQL: ``pg_restore --single-transaction``; SQLite: the online backup API again) and
-checks the restored row counts and audit chain head against the header.
+A restore authenticates the whole file before it touches the target database, then loads it
+and checks the restored row counts, Alembic revision and audit chain against the header
+*before* anything becomes visible: PostgreSQL runs ``pg_restore``'s script, the checks and the
+``backup.restored`` event in one transaction (``services/pg_script.py``); SQLite does all of
+it on an in-memory copy and then copies that into the target in one atomic step.
+
+No plaintext copy of the database is ever written to a file (issue 15, hole 8): a SIGKILL at
+any point leaves at most an encrypted ``.part`` file, and the target either untouched or
+restored and checked. ``remove_stale_working_copies`` deletes the plaintext folders that
+killed runs of earlier versions left behind.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import io
 import json
 import os
 import secrets
@@ -36,7 +44,8 @@ import shutil
 import sqlite3
 import struct
 import subprocess
-import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -65,6 +74,67 @@ RESTORE_ACTION = "backup.restored"
 
 class BackupError(Exception):
     """A backup or restore refused or failed; the message is meant for the operator."""
+
+
+# --- working copies and kill points ----------------------------------------------------------
+
+#: Folder-name prefixes of the plaintext working copies older versions wrote next to the
+#: backup file (``dpa-backup-*/copy.db``) or the SQLite database (``dpa-restore-*/restore.db``).
+STALE_PREFIXES = ("dpa-backup-", "dpa-restore-")
+#: An encrypted ``.part`` file older than this is a killed backup's remains (never plaintext).
+STALE_PART_HOURS = 6
+
+
+def remove_stale_working_copies(extra_dirs: tuple[Path, ...] = ()) -> list[Path]:
+    """Delete what a killed backup or restore of an older version could leave behind.
+
+    This version never writes a plaintext copy to disk; folders named ``dpa-backup-*`` or
+    ``dpa-restore-*`` in the backup folder, beside the SQLite database or in the system temp
+    folder are the plaintext working copies of earlier versions, removed at the start of every
+    backup, restore and doctor run. Returns what was removed (the doctor reports it).
+    """
+    import tempfile
+
+    dirs = {settings.backup_dir(), Path(tempfile.gettempdir()), *extra_dirs}
+    url = settings.database_url()
+    if engine_kind(url) == "sqlite":
+        with contextlib.suppress(BackupError):
+            dirs.add(_sqlite_path(url).parent)
+    removed: list[Path] = []
+    cutoff = time.time() - STALE_PART_HOURS * 3600
+    for folder in dirs:
+        try:
+            entries = list(folder.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.name.startswith(STALE_PREFIXES) and entry.is_dir():
+                    if entry.stat().st_uid != os.getuid():
+                        continue  # someone else's folder (shared /tmp): not ours to judge
+                    shutil.rmtree(entry)
+                    removed.append(entry)
+                elif entry.name.endswith(".dpabak.part") and entry.stat().st_mtime < cutoff:
+                    entry.unlink()
+                    removed.append(entry)
+            except OSError:
+                continue
+    return removed
+
+
+def pause_for_kill_test(point: str) -> None:
+    """Tests only: stop at ``point`` so a kill test can SIGKILL the process exactly there.
+
+    When ``DPA_TEST_PAUSE_AT`` names ``point``, write the file ``DPA_TEST_PAUSE_MARKER`` and
+    wait (forever) for the kill. Unset in every deployment; costs one environment lookup.
+    """
+    if os.environ.get("DPA_TEST_PAUSE_AT") != point:
+        return
+    marker = os.environ.get("DPA_TEST_PAUSE_MARKER", "")
+    if marker:
+        Path(marker).write_text(str(os.getpid()))
+    while True:  # pragma: no cover - ended by the test's SIGKILL
+        time.sleep(1)
 
 
 # --- keys ----------------------------------------------------------------------------------
@@ -147,6 +217,8 @@ def encrypt_stream(source: BinaryIO, out: BinaryIO, key: bytes, header: dict) ->
         out.write(struct.pack(">I", len(sealed)) + sealed)
         if last:
             return
+        if counter == 0:
+            pause_for_kill_test("backup.encrypting")
         counter += 1
         chunk = following
 
@@ -375,30 +447,47 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _memory_engine(conn: sqlite3.Connection):
+    """A SQLAlchemy engine over one open (in-memory) SQLite connection."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import StaticPool
+
+    return create_engine("sqlite://", creator=lambda: conn, poolclass=StaticPool)
+
+
+def _memory_db() -> sqlite3.Connection:
+    """An in-memory SQLite database whose temporary tables and sorts stay in memory too."""
+    conn = sqlite3.connect(":memory:", check_same_thread=False)
+    conn.execute("PRAGMA temp_store=MEMORY")
+    return conn
+
+
 def _backup_sqlite(url: str, key: bytes, target: Path, base: dict) -> dict:
+    """Copy the database into memory (online backup API), then encrypt that image.
+
+    No plaintext copy is ever written to a file, so a killed backup leaves nothing readable
+    behind (only an encrypted ``.part`` file). The cost is memory: about twice the database
+    size at the peak (the in-memory copy and its serialised image). SQLite is the engine of
+    development and small installations; production runs PostgreSQL, whose dump is streamed.
+    """
     source_path = _sqlite_path(url)
     if not source_path.exists():
         raise BackupError(f"SQLite database file not found: {source_path}")
-    with tempfile.TemporaryDirectory(prefix="dpa-backup-", dir=target.parent) as tmp:
-        os.chmod(tmp, 0o700)
-        copy_path = Path(tmp) / "copy.db"
+    memory = _memory_db()
+    try:
         src = sqlite3.connect(str(source_path), timeout=30)
-        dst = sqlite3.connect(str(copy_path))
         try:
-            src.backup(dst)  # online backup API: a consistent copy while the app keeps writing
+            src.backup(memory)  # online backup API: a consistent copy while the app keeps writing
         finally:
-            dst.close()
             src.close()
-        from dpa_panel.db import make_engine
-
-        eng = make_engine(f"sqlite:///{copy_path}")
-        try:
-            with eng.connect() as conn:
-                header = {**base, **_facts(conn, "sqlite")}
-        finally:
-            eng.dispose()
-        with open(copy_path, "rb") as plain:
-            _write_atomically(target, lambda fh: encrypt_stream(plain, fh, key, header))
+        eng = _memory_engine(memory)
+        with eng.connect() as conn:
+            header = {**base, **_facts(conn, "sqlite")}
+        image = memory.serialize()
+    finally:
+        memory.close()  # the engine's one (static) connection is this one
+    pause_for_kill_test("backup.copied")
+    _write_atomically(target, lambda fh: encrypt_stream(io.BytesIO(image), fh, key, header))
     return header
 
 
@@ -457,6 +546,7 @@ def create_backup(
     ``key`` defaults to ``DPA_BACKUP_KEY`` (refused when missing); ``out`` to a timestamped
     file in ``DPA_BACKUP_DIR`` (a directory gets that name inside it).
     """
+    remove_stale_working_copies()
     url = url or settings.database_url()
     key = key if key is not None else parse_key(settings.backup_key())
     now = datetime.now(UTC)
@@ -556,77 +646,193 @@ def database_is_empty(url: str) -> bool:
         eng.dispose()
 
 
-def _restore_sqlite(src_path: Path, key: bytes, url: str) -> None:
+def _sqlite_image(src_path: Path, key: bytes) -> bytes:
+    """The decrypted SQLite image of a backup file, in memory, marked as rollback-journal.
+
+    Bytes 18 and 19 of a SQLite header only say whether the file was in WAL mode; an in-memory
+    database cannot open a WAL image, and the restored file gets the target's own mode anyway.
+    """
+    image = bytearray()
+    with open(src_path, "rb") as src:
+        for chunk in decrypt_chunks(src, key):
+            image += chunk
+    if len(image) >= 100 and image[:16] == b"SQLite format 3\x00":
+        image[18] = image[19] = 1
+    return bytes(image)
+
+
+def _restore_sqlite(src_path: Path, key: bytes, url: str, check) -> RestoreResult:
+    """Decrypt into memory, check and record there, then copy into the target in one step.
+
+    The target changes only in the final online-backup copy, which SQLite applies atomically
+    (its rollback journal undoes a half-written copy at the next open), and the copy already
+    contains the ``backup.restored`` event: a kill leaves the target untouched or restored and
+    checked, and never leaves a plaintext file behind.
+    """
     target = _sqlite_path(url)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="dpa-restore-", dir=target.parent) as tmp:
-        os.chmod(tmp, 0o700)
-        plain = Path(tmp) / "restore.db"
-        fd = os.open(plain, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh, open(src_path, "rb") as src:
-            for chunk in decrypt_chunks(src, key):
-                fh.write(chunk)
-        source = sqlite3.connect(str(plain))
+    memory = _memory_db()
+    try:
         try:
-            if source.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-                raise BackupError("the SQLite copy inside the backup failed its integrity check")
-            dest = sqlite3.connect(str(target), timeout=30)
-            try:
-                source.backup(dest)
-            finally:
-                dest.close()
+            memory.deserialize(_sqlite_image(src_path, key))
+        except sqlite3.DatabaseError as exc:
+            raise BackupError("the SQLite copy inside the backup cannot be opened") from exc
+        if memory.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            raise BackupError("the SQLite copy inside the backup failed its integrity check")
+        eng = _memory_engine(memory)
+        with eng.connect() as conn:
+            result = check(conn)
+            if result.ok:
+                conn.commit()
+        if not result.ok:
+            return result
+        pause_for_kill_test("restore.checked")
+        dest = sqlite3.connect(str(target), timeout=30)
+        try:
+            memory.backup(dest)
         finally:
-            source.close()
+            dest.close()
+        return result
+    finally:
+        memory.close()
 
 
-def _restore_postgresql(src_path: Path, key: bytes, url: str, replace: bool) -> None:
+def _restore_postgresql(
+    src_path: Path, key: bytes, url: str, replace: bool, check
+) -> RestoreResult:
+    """Run the dump's SQL and the checks in ONE transaction that commits only when they pass.
+
+    ``pg_restore`` turns the decrypted archive into its SQL script (it never connects); the
+    script, the row-count and chain checks and the ``backup.restored`` event all run on one
+    connection and one transaction (``services/pg_script.py``). A kill at any point drops the
+    connection, and PostgreSQL rolls the whole restore back: the target is untouched.
+    """
+    import psycopg
+
+    from dpa_panel.db import make_engine
+    from dpa_panel.services.pg_script import ScriptError, run_script
+
     pg_restore = pg_tool("pg_restore")
-    conninfo, env = _pg_conninfo(url)
-    args = [
-        pg_restore,
-        "--no-owner",
-        "--no-privileges",
-        "--exit-on-error",
-        "--single-transaction",
-        f"--dbname={conninfo}",
-    ]
+    args = [pg_restore, "--no-owner", "--no-privileges", "--file=-"]
     if replace:
         args[1:1] = ["--clean", "--if-exists"]
-    proc = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    assert proc.stdin is not None and proc.stderr is not None
-    failure: BaseException | None = None
+    proc = subprocess.Popen(
+        args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    failures: list[BaseException] = []
+
+    def feed() -> None:
+        try:
+            with open(src_path, "rb") as src:
+                for chunk in decrypt_chunks(src, key):
+                    proc.stdin.write(chunk)
+        except BrokenPipeError:
+            pass  # pg_restore stopped early; its exit code and message say why
+        except BaseException as exc:  # authentication failed mid-stream: stop pg_restore
+            failures.append(exc)
+            proc.kill()
+        finally:
+            with contextlib.suppress(BrokenPipeError, OSError):
+                proc.stdin.close()
+
+    feeder = threading.Thread(target=feed, name="dpa-restore-feed", daemon=True)
+    eng = make_engine(url)
     try:
-        with open(src_path, "rb") as src:
-            for chunk in decrypt_chunks(src, key):
-                proc.stdin.write(chunk)
-    except BrokenPipeError:
-        pass  # pg_restore stopped early; its exit code and message say why
-    except BaseException as exc:  # authentication failed mid-stream: abort the transaction
-        failure = exc
-        proc.kill()
+        with eng.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")  # begin the one transaction
+            feeder.start()
+            try:
+                run_script(proc.stdout, conn.connection.driver_connection)
+            except (ScriptError, psycopg.Error) as exc:
+                proc.kill()
+                if failures:  # the feeder's reason (e.g. a damaged chunk) comes first
+                    raise failures[0] from exc
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise BackupError(f"the restore failed and was rolled back: {first}") from exc
+            except BaseException:
+                proc.kill()
+                raise
+            finally:
+                feeder.join()
+                stderr = proc.stderr.read()
+                code = proc.wait()
+            if failures:
+                raise failures[0]
+            if code != 0:
+                raise BackupError(f"pg_restore failed (exit {code}): {_stderr_tail(stderr)}")
+            conn.exec_driver_sql("RESET search_path")  # the script emptied it
+            pause_for_kill_test("restore.loaded")
+            result = check(conn)
+            if not result.ok:
+                conn.rollback()
+                return result
+            pause_for_kill_test("restore.checked")
+            conn.commit()
+            return result
     finally:
-        with contextlib.suppress(BrokenPipeError):
-            proc.stdin.close()
-        stderr = proc.stderr.read()
-        code = proc.wait()
-    if failure is not None:
-        raise failure
-    if code != 0:
-        raise BackupError(f"pg_restore failed (exit {code}): {_stderr_tail(stderr)}")
+        eng.dispose()
+
+
+def check_restored(conn: Connection, header: dict, path: Path, *, record: bool) -> RestoreResult:
+    """Compare the restored rows with the header, verify the chain, append ``backup.restored``.
+
+    Runs inside the restore's own transaction; the caller commits only when ``ok``.
+    """
+    from sqlmodel import Session
+
+    from dpa_panel.services import audit
+
+    counts = row_counts(conn)
+    head = chain_head(conn)
+    problems = []
+    expected = header.get("row_counts") or {}
+    for table in sorted(set(expected) | set(counts)):
+        if expected.get(table) != counts.get(table):
+            problems.append(
+                f"table {table}: {counts.get(table)} rows, backup header says {expected.get(table)}"
+            )
+    if head != header.get("audit_chain_head"):
+        problems.append("audit chain head differs from the backup header")
+    if alembic_revision(conn) != header.get("alembic_revision"):
+        problems.append("Alembic revision differs from the backup header")
+    with Session(bind=conn) as session:
+        verdict = audit.verify_chain(session)
+        if not verdict.ok:
+            problems.append(verdict.describe())
+        if record and not problems and head is not None:
+            audit.record(
+                session,
+                audit.Actor.system(),
+                RESTORE_ACTION,
+                "backup",
+                path.name,
+                details={
+                    "file": path.name,
+                    "sha256": _file_sha256(path),
+                    "backup_created_at": header.get("created_at"),
+                    "via": "cli",
+                },
+            )
+            session.flush()
+    return RestoreResult(header, counts, head, problems)
 
 
 def restore_backup(
     path: Path, *, url: str | None = None, key: bytes | None = None, replace: bool = False,
     record: bool = True,
 ) -> RestoreResult:  # fmt: skip
-    """Restore ``path`` into the configured database and check it against the header.
+    """Restore ``path`` into the configured database, checked before it becomes visible.
 
     Refuses a non-empty target unless ``replace`` (PostgreSQL then drops and recreates the
-    dumped objects inside the restore's single transaction; SQLite's file is overwritten).
-    The whole file is authenticated first, so a wrong key or a modified file fails before the
-    target is touched. Afterwards the row counts and audit chain head are compared with the
-    header and the audit chain is verified; then ``backup.restored`` is appended.
+    dumped objects inside the restore's transaction; SQLite's content is replaced). The whole
+    file is authenticated first, so a wrong key or a modified file fails before the target is
+    touched. The row counts, Alembic revision and audit chain head are compared with the
+    header and the audit chain is verified *before* the restore commits, together with the
+    ``backup.restored`` event: when a check fails (``result.ok`` is False) or the process is
+    killed, the target is left as it was.
     """
+    remove_stale_working_copies()
     url = url or settings.database_url()
     key = key if key is not None else parse_key(settings.backup_key())
     header = verify_file(path, key)
@@ -641,47 +847,10 @@ def restore_backup(
             "the target database is not empty: restore into a new empty database, "
             "or pass --yes to overwrite it"
         )
-    if kind == "sqlite":
-        _restore_sqlite(path, key, url)
-    else:
-        _restore_postgresql(path, key, url, replace)
-    from dpa_panel.db import make_engine, session_scope
-    from dpa_panel.services import audit
 
-    eng = make_engine(url)
-    try:
-        with eng.connect() as conn:
-            counts = row_counts(conn)
-            head = chain_head(conn)
-        problems = []
-        expected = header.get("row_counts") or {}
-        for table in sorted(set(expected) | set(counts)):
-            if expected.get(table) != counts.get(table):
-                problems.append(
-                    f"table {table}: {counts.get(table)} rows, backup header says "
-                    f"{expected.get(table)}"
-                )
-        if head != header.get("audit_chain_head"):
-            problems.append("audit chain head differs from the backup header")
-        with session_scope(eng) as session:
-            verdict = audit.verify_chain(session)
-        if not verdict.ok:
-            problems.append(verdict.describe())
-        if record and not problems and head is not None:
-            with session_scope(eng) as session:
-                audit.record(
-                    session,
-                    audit.Actor.system(),
-                    RESTORE_ACTION,
-                    "backup",
-                    path.name,
-                    details={
-                        "file": path.name,
-                        "sha256": _file_sha256(path),
-                        "backup_created_at": header.get("created_at"),
-                        "via": "cli",
-                    },
-                )
-    finally:
-        eng.dispose()
-    return RestoreResult(header, counts, head, problems)
+    def check(conn: Connection) -> RestoreResult:
+        return check_restored(conn, header, path, record=record)
+
+    if kind == "sqlite":
+        return _restore_sqlite(path, key, url, check)
+    return _restore_postgresql(path, key, url, replace, check)
