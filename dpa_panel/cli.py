@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 
@@ -53,14 +54,49 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_audit_verify(_args) -> int:
-    """Walk the audit hash chain; exit 0 when intact, 1 at the first broken link."""
+    """Walk the audit hash chain, then check every signed checkpoint against it; exit 0 when
+    both hold, 1 at the first broken link or any failed checkpoint."""
     from dpa_panel.db import session_scope
+    from dpa_panel.services import audit_checkpoints as checkpoints
     from dpa_panel.services.audit import verify_chain
 
     with session_scope() as session:
         result = verify_chain(session)
-    print(result.describe())
-    return 0 if result.ok else 1
+        print(result.describe())
+        try:
+            public = checkpoints.verifying_key()
+        except checkpoints.CheckpointError as err:
+            print(f"audit checkpoints NOT CHECKED: {err}")
+            return 0 if result.ok else 1
+        verdict = checkpoints.verify_checkpoints(session, public=public)
+    print(verdict.describe())
+    for problem in verdict.problems[1:]:
+        print(f"  also: {problem}")
+    if verdict.missing_file:
+        print(f"  (no checkpoint file at {settings.audit_checkpoint_path()})")
+    return 0 if result.ok and verdict.ok else 1
+
+
+def _cmd_audit_checkpoint(args) -> int:
+    """Sign the audit chain head and append it to the checkpoint file (and print the line, so
+    the system journal keeps a copy); with --generate-key, print a new key pair."""
+    from dpa_panel.db import session_scope
+    from dpa_panel.services import audit_checkpoints as checkpoints
+
+    if args.generate_key:
+        private, public = checkpoints.generate_key()
+        print(f"DPA_AUDIT_KEY={private}")
+        print(f"DPA_AUDIT_PUBLIC_KEY={public}")
+        return 0
+    try:
+        with session_scope() as session:
+            record = checkpoints.write_checkpoint(session)
+    except checkpoints.CheckpointError as err:
+        print(f"checkpoint refused: {err}", file=sys.stderr)
+        return 2
+    print(f"audit checkpoint appended to {settings.audit_checkpoint_path()}:")
+    print(json.dumps(record, sort_keys=True, separators=(",", ":")))
+    return 0
 
 
 def _cmd_retention_sweep(args) -> int:
@@ -158,6 +194,13 @@ def _cmd_backup(args) -> int:
         f"{result.header.get('engine')} at revision {result.header.get('alembic_revision')}, "
         f"{len(counts)} tables, {sum(counts.values())} rows"
     )
+    if result.checkpoint is not None:
+        print(
+            f"audit checkpoint: event {result.checkpoint['event_id']} "
+            f"({result.checkpoint['seq']} events) signed into {settings.audit_checkpoint_path()}"
+        )
+    else:
+        print(f"warning: {result.checkpoint_note}", file=sys.stderr)
     return 0
 
 
@@ -280,8 +323,17 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="audit trail tasks")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser(
-        "verify", help="check the audit hash chain; exit 1 at the first broken link"
+        "verify",
+        help="check the audit hash chain and its signed checkpoints; exit 1 on any problem",
     ).set_defaults(func=_cmd_audit_verify)
+    checkpoint = audit_sub.add_parser(
+        "checkpoint",
+        help="sign the chain head (DPA_AUDIT_KEY) into DPA_AUDIT_CHECKPOINT_PATH",
+    )
+    checkpoint.add_argument(
+        "--generate-key", action="store_true", help="print a new Ed25519 key pair and exit"
+    )
+    checkpoint.set_defaults(func=_cmd_audit_checkpoint)
 
     retention = sub.add_parser("retention", help="retention tasks (policy clauses 4.4, 7.2)")
     retention_sub = retention.add_subparsers(dest="retention_command", required=True)

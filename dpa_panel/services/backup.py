@@ -407,6 +407,10 @@ class BackupResult:
     size: int
     sha256: str
     header: dict = field(default_factory=dict)
+    #: The signed audit checkpoint written after the backup, or None (then ``checkpoint_note``
+    #: says why: no ``DPA_AUDIT_KEY``, or a chain that does not extend the last checkpoint).
+    checkpoint: dict | None = None
+    checkpoint_note: str = ""
 
 
 def default_backup_path(now: datetime | None = None) -> Path:
@@ -564,9 +568,32 @@ def create_backup(
         header = _backup_postgresql(url, key, target, base)
     size = target.stat().st_size
     digest = _file_sha256(target)
+    result = BackupResult(target, size, digest, header)
     if record:
         record_backup(url, target, size, digest, header)
-    return BackupResult(target, size, digest, header)
+        result.checkpoint, result.checkpoint_note = checkpoint_after_backup(url)
+    return result
+
+
+def checkpoint_after_backup(url: str) -> tuple[dict | None, str]:
+    """Sign the chain head (which now ends with ``backup.created``) into the checkpoint file.
+
+    A backup is never refused for want of a checkpoint; the reason is returned instead and
+    printed by the CLI (``dpa-panel doctor`` fails on a missing key).
+    """
+    from dpa_panel.db import make_engine, session_scope
+    from dpa_panel.services import audit_checkpoints
+
+    if not settings.audit_key():
+        return None, "DPA_AUDIT_KEY is not set, no audit checkpoint written"
+    eng = make_engine(url)
+    try:
+        with session_scope(eng) as session:
+            return audit_checkpoints.write_checkpoint(session), ""
+    except audit_checkpoints.CheckpointError as err:
+        return None, str(err)
+    finally:
+        eng.dispose()
 
 
 def record_backup(url: str, path: Path, size: int, digest: str, header: dict) -> None:
