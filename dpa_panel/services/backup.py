@@ -88,14 +88,12 @@ STALE_PART_HOURS = 6
 def remove_stale_working_copies(extra_dirs: tuple[Path, ...] = ()) -> list[Path]:
     """Delete what a killed backup or restore of an older version could leave behind.
 
-    This version never writes a plaintext copy to disk; folders named ``dpa-backup-*`` or
-    ``dpa-restore-*`` in the backup folder, beside the SQLite database or in the system temp
-    folder are the plaintext working copies of earlier versions, removed at the start of every
-    backup, restore and doctor run. Returns what was removed (the doctor reports it).
+    This version never writes a plaintext copy to disk; folders named ``dpa-backup-*`` in the
+    backup folder (or a ``--out`` folder) and ``dpa-restore-*`` beside the SQLite database are
+    the plaintext working copies of earlier versions, removed at the start of every backup,
+    restore and doctor run. Returns what was removed (the doctor reports it).
     """
-    import tempfile
-
-    dirs = {settings.backup_dir(), Path(tempfile.gettempdir()), *extra_dirs}
+    dirs = {settings.backup_dir(), *extra_dirs}
     url = settings.database_url()
     if engine_kind(url) == "sqlite":
         with contextlib.suppress(BackupError):
@@ -111,7 +109,7 @@ def remove_stale_working_copies(extra_dirs: tuple[Path, ...] = ()) -> list[Path]
             try:
                 if entry.name.startswith(STALE_PREFIXES) and entry.is_dir():
                     if entry.stat().st_uid != os.getuid():
-                        continue  # someone else's folder (shared /tmp): not ours to judge
+                        continue  # not written by this account: not ours to judge
                     shutil.rmtree(entry)
                     removed.append(entry)
                 elif entry.name.endswith(".dpabak.part") and entry.stat().st_mtime < cutoff:
@@ -550,11 +548,11 @@ def create_backup(
     ``key`` defaults to ``DPA_BACKUP_KEY`` (refused when missing); ``out`` to a timestamped
     file in ``DPA_BACKUP_DIR`` (a directory gets that name inside it).
     """
-    remove_stale_working_copies()
     url = url or settings.database_url()
     key = key if key is not None else parse_key(settings.backup_key())
     now = datetime.now(UTC)
     target = _resolve_out(out, now)
+    remove_stale_working_copies((target.parent,))
     target.parent.mkdir(parents=True, exist_ok=True)
     kind = engine_kind(url)
     base = {
