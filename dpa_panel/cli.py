@@ -390,8 +390,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (OperationalError, InterfaceError) as exc:
+        # An unreachable or unusable database is the operator's first problem: one line
+        # (which database, what the driver said), not a traceback.
+        from dpa_panel.prod import first_line
+
+        print(f"dpa-panel: cannot use the database at {_safe_url()}: {first_line(exc)}",
+              file=sys.stderr)  # fmt: skip
+        return 2
 
 
 if __name__ == "__main__":
