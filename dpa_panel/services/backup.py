@@ -213,10 +213,11 @@ def encrypt_stream(source: BinaryIO, out: BinaryIO, key: bytes, header: dict) ->
         last = not following
         sealed = aead.encrypt(_nonce(prefix, counter, last), chunk, aad)
         out.write(struct.pack(">I", len(sealed)) + sealed)
+        if counter == 0:
+            out.flush()
+            pause_for_kill_test("backup.encrypting")
         if last:
             return
-        if counter == 0:
-            pause_for_kill_test("backup.encrypting")
         counter += 1
         chunk = following
 
@@ -521,6 +522,7 @@ def _backup_postgresql(url: str, key: bytes, target: Path, base: dict) -> dict:
                 stderr=subprocess.PIPE,
                 env=env,
             )
+            pause_for_kill_test("backup.copied")
             stderr = b""
             try:
                 assert proc.stdout is not None
@@ -704,6 +706,7 @@ def _restore_sqlite(src_path: Path, key: bytes, url: str, check) -> RestoreResul
             raise BackupError("the SQLite copy inside the backup cannot be opened") from exc
         if memory.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
             raise BackupError("the SQLite copy inside the backup failed its integrity check")
+        pause_for_kill_test("restore.loaded")
         eng = _memory_engine(memory)
         with eng.connect() as conn:
             result = check(conn)
