@@ -208,7 +208,7 @@ def _cmd_restore(args) -> int:
     """Authenticate a backup file, restore it into the configured database, check it."""
     from pathlib import Path
 
-    from dpa_panel.services import backup
+    from dpa_panel.services import backup, restore
 
     path = Path(args.file)
     try:
@@ -221,7 +221,7 @@ def _cmd_restore(args) -> int:
                 f"{sum((header.get('row_counts') or {}).values())} rows"
             )
             return 0
-        result = backup.restore_backup(path, key=key, replace=args.yes)
+        result = restore.restore_backup(path, key=key, replace=args.yes)
     except (backup.BackupError, OSError) as err:
         print(f"restore refused: {err}", file=sys.stderr)
         return 2
