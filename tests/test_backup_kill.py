@@ -87,9 +87,7 @@ def _plaintext_files(folders: list[Path], needles: list[bytes]) -> list[str]:
             if not path.is_file():
                 continue
             data = path.read_bytes()
-            if any(data.startswith(m) for m in PLAINTEXT_MAGICS) or any(
-                n in data for n in needles
-            ):
+            if any(data.startswith(m) for m in PLAINTEXT_MAGICS) or any(n in data for n in needles):
                 found.append(str(path))
     return found
 
