@@ -153,8 +153,17 @@ def test_sound_deployment_passes(db_kind, db_url, clean_env, monkeypatch, tmp_pa
     eng.dispose()
     status = _by_name(doctor.run_checks())
     assert status["audit chain"] == "PASS" and status["audit checkpoints"] == "FAIL"
-    # Without the key the doctor fails the key item and cannot check checkpoints.
+    # The public key alone is enough to check (the signing key stays with the jobs)...
+    monkeypatch.setenv("DPA_AUDIT_PUBLIC_KEY", _public)
     monkeypatch.delenv("DPA_AUDIT_KEY")
+    status = _by_name(doctor.run_checks())
+    assert status["audit key"] == "PASS" and status["audit checkpoints"] == "FAIL"
+    # ...a public key that is not the pair of the signing key fails...
+    monkeypatch.setenv("DPA_AUDIT_KEY", audit_checkpoints.generate_key()[0])
+    assert _by_name(doctor.run_checks())["audit key"] == "FAIL"
+    # ...and without any key the doctor fails the key item and cannot check checkpoints.
+    monkeypatch.delenv("DPA_AUDIT_KEY")
+    monkeypatch.delenv("DPA_AUDIT_PUBLIC_KEY")
     status = _by_name(doctor.run_checks())
     assert status["audit key"] == "FAIL" and status["audit checkpoints"] == "FAIL"
     dispose_engines()

@@ -128,22 +128,32 @@ def check_backup_key() -> Check:
 
 
 def check_audit_key() -> Check:
-    """The checkpoint signing key (``DPA_AUDIT_KEY``): without it nothing outside the database
-    vouches for the audit chain, so a database owner could rewrite it unnoticed."""
+    """The checkpoint key pair: without it nothing outside the database vouches for the audit
+    chain, so a database owner could rewrite it unnoticed.
+
+    The public key (``DPA_AUDIT_PUBLIC_KEY``) is enough here: the signing key is meant to live
+    only in the checkpoint and backup jobs' environment (``/etc/dpa-panel/audit.env``), and the
+    checkpoint age (next check) shows whether those jobs sign. When both are set they must match.
+    """
     from dpa_panel.services import audit_checkpoints as checkpoints
 
+    name = "audit key"
+    if not settings.audit_key() and not settings.audit_public_key():
+        return Check(
+            FAIL, name,
+            "neither DPA_AUDIT_KEY nor DPA_AUDIT_PUBLIC_KEY is set: the audit trail has no "
+            "signed checkpoints (`dpa-panel audit checkpoint --generate-key`)",
+        )  # fmt: skip
     try:
-        private = checkpoints.signing_key()
+        public = checkpoints.verifying_key()
+        if settings.audit_key():
+            private = checkpoints.signing_key()
+            if checkpoints.key_id(private.public_key()) != checkpoints.key_id(public):
+                return Check(FAIL, name, "DPA_AUDIT_PUBLIC_KEY does not match DPA_AUDIT_KEY")
     except checkpoints.CheckpointError as err:
-        return Check(FAIL, "audit key", str(err))
-    if settings.audit_public_key():
-        try:
-            public = checkpoints.parse_public_key(settings.audit_public_key())
-        except checkpoints.CheckpointError as err:
-            return Check(FAIL, "audit key", str(err))
-        if checkpoints.key_id(public) != checkpoints.key_id(private.public_key()):
-            return Check(FAIL, "audit key", "DPA_AUDIT_PUBLIC_KEY does not match DPA_AUDIT_KEY")
-    return Check(PASS, "audit key", f"set (key id {checkpoints.key_id(private.public_key())})")
+        return Check(FAIL, name, str(err))
+    where = "signing key here" if settings.audit_key() else "public key only (verifying)"
+    return Check(PASS, name, f"key id {checkpoints.key_id(public)}, {where}")
 
 
 def checkpoint_check(session, *, now: datetime, max_hours: float) -> Check:
