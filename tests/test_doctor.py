@@ -86,7 +86,11 @@ def test_misconfigured_sqlite_deployment_fails(db_kind, db_url, clean_env, monke
 
 def test_unreachable_database_fails_every_database_item(clean_env, monkeypatch):
     monkeypatch.setenv("DPA_DATABASE_URL", "postgresql+psycopg://x@127.0.0.1:1/none")
-    status = _by_name(doctor.run_checks())
+    checks = doctor.run_checks()
+    (database,) = [c for c in checks if c.name == "database"]
+    assert "database unreachable: OperationalError" in database.detail
+    assert "\n" not in database.detail
+    status = _by_name(checks)
     for name in (
         "database", "migrations", "audit chain", "audit checkpoints", "last backup",
         "retention sweep",

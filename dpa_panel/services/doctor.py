@@ -257,8 +257,12 @@ def database_checks(
                     else conn.execute(text("SHOW server_version")).scalar_one()
                 )  # fmt: skip
         except Exception as exc:
-            reason = f"database unreachable ({type(exc).__name__})"
-            return [Check(FAIL, "database", reason)] + [Check(FAIL, n, reason) for n in names]
+            from dpa_panel.prod import first_line
+
+            reason = "database unreachable"
+            return [Check(FAIL, "database", f"{reason}: {first_line(exc)}")] + [
+                Check(FAIL, n, reason) for n in names
+            ]
         checks = [Check(PASS, "database", "reachable")]
         head = head_revision()
         if revision != head:
