@@ -193,3 +193,30 @@ def test_checkpoint_of_an_empty_chain_and_appends_only(engine, keys, capsys):
     assert lines[0]["event_id"] is None
     code, out = _verify(capsys)
     assert code == 0, out
+
+
+def test_checkpoints_while_others_append(engine, keys, capsys):
+    """Writers keep appending while checkpoints are signed: none is refused, all verify."""
+    import threading
+
+    _events(engine, 5)
+    assert cli.main(["audit", "checkpoint"]) == 0
+    stop = threading.Event()
+
+    def writer() -> None:
+        n = 100
+        while not stop.is_set():
+            _events(engine, 1, start=n)
+            n += 1
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        for _ in range(10):
+            with session_scope(engine) as session:
+                checkpoints.write_checkpoint(session)
+    finally:
+        stop.set()
+        thread.join()
+    code, out = _verify(capsys)
+    assert code == 0 and "audit checkpoints OK: 11 verified" in out, out

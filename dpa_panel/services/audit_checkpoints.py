@@ -231,9 +231,14 @@ def _extends(session, previous: dict | None, head: AuditChainHead) -> str:
         return f"event {start_id} of the last checkpoint is missing or its hash changed"
     table = AuditEvent.__table__
     prev_hash, seq, last_id = anchor, int(previous["seq"]), start_id
+    # Up to the head as read, not beyond: events appended meanwhile belong to the next one.
+    end_id = head.last_event_id or 0
     while True:
         rows = session.execute(
-            select(table).where(table.c.id > last_id).order_by(table.c.id).limit(5000)
+            select(table)
+            .where(table.c.id > last_id, table.c.id <= end_id)
+            .order_by(table.c.id)
+            .limit(5000)
         ).all()
         if not rows:
             break
