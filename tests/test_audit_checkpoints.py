@@ -220,3 +220,16 @@ def test_checkpoints_while_others_append(engine, keys, capsys):
         thread.join()
     code, out = _verify(capsys)
     assert code == 0 and "audit checkpoints OK: 11 verified" in out, out
+
+
+def test_a_forged_newest_line_is_not_taken_as_the_base(engine, keys, capsys):
+    _events(engine, 3)
+    assert cli.main(["audit", "checkpoint"]) == 0
+    good = json.loads(keys["path"].read_text().splitlines()[0])
+    forged = {**good, "seq": 10**6, "event_id": 10**6, "sig": good["sig"][::-1]}
+    with open(keys["path"], "a") as fh:
+        fh.write(json.dumps(forged) + "\n")
+    _events(engine, 2, start=3)
+    assert cli.main(["audit", "checkpoint"]) == 0  # based on the valid line, not the forged one
+    code, out = _verify(capsys)
+    assert code == 1 and "line 2: signature does not verify (forged)" in out

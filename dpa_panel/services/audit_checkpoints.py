@@ -201,14 +201,21 @@ def _head(session) -> AuditChainHead:
 
 
 def _newest_valid(path: Path, public: Ed25519PublicKey) -> dict | None:
+    """The checkpoint with the highest ``seq`` whose signature verifies (forged lines are
+    skipped here; ``verify_checkpoints`` reports them). Signatures are checked from the highest
+    ``seq`` down, so usually only one is."""
     if not path.exists():
         return None
-    newest = None
+    candidates = []
     for line in read_lines(path):
-        if line.record is not None and signature_ok(line.record, public):
-            if newest is None or int(line.record["seq"]) >= int(newest["seq"]):
-                newest = line.record
-    return newest
+        try:
+            candidates.append((int(line.record["seq"]), line.number, line.record))
+        except (TypeError, KeyError, ValueError):
+            continue
+    for _seq, _number, record in sorted(candidates, key=lambda c: (c[0], c[1]), reverse=True):
+        if signature_ok(record, public):
+            return record
+    return None
 
 
 def _extends(session, previous: dict | None, head: AuditChainHead) -> str:
