@@ -464,8 +464,9 @@ def _backup_sqlite(url: str, key: bytes, target: Path, base: dict) -> dict:
     """Copy the database into memory (online backup API), then encrypt that image.
 
     No plaintext copy is ever written to a file, so a killed backup leaves nothing readable
-    behind (only an encrypted ``.part`` file). The cost is memory: about twice the database
-    size at the peak (the in-memory copy and its serialised image). SQLite is the engine of
+    behind (only an encrypted ``.part`` file). The cost is memory: about three times the
+    database size at the peak (the in-memory copy, its page overhead and its serialised image;
+    measured 1.6 GB for a 519 MB file). SQLite is the engine of
     development and small installations; production runs PostgreSQL, whose dump is streamed.
     """
     source_path = _sqlite_path(url)
