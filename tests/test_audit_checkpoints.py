@@ -233,3 +233,11 @@ def test_a_forged_newest_line_is_not_taken_as_the_base(engine, keys, capsys):
     assert cli.main(["audit", "checkpoint"]) == 0  # based on the valid line, not the forged one
     code, out = _verify(capsys)
     assert code == 1 and "line 2: signature does not verify (forged)" in out
+
+
+def test_an_unusable_checkpoint_file_is_one_clear_message(engine, keys, capsys):
+    keys["path"].mkdir(parents=True)  # a directory where the file should be
+    assert cli.main(["audit", "checkpoint"]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    code, out = _verify(capsys)
+    assert code == 1 and "cannot read" in out

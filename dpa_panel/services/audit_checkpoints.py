@@ -264,7 +264,10 @@ def write_checkpoint(session, *, path: Path | None = None, now: datetime | None 
     private = signing_key()
     path = path or settings.audit_checkpoint_path()
     head = _head(session)
-    previous = _newest_valid(path, private.public_key())
+    try:
+        previous = _newest_valid(path, private.public_key())
+    except OSError as err:
+        raise CheckpointError(f"cannot read {path}: {err.strerror or err}") from err
     if previous is not None and int(previous["seq"]) > head.event_count:
         raise CheckpointError(
             f"refusing to checkpoint: the chain has {head.event_count} events, fewer than the "
@@ -279,7 +282,10 @@ def write_checkpoint(session, *, path: Path | None = None, now: datetime | None 
         head=head.last_hash,
         at=now or datetime.now(UTC),
     )
-    append_line(path, record)
+    try:
+        append_line(path, record)
+    except OSError as err:
+        raise CheckpointError(f"cannot append to {path}: {err.strerror or err}") from err
     return record
 
 
@@ -326,7 +332,12 @@ def verify_checkpoints(
         return verdict
     expected_id = key_id(public)
     valid: list[tuple[int, dict]] = []
-    for line in read_lines(path):
+    try:
+        lines = read_lines(path)
+    except OSError as err:
+        verdict.problems.append(f"cannot read {path}: {err.strerror or err}")
+        return verdict
+    for line in lines:
         record = line.record
         if record is None:
             verdict.problems.append(f"line {line.number}: {line.problem}")
