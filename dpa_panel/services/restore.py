@@ -60,7 +60,7 @@ class RestoreResult:
         return not self.problems
 
 
-def _sqlite_image(src_path: Path, key: bytes) -> bytes:
+def _sqlite_image(src_path: Path, key: bytes) -> bytearray:
     """The decrypted SQLite image of a backup file, in memory, marked as rollback-journal.
 
     Bytes 18 and 19 of a SQLite header only say whether the file was in WAL mode; an in-memory
@@ -72,7 +72,7 @@ def _sqlite_image(src_path: Path, key: bytes) -> bytes:
             image += chunk
     if len(image) >= 100 and image[:16] == b"SQLite format 3\x00":
         image[18] = image[19] = 1
-    return bytes(image)
+    return image  # handed to ``deserialize`` as a buffer: no extra copy
 
 
 def _restore_sqlite(src_path: Path, key: bytes, url: str, check) -> RestoreResult:
