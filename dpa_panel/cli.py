@@ -234,7 +234,29 @@ def _cmd_restore(args) -> int:
         f"restored {path.name} into {_safe_url()}: {len(result.row_counts)} tables, "
         f"{sum(result.row_counts.values())} rows, audit chain verified"
     )
+    _warn_about_checkpoints_after_restore()
     return 0
+
+
+def _warn_about_checkpoints_after_restore() -> None:
+    """An older backup restored: the checkpoints signed since it was taken now (rightly)
+    report the lost events. Say so at once, with what to do, instead of at the next verify."""
+    from dpa_panel.db import session_scope
+    from dpa_panel.services import audit_checkpoints as checkpoints
+
+    try:
+        public = checkpoints.verifying_key()
+    except checkpoints.CheckpointError:
+        return
+    with session_scope() as session:
+        verdict = checkpoints.verify_checkpoints(session, public=public)
+    if not verdict.ok:
+        print(
+            f"warning: {verdict.describe()} — the restored trail ends before checkpoints in "
+            f"{settings.audit_checkpoint_path()}; keep that file as the record of what the "
+            "restore lost and start a new one (docs/deploy.md, 'After restoring an older backup')",
+            file=sys.stderr,
+        )
 
 
 def _cmd_doctor(args) -> int:

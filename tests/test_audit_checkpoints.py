@@ -241,3 +241,30 @@ def test_an_unusable_checkpoint_file_is_one_clear_message(engine, keys, capsys):
     assert "cannot read" in capsys.readouterr().err
     code, out = _verify(capsys)
     assert code == 1 and "cannot read" in out
+
+
+def test_restoring_an_older_backup_is_reported_and_a_new_file_starts_clean(
+    db_url, db_kind, engine, keys, tmp_path, monkeypatch, capsys
+):
+    from tests.dbutil import fresh_database
+
+    monkeypatch.setenv("DPA_BACKUP_KEY", backup.generate_key())
+    _events(engine, 3)
+    out = tmp_path / "old.dpabak"
+    assert cli.main(["backup", "--out", str(out)]) == 0  # checkpoint 1: the backup's event
+    _events(engine, 4, start=3)
+    assert cli.main(["audit", "checkpoint"]) == 0  # checkpoint 2: four events later
+    with fresh_database(db_kind, tmp_path) as target:
+        monkeypatch.setenv("DPA_DATABASE_URL", target)
+        capsys.readouterr()
+        assert cli.main(["restore", str(out)]) == 0
+        assert "keep that file as the record of what the restore lost" in capsys.readouterr().err
+        code, out_text = _verify(capsys)
+        assert code == 1 and "newest events deleted" in out_text
+        assert cli.main(["audit", "checkpoint"]) == 2
+        assert "start a new one" in capsys.readouterr().err
+        keys["path"].rename(keys["path"].with_name("checkpoints-before-restore.jsonl"))
+        assert cli.main(["audit", "checkpoint"]) == 0
+        code, out_text = _verify(capsys)
+        assert code == 0, out_text
+        dispose_engines()

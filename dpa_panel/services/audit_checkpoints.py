@@ -271,7 +271,9 @@ def write_checkpoint(session, *, path: Path | None = None, now: datetime | None 
     if previous is not None and int(previous["seq"]) > head.event_count:
         raise CheckpointError(
             f"refusing to checkpoint: the chain has {head.event_count} events, fewer than the "
-            f"{previous['seq']} of the last checkpoint (events were deleted)"
+            f"{previous['seq']} of the last checkpoint (events were deleted; after restoring "
+            "an older backup, keep this file as the record of what was lost and start a new "
+            "one: docs/deploy.md)"
         )
     if problem := _extends(session, previous, head):
         raise CheckpointError(f"refusing to checkpoint: {problem}")
