@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 
@@ -53,14 +54,49 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_audit_verify(_args) -> int:
-    """Walk the audit hash chain; exit 0 when intact, 1 at the first broken link."""
+    """Walk the audit hash chain, then check every signed checkpoint against it; exit 0 when
+    both hold, 1 at the first broken link or any failed checkpoint."""
     from dpa_panel.db import session_scope
+    from dpa_panel.services import audit_checkpoints as checkpoints
     from dpa_panel.services.audit import verify_chain
 
     with session_scope() as session:
         result = verify_chain(session)
-    print(result.describe())
-    return 0 if result.ok else 1
+        print(result.describe())
+        try:
+            public = checkpoints.verifying_key()
+        except checkpoints.CheckpointError as err:
+            print(f"audit checkpoints NOT CHECKED: {err}")
+            return 0 if result.ok else 1
+        verdict = checkpoints.verify_checkpoints(session, public=public)
+    print(verdict.describe())
+    for problem in verdict.problems[1:]:
+        print(f"  also: {problem}")
+    if verdict.missing_file:
+        print(f"  (no checkpoint file at {settings.audit_checkpoint_path()})")
+    return 0 if result.ok and verdict.ok else 1
+
+
+def _cmd_audit_checkpoint(args) -> int:
+    """Sign the audit chain head and append it to the checkpoint file (and print the line, so
+    the system journal keeps a copy); with --generate-key, print a new key pair."""
+    from dpa_panel.db import session_scope
+    from dpa_panel.services import audit_checkpoints as checkpoints
+
+    if args.generate_key:
+        private, public = checkpoints.generate_key()
+        print(f"DPA_AUDIT_KEY={private}")
+        print(f"DPA_AUDIT_PUBLIC_KEY={public}")
+        return 0
+    try:
+        with session_scope() as session:
+            record = checkpoints.write_checkpoint(session)
+    except checkpoints.CheckpointError as err:
+        print(f"checkpoint refused: {err}", file=sys.stderr)
+        return 2
+    print(f"audit checkpoint appended to {settings.audit_checkpoint_path()}:")
+    print(json.dumps(record, sort_keys=True, separators=(",", ":")))
+    return 0
 
 
 def _cmd_retention_sweep(args) -> int:
@@ -158,6 +194,13 @@ def _cmd_backup(args) -> int:
         f"{result.header.get('engine')} at revision {result.header.get('alembic_revision')}, "
         f"{len(counts)} tables, {sum(counts.values())} rows"
     )
+    if result.checkpoint is not None:
+        print(
+            f"audit checkpoint: event {result.checkpoint['event_id']} "
+            f"({result.checkpoint['seq']} events) signed into {settings.audit_checkpoint_path()}"
+        )
+    else:
+        print(f"warning: {result.checkpoint_note}", file=sys.stderr)
     return 0
 
 
@@ -165,7 +208,7 @@ def _cmd_restore(args) -> int:
     """Authenticate a backup file, restore it into the configured database, check it."""
     from pathlib import Path
 
-    from dpa_panel.services import backup
+    from dpa_panel.services import backup, restore
 
     path = Path(args.file)
     try:
@@ -178,19 +221,42 @@ def _cmd_restore(args) -> int:
                 f"{sum((header.get('row_counts') or {}).values())} rows"
             )
             return 0
-        result = backup.restore_backup(path, key=key, replace=args.yes)
+        result = restore.restore_backup(path, key=key, replace=args.yes)
     except (backup.BackupError, OSError) as err:
         print(f"restore refused: {err}", file=sys.stderr)
         return 2
     if not result.ok:
         for problem in result.problems:
             print(f"restore check FAILED: {problem}", file=sys.stderr)
+        print("restore rolled back: the target database was left unchanged", file=sys.stderr)
         return 1
     print(
         f"restored {path.name} into {_safe_url()}: {len(result.row_counts)} tables, "
         f"{sum(result.row_counts.values())} rows, audit chain verified"
     )
+    _warn_about_checkpoints_after_restore()
     return 0
+
+
+def _warn_about_checkpoints_after_restore() -> None:
+    """An older backup restored: the checkpoints signed since it was taken now (rightly)
+    report the lost events. Say so at once, with what to do, instead of at the next verify."""
+    from dpa_panel.db import session_scope
+    from dpa_panel.services import audit_checkpoints as checkpoints
+
+    try:
+        public = checkpoints.verifying_key()
+    except checkpoints.CheckpointError:
+        return
+    with session_scope() as session:
+        verdict = checkpoints.verify_checkpoints(session, public=public)
+    if not verdict.ok:
+        print(
+            f"warning: {verdict.describe()} — the restored trail ends before checkpoints in "
+            f"{settings.audit_checkpoint_path()}; keep that file as the record of what the "
+            "restore lost and start a new one (docs/deploy.md, 'After restoring an older backup')",
+            file=sys.stderr,
+        )
 
 
 def _cmd_doctor(args) -> int:
@@ -279,8 +345,17 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="audit trail tasks")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser(
-        "verify", help="check the audit hash chain; exit 1 at the first broken link"
+        "verify",
+        help="check the audit hash chain and its signed checkpoints; exit 1 on any problem",
     ).set_defaults(func=_cmd_audit_verify)
+    checkpoint = audit_sub.add_parser(
+        "checkpoint",
+        help="sign the chain head (DPA_AUDIT_KEY) into DPA_AUDIT_CHECKPOINT_PATH",
+    )
+    checkpoint.add_argument(
+        "--generate-key", action="store_true", help="print a new Ed25519 key pair and exit"
+    )
+    checkpoint.set_defaults(func=_cmd_audit_checkpoint)
 
     retention = sub.add_parser("retention", help="retention tasks (policy clauses 4.4, 7.2)")
     retention_sub = retention.add_subparsers(dest="retention_command", required=True)
@@ -337,8 +412,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (OperationalError, InterfaceError) as exc:
+        # An unreachable or unusable database is the operator's first problem: one line
+        # (which database, what the driver said), not a traceback.
+        from dpa_panel.prod import first_line
+
+        print(f"dpa-panel: cannot use the database at {_safe_url()}: {first_line(exc)}",
+              file=sys.stderr)  # fmt: skip
+        return 2
 
 
 if __name__ == "__main__":

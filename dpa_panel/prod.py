@@ -14,9 +14,12 @@ Before anything starts, production mode refuses (exit status 2, one line per pro
 * the database is SQLite (``DPA_DATABASE_URL`` unset or ``sqlite:``) — production is PostgreSQL;
 * ``DPA_SECRET_KEY`` is missing or shorter than 32 characters (it keys the hashes of session
   tokens and tickets, see ``services.auth.token_hash``);
-* ``DPA_PUBLIC_URL`` is missing or not a bare ``http(s)://host[:port]`` origin (it is the only
-  origin allowed to open the websocket, see ``rxconfig.py``);
-* ``DPA_WORKERS`` > 1 without ``REFLEX_REDIS_URL``, or with a Redis that does not answer.
+* ``DPA_PUBLIC_URL`` is missing, not a bare ``https://host[:port]`` origin (it is the only
+  origin allowed to open the websocket, see ``rxconfig.py``), or plain ``http://`` on any host
+  but the loopback one (``localhost``, ``127.0.0.0/8``, ``::1``: reachable only from the host
+  itself, which the load and cross-worker tests use);
+* ``DPA_WORKERS`` > 1 without ``REFLEX_REDIS_URL``, or with a Redis that does not answer;
+* the database does not answer (one line saying so, not a traceback).
 
 ``--check`` runs the checks only. ``--backend-only`` serves the event websocket and ``/api``
 without building or serving the pages (the load test and the cross-worker tests use it).
@@ -51,16 +54,55 @@ def _redis_problem(url: str) -> str | None:
     return None
 
 
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _origin_problem(url: str) -> str | None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "it must start with https:// (or http://) and name a host"
+        return "it must start with https:// and name a host"
     if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
         return "it must be an origin only (scheme, host and port; no path, query or user)"
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        return (
+            "plain http:// would send passwords, session cookies and personal data unencrypted; "
+            "serve the panel over https:// (see docs/deploy.md)"
+        )
     return None
 
 
-def production_problems(*, check_redis: bool = True) -> list[str]:
+def database_problem(url: str, timeout: int = 5) -> str | None:
+    """None when the database answers ``SELECT 1``; otherwise one line saying why not."""
+    from sqlalchemy import create_engine, text
+
+    args = {} if url.startswith("sqlite") else {"connect_timeout": timeout}
+    engine = create_engine(url, connect_args=args)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure means "not usable"; say it in one line
+        return f"the database at {_safe_url(url)} does not answer ({first_line(exc)})"
+    finally:
+        engine.dispose()
+    return None
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (drivers add SQL, hints and links below)."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(orig).strip().splitlines() if line.strip()]
+    return f"{type(orig).__name__}: {lines[0]}" if lines else type(orig).__name__
+
+
+def production_problems(*, check_redis: bool = True, check_database: bool = True) -> list[str]:
     """Every reason not to start in production mode (empty list = go)."""
     problems: list[str] = []
 
@@ -72,6 +114,8 @@ def production_problems(*, check_redis: bool = True) -> list[str]:
             + "): production needs PostgreSQL, e.g. "
             "DPA_DATABASE_URL=postgresql://dpa@db.internal/dpa_panel"
         )
+    elif check_database and (reason := database_problem(url)):
+        problems.append(reason)
 
     key = settings.secret_key()
     if not key:
@@ -114,16 +158,16 @@ def production_problems(*, check_redis: bool = True) -> list[str]:
 def production_warnings() -> list[str]:
     """Settings that start but are probably wrong."""
     warnings = []
-    public = settings.public_url()
-    host = urlsplit(public).hostname or ""
-    local = host in ("localhost", "127.0.0.1", "::1")
-    if public.startswith("http://") and not local and settings.cookie_secure():
-        warnings.append(
-            "DPA_PUBLIC_URL is plain http: browsers drop the Secure session cookie there, so "
-            "nobody can log in; serve the panel over https (see docs/deploy.md)"
-        )
+    public = settings.public_url()  # plain http:// is refused except on loopback
     if public.startswith("https://") and not settings.cookie_secure():
         warnings.append("DPA_COOKIE_SECURE=0 on an https deployment: the cookie should be Secure")
+    if not settings.audit_key() and not settings.audit_public_key():
+        # Not a refusal: the web server never signs checkpoints and should not hold the key;
+        # the checkpoint timer and the backup job do (docs/decisions.md). The doctor FAILs.
+        warnings.append(
+            "no audit checkpoint key (DPA_AUDIT_KEY) in this environment: make sure the "
+            "dpa-panel-audit-checkpoint timer has one (`dpa-panel doctor` checks)"
+        )
     return warnings
 
 
@@ -187,7 +231,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from dpa_panel import migrate
 
-    migrate.upgrade()
+    try:
+        migrate.upgrade()
+    except Exception as exc:  # the database went away after the checks: one line, no traceback
+        where = _safe_url(settings.database_url())
+        print(
+            f"dpa-panel: refusing to start: migrations failed on {where} ({first_line(exc)})",
+            file=sys.stderr,
+        )
+        return REFUSAL_STATUS
     print(
         f"dpa-panel: database at revision {migrate.current_revision()} "
         f"({_safe_url(settings.database_url())})"

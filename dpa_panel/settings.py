@@ -105,3 +105,27 @@ def data_location() -> str:
     """The declared place where the database and backups live (policy clause 4.3:
     stored in the Republic of Kazakhstan); shown on the admin settings page and in the doctor."""
     return os.environ.get("DPA_DATA_LOCATION", "").strip()
+
+
+# --- audit checkpoints (issue 15) --------------------------------------------------------------
+
+
+def audit_key() -> str:
+    """``DPA_AUDIT_KEY``: the Ed25519 private key that signs audit checkpoints (URL-safe base64
+    of 32 bytes, made by ``dpa-panel audit checkpoint --generate-key``). Only the checkpoint
+    and backup jobs need it; it is never stored in the database."""
+    return os.environ.get("DPA_AUDIT_KEY", "").strip()
+
+
+def audit_public_key() -> str:
+    """``DPA_AUDIT_PUBLIC_KEY``: the matching public key; enough to *verify* checkpoints (an
+    auditor's machine needs nothing else). Empty: derived from ``DPA_AUDIT_KEY``."""
+    return os.environ.get("DPA_AUDIT_PUBLIC_KEY", "").strip()
+
+
+def audit_checkpoint_path() -> Path:
+    """``DPA_AUDIT_CHECKPOINT_PATH``: the append-only file of signed checkpoints, one JSON line
+    each, kept outside the database (default ``./audit-checkpoints.jsonl``; deployment:
+    ``/var/lib/dpa-panel/audit/checkpoints.jsonl``, see docs/deploy.md)."""
+    raw = os.environ.get("DPA_AUDIT_CHECKPOINT_PATH", "").strip()
+    return Path(raw) if raw else PROJECT_ROOT / "audit-checkpoints.jsonl"

@@ -184,3 +184,64 @@ def test_multi_chunk_stream_round_trip(tmp_path, monkeypatch):
     empty = io.BytesIO()
     backup.encrypt_stream(io.BytesIO(b""), empty, key, {"engine": "sqlite"})
     assert b"".join(backup.decrypt_chunks(io.BytesIO(empty.getvalue()), key)) == b""
+
+
+def _reseal(src, dst, key: bytes, **header_changes) -> None:
+    """Re-encrypt ``src``'s payload under a changed header (only the key holder can)."""
+    header = backup.read_header(src)
+    for name in ("format", "cipher", "chunk_size", "salt", "nonce_prefix", "key_id"):
+        header.pop(name)
+    header.update(header_changes)
+    import io
+
+    with open(src, "rb") as fh:
+        payload = b"".join(backup.decrypt_chunks(fh, key))
+    with open(dst, "wb") as out:
+        backup.encrypt_stream(io.BytesIO(payload), out, key, header)
+
+
+def test_a_failed_check_rolls_the_restore_back(
+    db_url, db_kind, backup_key, tmp_path, monkeypatch, capsys
+):
+    """Counts that disagree with the header: nothing of the restore stays in the target."""
+    _seed(db_url)
+    out = tmp_path / "b.dpabak"
+    backup.create_backup(out=out, record=False)
+    key = backup.parse_key(backup_key)
+    counts = dict(backup.read_header(out)["row_counts"])
+    counts["data_subject"] += 1
+    lying = tmp_path / "lying.dpabak"
+    _reseal(out, lying, key, row_counts=counts)
+    with fresh_database(db_kind, tmp_path) as target:
+        monkeypatch.setenv("DPA_DATABASE_URL", target)
+        capsys.readouterr()
+        assert cli.main(["restore", str(lying)]) == 1
+        err = capsys.readouterr().err
+        assert "table data_subject: 60 rows, backup header says 61" in err
+        assert "left unchanged" in err
+        assert backup.database_is_empty(target)
+        dispose_engines()
+
+
+@pytest.mark.parametrize("db_kind", ["postgresql"], indirect=True)
+def test_restore_script_runner_refuses_unknown_meta_commands(db_kind, engine):
+    from dpa_panel.services import pg_script
+
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        lines = [
+            b"\\restrict abc\n",
+            b"CREATE TABLE t (x text);\n",
+            b"COPY public.t (x) FROM stdin;\n",
+            b"a\n",
+            b"b\\tc\n",
+            b"\\.\n",
+            b"\\unrestrict abc\n",
+        ]
+        assert pg_script.run_script(lines, raw) == 1
+        assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar_one() == 2
+        with pytest.raises(pg_script.ScriptError, match="meta-command"):
+            pg_script.run_script([b"\\! rm -rf /\n"], raw)
+        with pytest.raises(pg_script.ScriptError, match="truncated"):
+            pg_script.run_script([b"COPY public.t (x) FROM stdin;\n", b"z\n"], raw)
+        conn.rollback()

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from dpa_panel import cli
 from dpa_panel.db import dispose_engines, make_engine, session_scope
-from dpa_panel.models import AuditEvent
-from dpa_panel.services import backup, doctor
+from dpa_panel.models import AuditChainHead, AuditEvent
+from dpa_panel.services import audit, audit_checkpoints, backup, doctor
 from tests.dbutil import pg_unavailable_reason
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -47,6 +47,9 @@ def clean_env(monkeypatch):
         "DPA_DATA_LOCATION",
         "DPA_BACKUP_KEY",
         "DPA_COOKIE_SECURE",
+        "DPA_AUDIT_KEY",
+        "DPA_AUDIT_PUBLIC_KEY",
+        "DPA_AUDIT_CHECKPOINT_PATH",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -70,6 +73,8 @@ def test_misconfigured_sqlite_deployment_fails(db_kind, db_url, clean_env, monke
         "redis",
         "data location",
         "backup key",
+        "audit key",
+        "audit checkpoints",
         "last backup",
         "retention sweep",
     ):
@@ -81,8 +86,15 @@ def test_misconfigured_sqlite_deployment_fails(db_kind, db_url, clean_env, monke
 
 def test_unreachable_database_fails_every_database_item(clean_env, monkeypatch):
     monkeypatch.setenv("DPA_DATABASE_URL", "postgresql+psycopg://x@127.0.0.1:1/none")
-    status = _by_name(doctor.run_checks())
-    for name in ("database", "migrations", "audit chain", "last backup", "retention sweep"):
+    checks = doctor.run_checks()
+    (database,) = [c for c in checks if c.name == "database"]
+    assert "database unreachable: OperationalError" in database.detail
+    assert "\n" not in database.detail
+    status = _by_name(checks)
+    for name in (
+        "database", "migrations", "audit chain", "audit checkpoints", "last backup",
+        "retention sweep",
+    ):  # fmt: skip
         assert status[name] == "FAIL"
 
 
@@ -97,6 +109,15 @@ def test_sound_deployment_passes(db_kind, db_url, clean_env, monkeypatch, tmp_pa
     monkeypatch.setenv("DPA_DATA_LOCATION", "Almaty, Republic of Kazakhstan (host dpa-db-1)")
     monkeypatch.setenv("DPA_BACKUP_KEY", backup.generate_key())
     monkeypatch.setenv("DPA_BACKUP_DIR", str(tmp_path))
+    private, _public = audit_checkpoints.generate_key()
+    monkeypatch.setenv("DPA_AUDIT_KEY", private)
+    monkeypatch.setenv("DPA_AUDIT_CHECKPOINT_PATH", str(tmp_path / "audit" / "checkpoints.jsonl"))
+    # A plaintext working folder an older version's killed backup left: the doctor removes it.
+    stale = tmp_path / "dpa-backup-x1y2"
+    stale.mkdir()
+    (stale / "copy.db").write_bytes(b"SQLite format 3\x00 personal data")
+    assert _by_name(doctor.run_checks())["working copies"] == "WARN"
+    assert not stale.exists()
     assert cli.main(["backup"]) == 0
     assert cli.main(["retention", "sweep"]) == 0
     capsys.readouterr()
@@ -109,6 +130,7 @@ def test_sound_deployment_passes(db_kind, db_url, clean_env, monkeypatch, tmp_pa
     later = datetime.now(UTC) + timedelta(hours=30)
     status = _by_name(doctor.run_checks(now=later))
     assert status["last backup"] == "FAIL" and status["retention sweep"] == "PASS"
+    assert status["audit checkpoints"] == "WARN"  # the backup's checkpoint is 30 h old
     status = _by_name(doctor.run_checks(now=later, backup_max_hours=40))
     assert status["last backup"] == "PASS"
     status = _by_name(doctor.run_checks(now=later + timedelta(hours=20)))
@@ -121,7 +143,33 @@ def test_sound_deployment_passes(db_kind, db_url, clean_env, monkeypatch, tmp_pa
             update(AuditEvent).where(AuditEvent.action == "backup.created").values(entity_id="x")
         )
     eng.dispose()
-    assert _by_name(doctor.run_checks())["audit chain"] == "FAIL"
+    status = _by_name(doctor.run_checks())
+    assert status["audit chain"] == "FAIL" and status["audit checkpoints"] == "PASS"
+    # A consistent rewrite (every hash and the head recomputed): the chain verifies again,
+    # the backup's checkpoint does not.
+    eng = make_engine(db_url)
+    with session_scope(eng) as session:
+        prev = audit.GENESIS_HASH
+        for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
+            event.prev_hash = prev
+            event.hash = prev = audit.event_hash(event)
+        session.execute(update(AuditChainHead).values(last_hash=prev))
+    eng.dispose()
+    status = _by_name(doctor.run_checks())
+    assert status["audit chain"] == "PASS" and status["audit checkpoints"] == "FAIL"
+    # The public key alone is enough to check (the signing key stays with the jobs)...
+    monkeypatch.setenv("DPA_AUDIT_PUBLIC_KEY", _public)
+    monkeypatch.delenv("DPA_AUDIT_KEY")
+    status = _by_name(doctor.run_checks())
+    assert status["audit key"] == "PASS" and status["audit checkpoints"] == "FAIL"
+    # ...a public key that is not the pair of the signing key fails...
+    monkeypatch.setenv("DPA_AUDIT_KEY", audit_checkpoints.generate_key()[0])
+    assert _by_name(doctor.run_checks())["audit key"] == "FAIL"
+    # ...and without any key the doctor fails the key item and cannot check checkpoints.
+    monkeypatch.delenv("DPA_AUDIT_KEY")
+    monkeypatch.delenv("DPA_AUDIT_PUBLIC_KEY")
+    status = _by_name(doctor.run_checks())
+    assert status["audit key"] == "FAIL" and status["audit checkpoints"] == "FAIL"
     dispose_engines()
 
 

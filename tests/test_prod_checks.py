@@ -36,7 +36,7 @@ def env(monkeypatch):
 
 
 def _problems():
-    return prod.production_problems(check_redis=False)
+    return prod.production_problems(check_redis=False, check_database=False)
 
 
 def test_complete_environment_passes(env):
@@ -93,7 +93,7 @@ def test_refuses_unreachable_redis(env):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env("REFLEX_REDIS_URL", f"redis://127.0.0.1:{port}/0")
-    (problem,) = prod.production_problems(check_redis=True)
+    (problem,) = prod.production_problems(check_redis=True, check_database=False)
     assert "Redis at REFLEX_REDIS_URL does not answer" in problem
 
 
@@ -110,7 +110,8 @@ def test_every_problem_is_listed_at_once(env):
     assert len(_problems()) == 3
 
 
-def test_main_refuses_with_exit_status_and_message(env, capsys):
+def test_main_refuses_with_exit_status_and_message(env, capsys, monkeypatch):
+    monkeypatch.setattr(prod, "database_problem", lambda url: None)
     env("DPA_SECRET_KEY", "short")
     assert prod.main(["--check"]) == prod.REFUSAL_STATUS
     err = capsys.readouterr().err
@@ -119,13 +120,72 @@ def test_main_refuses_with_exit_status_and_message(env, capsys):
 
 def test_main_check_passes_and_starts_nothing(env, monkeypatch, capsys):
     monkeypatch.setattr(prod, "_redis_problem", lambda url: None)
+    monkeypatch.setattr(prod, "database_problem", lambda url: None)
     assert prod.main(["--check"]) == 0
     assert "checks passed" in capsys.readouterr().out
 
 
-def test_plain_http_public_url_warns_about_secure_cookie(env):
-    env("DPA_PUBLIC_URL", "http://panel.example.kz")
-    assert any("Secure session cookie" in w for w in prod.production_warnings())
+@pytest.mark.parametrize(
+    "url", ["http://panel.example.kz", "http://10.0.0.5:3000", "http://[2001:db8::1]"]
+)
+def test_refuses_plain_http_public_url(env, url):
+    env("DPA_PUBLIC_URL", url)
+    (problem,) = _problems()
+    assert "plain http://" in problem and "https://" in problem
+
+
+@pytest.mark.parametrize(
+    "url", ["http://localhost:3000", "http://127.0.0.1:8123", "http://[::1]:3000"]
+)
+def test_plain_http_is_accepted_on_loopback_only(env, url):
+    """Loopback is reachable only from the host itself (load and cross-worker tests)."""
+    env("DPA_PUBLIC_URL", url)
+    env("DPA_COOKIE_SECURE", "0")
+    assert _problems() == []
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_unreachable_database_is_one_clear_line(env, monkeypatch, capsys):
+    monkeypatch.setattr(prod, "_redis_problem", lambda url: None)
+    env("DPA_DATABASE_URL", f"postgresql://dpa:secret-pw@127.0.0.1:{_closed_port()}/dpa_panel")
+    (problem,) = prod.production_problems(check_redis=False)
+    assert "does not answer" in problem and "OperationalError" in problem
+    assert "\n" not in problem and "secret-pw" not in problem  # one line, password hidden
+    assert prod.main(["--check"]) == prod.REFUSAL_STATUS
+    err = capsys.readouterr().err
+    assert "does not answer" in err and "Traceback" not in err
+
+
+def test_cli_commands_report_an_unreachable_database_in_one_line(monkeypatch):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    url = f"postgresql://dpa:secret-pw@127.0.0.1:{_closed_port()}/dpa_panel"
+    env = {**os.environ, "DPA_DATABASE_URL": url, "PYTHONPATH": str(root)}
+    for args in (["audit", "verify"], ["migrate"], ["retention", "sweep", "--dry-run"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "dpa_panel.cli", *args],
+            capture_output=True, text=True, env=env, cwd=root, timeout=120,
+        )  # fmt: skip
+        assert proc.returncode == 2, (args, proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and "cannot use the database at" in lines[0], proc.stderr
+        assert "secret-pw" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_missing_audit_key_is_a_warning_not_a_refusal(env, monkeypatch):
+    monkeypatch.delenv("DPA_AUDIT_KEY", raising=False)
+    monkeypatch.delenv("DPA_AUDIT_PUBLIC_KEY", raising=False)
+    assert _problems() == []
+    assert any("DPA_AUDIT_KEY" in w for w in prod.production_warnings())
 
 
 def test_server_environment_sets_worker_count(env):

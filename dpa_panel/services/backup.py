@@ -19,9 +19,12 @@ File format (``.dpabak``), version 1::
   ``dpa-panel backup --generate-key``) with HKDF-SHA256 and a random per-file salt; the header
   carries a short key id so a wrong key is reported as such before anything is decrypted.
 
-A restore authenticates the whole file before it touches the target database, then restores
-(PostgreSQL: ``pg_restore --single-transaction``; SQLite: the online backup API again) and
-checks the restored row counts and audit chain head against the header.
+Restores live in ``services/restore.py``: checked before anything becomes visible.
+
+No plaintext copy of the database is ever written to a file (issue 15, hole 8): a SIGKILL at
+any point leaves at most an encrypted ``.part`` file, and the target either untouched or
+restored and checked. ``remove_stale_working_copies`` deletes the plaintext folders that
+killed runs of earlier versions left behind.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import io
 import json
 import os
 import secrets
@@ -36,7 +40,7 @@ import shutil
 import sqlite3
 import struct
 import subprocess
-import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -65,6 +69,65 @@ RESTORE_ACTION = "backup.restored"
 
 class BackupError(Exception):
     """A backup or restore refused or failed; the message is meant for the operator."""
+
+
+# --- working copies and kill points ----------------------------------------------------------
+
+#: Folder-name prefixes of the plaintext working copies older versions wrote next to the
+#: backup file (``dpa-backup-*/copy.db``) or the SQLite database (``dpa-restore-*/restore.db``).
+STALE_PREFIXES = ("dpa-backup-", "dpa-restore-")
+#: An encrypted ``.part`` file older than this is a killed backup's remains (never plaintext).
+STALE_PART_HOURS = 6
+
+
+def remove_stale_working_copies(extra_dirs: tuple[Path, ...] = ()) -> list[Path]:
+    """Delete what a killed backup or restore of an older version could leave behind.
+
+    This version never writes a plaintext copy to disk; folders named ``dpa-backup-*`` in the
+    backup folder (or a ``--out`` folder) and ``dpa-restore-*`` beside the SQLite database are
+    the plaintext working copies of earlier versions, removed at the start of every backup,
+    restore and doctor run. Returns what was removed (the doctor reports it).
+    """
+    dirs = {settings.backup_dir(), *extra_dirs}
+    url = settings.database_url()
+    if engine_kind(url) == "sqlite":
+        with contextlib.suppress(BackupError):
+            dirs.add(_sqlite_path(url).parent)
+    removed: list[Path] = []
+    cutoff = time.time() - STALE_PART_HOURS * 3600
+    for folder in dirs:
+        try:
+            entries = list(folder.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.name.startswith(STALE_PREFIXES) and entry.is_dir():
+                    if entry.stat().st_uid != os.getuid():
+                        continue  # not written by this account: not ours to judge
+                    shutil.rmtree(entry)
+                    removed.append(entry)
+                elif entry.name.endswith(".dpabak.part") and entry.stat().st_mtime < cutoff:
+                    entry.unlink()
+                    removed.append(entry)
+            except OSError:
+                continue
+    return removed
+
+
+def pause_for_kill_test(point: str) -> None:
+    """Tests only: stop at ``point`` so a kill test can SIGKILL the process exactly there.
+
+    When ``DPA_TEST_PAUSE_AT`` names ``point``, write the file ``DPA_TEST_PAUSE_MARKER`` and
+    wait (forever) for the kill. Unset in every deployment; costs one environment lookup.
+    """
+    if os.environ.get("DPA_TEST_PAUSE_AT") != point:
+        return
+    marker = os.environ.get("DPA_TEST_PAUSE_MARKER", "")
+    if marker:
+        Path(marker).write_text(str(os.getpid()))
+    while True:  # pragma: no cover - ended by the test's SIGKILL
+        time.sleep(1)
 
 
 # --- keys ----------------------------------------------------------------------------------
@@ -145,6 +208,9 @@ def encrypt_stream(source: BinaryIO, out: BinaryIO, key: bytes, header: dict) ->
         last = not following
         sealed = aead.encrypt(_nonce(prefix, counter, last), chunk, aad)
         out.write(struct.pack(">I", len(sealed)) + sealed)
+        if counter == 0:
+            out.flush()
+            pause_for_kill_test("backup.encrypting")
         if last:
             return
         counter += 1
@@ -335,6 +401,10 @@ class BackupResult:
     size: int
     sha256: str
     header: dict = field(default_factory=dict)
+    #: The signed audit checkpoint written after the backup, or None (then ``checkpoint_note``
+    #: says why: no ``DPA_AUDIT_KEY``, or a chain that does not extend the last checkpoint).
+    checkpoint: dict | None = None
+    checkpoint_note: str = ""
 
 
 def default_backup_path(now: datetime | None = None) -> Path:
@@ -375,30 +445,48 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _memory_engine(conn: sqlite3.Connection):
+    """A SQLAlchemy engine over one open (in-memory) SQLite connection."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import StaticPool
+
+    return create_engine("sqlite://", creator=lambda: conn, poolclass=StaticPool)
+
+
+def _memory_db() -> sqlite3.Connection:
+    """An in-memory SQLite database whose temporary tables and sorts stay in memory too."""
+    conn = sqlite3.connect(":memory:", check_same_thread=False)
+    conn.execute("PRAGMA temp_store=MEMORY")
+    return conn
+
+
 def _backup_sqlite(url: str, key: bytes, target: Path, base: dict) -> dict:
+    """Copy the database into memory (online backup API), then encrypt that image.
+
+    No plaintext copy is ever written to a file, so a killed backup leaves nothing readable
+    behind (only an encrypted ``.part`` file). The cost is memory: about three times the
+    database size at the peak (the in-memory copy, its page overhead and its serialised image;
+    measured 1.6 GB for a 519 MB file). SQLite is the engine of
+    development and small installations; production runs PostgreSQL, whose dump is streamed.
+    """
     source_path = _sqlite_path(url)
     if not source_path.exists():
         raise BackupError(f"SQLite database file not found: {source_path}")
-    with tempfile.TemporaryDirectory(prefix="dpa-backup-", dir=target.parent) as tmp:
-        os.chmod(tmp, 0o700)
-        copy_path = Path(tmp) / "copy.db"
+    memory = _memory_db()
+    try:
         src = sqlite3.connect(str(source_path), timeout=30)
-        dst = sqlite3.connect(str(copy_path))
         try:
-            src.backup(dst)  # online backup API: a consistent copy while the app keeps writing
+            src.backup(memory)  # online backup API: a consistent copy while the app keeps writing
         finally:
-            dst.close()
             src.close()
-        from dpa_panel.db import make_engine
-
-        eng = make_engine(f"sqlite:///{copy_path}")
-        try:
-            with eng.connect() as conn:
-                header = {**base, **_facts(conn, "sqlite")}
-        finally:
-            eng.dispose()
-        with open(copy_path, "rb") as plain:
-            _write_atomically(target, lambda fh: encrypt_stream(plain, fh, key, header))
+        eng = _memory_engine(memory)
+        with eng.connect() as conn:
+            header = {**base, **_facts(conn, "sqlite")}
+        image = memory.serialize()
+    finally:
+        memory.close()  # the engine's one (static) connection is this one
+    pause_for_kill_test("backup.copied")
+    _write_atomically(target, lambda fh: encrypt_stream(io.BytesIO(image), fh, key, header))
     return header
 
 
@@ -430,6 +518,7 @@ def _backup_postgresql(url: str, key: bytes, target: Path, base: dict) -> dict:
                 stderr=subprocess.PIPE,
                 env=env,
             )
+            pause_for_kill_test("backup.copied")
             stderr = b""
             try:
                 assert proc.stdout is not None
@@ -461,6 +550,7 @@ def create_backup(
     key = key if key is not None else parse_key(settings.backup_key())
     now = datetime.now(UTC)
     target = _resolve_out(out, now)
+    remove_stale_working_copies((target.parent,))
     target.parent.mkdir(parents=True, exist_ok=True)
     kind = engine_kind(url)
     base = {
@@ -474,9 +564,32 @@ def create_backup(
         header = _backup_postgresql(url, key, target, base)
     size = target.stat().st_size
     digest = _file_sha256(target)
+    result = BackupResult(target, size, digest, header)
     if record:
         record_backup(url, target, size, digest, header)
-    return BackupResult(target, size, digest, header)
+        result.checkpoint, result.checkpoint_note = checkpoint_after_backup(url)
+    return result
+
+
+def checkpoint_after_backup(url: str) -> tuple[dict | None, str]:
+    """Sign the chain head (which now ends with ``backup.created``) into the checkpoint file.
+
+    A backup is never refused for want of a checkpoint; the reason is returned instead and
+    printed by the CLI (``dpa-panel doctor`` fails on a missing key).
+    """
+    from dpa_panel.db import make_engine, session_scope
+    from dpa_panel.services import audit_checkpoints
+
+    if not settings.audit_key():
+        return None, "DPA_AUDIT_KEY is not set, no audit checkpoint written"
+    eng = make_engine(url)
+    try:
+        with session_scope(eng) as session:
+            return audit_checkpoints.write_checkpoint(session), ""
+    except audit_checkpoints.CheckpointError as err:
+        return None, str(err)
+    finally:
+        eng.dispose()
 
 
 def record_backup(url: str, path: Path, size: int, digest: str, header: dict) -> None:
@@ -525,19 +638,7 @@ def last_backup(session) -> tuple[datetime, dict] | None:
     return when, json.loads(row[1] or "{}")
 
 
-# --- restore ---------------------------------------------------------------------------------
-
-
-@dataclass
-class RestoreResult:
-    header: dict
-    row_counts: dict[str, int]
-    chain_head: dict | None
-    problems: list[str]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
+# --- restore target ---------------------------------------------------------------------
 
 
 def database_is_empty(url: str) -> bool:
@@ -554,134 +655,3 @@ def database_is_empty(url: str) -> bool:
             return not table_names(conn)
     finally:
         eng.dispose()
-
-
-def _restore_sqlite(src_path: Path, key: bytes, url: str) -> None:
-    target = _sqlite_path(url)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="dpa-restore-", dir=target.parent) as tmp:
-        os.chmod(tmp, 0o700)
-        plain = Path(tmp) / "restore.db"
-        fd = os.open(plain, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh, open(src_path, "rb") as src:
-            for chunk in decrypt_chunks(src, key):
-                fh.write(chunk)
-        source = sqlite3.connect(str(plain))
-        try:
-            if source.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-                raise BackupError("the SQLite copy inside the backup failed its integrity check")
-            dest = sqlite3.connect(str(target), timeout=30)
-            try:
-                source.backup(dest)
-            finally:
-                dest.close()
-        finally:
-            source.close()
-
-
-def _restore_postgresql(src_path: Path, key: bytes, url: str, replace: bool) -> None:
-    pg_restore = pg_tool("pg_restore")
-    conninfo, env = _pg_conninfo(url)
-    args = [
-        pg_restore,
-        "--no-owner",
-        "--no-privileges",
-        "--exit-on-error",
-        "--single-transaction",
-        f"--dbname={conninfo}",
-    ]
-    if replace:
-        args[1:1] = ["--clean", "--if-exists"]
-    proc = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    assert proc.stdin is not None and proc.stderr is not None
-    failure: BaseException | None = None
-    try:
-        with open(src_path, "rb") as src:
-            for chunk in decrypt_chunks(src, key):
-                proc.stdin.write(chunk)
-    except BrokenPipeError:
-        pass  # pg_restore stopped early; its exit code and message say why
-    except BaseException as exc:  # authentication failed mid-stream: abort the transaction
-        failure = exc
-        proc.kill()
-    finally:
-        with contextlib.suppress(BrokenPipeError):
-            proc.stdin.close()
-        stderr = proc.stderr.read()
-        code = proc.wait()
-    if failure is not None:
-        raise failure
-    if code != 0:
-        raise BackupError(f"pg_restore failed (exit {code}): {_stderr_tail(stderr)}")
-
-
-def restore_backup(
-    path: Path, *, url: str | None = None, key: bytes | None = None, replace: bool = False,
-    record: bool = True,
-) -> RestoreResult:  # fmt: skip
-    """Restore ``path`` into the configured database and check it against the header.
-
-    Refuses a non-empty target unless ``replace`` (PostgreSQL then drops and recreates the
-    dumped objects inside the restore's single transaction; SQLite's file is overwritten).
-    The whole file is authenticated first, so a wrong key or a modified file fails before the
-    target is touched. Afterwards the row counts and audit chain head are compared with the
-    header and the audit chain is verified; then ``backup.restored`` is appended.
-    """
-    url = url or settings.database_url()
-    key = key if key is not None else parse_key(settings.backup_key())
-    header = verify_file(path, key)
-    kind = engine_kind(url)
-    if header.get("engine") != kind:
-        raise BackupError(
-            f"this backup is of a {header.get('engine')} database; the target is {kind} "
-            "(restore into the same engine, then migrate data if needed)"
-        )
-    if not replace and not database_is_empty(url):
-        raise BackupError(
-            "the target database is not empty: restore into a new empty database, "
-            "or pass --yes to overwrite it"
-        )
-    if kind == "sqlite":
-        _restore_sqlite(path, key, url)
-    else:
-        _restore_postgresql(path, key, url, replace)
-    from dpa_panel.db import make_engine, session_scope
-    from dpa_panel.services import audit
-
-    eng = make_engine(url)
-    try:
-        with eng.connect() as conn:
-            counts = row_counts(conn)
-            head = chain_head(conn)
-        problems = []
-        expected = header.get("row_counts") or {}
-        for table in sorted(set(expected) | set(counts)):
-            if expected.get(table) != counts.get(table):
-                problems.append(
-                    f"table {table}: {counts.get(table)} rows, backup header says "
-                    f"{expected.get(table)}"
-                )
-        if head != header.get("audit_chain_head"):
-            problems.append("audit chain head differs from the backup header")
-        with session_scope(eng) as session:
-            verdict = audit.verify_chain(session)
-        if not verdict.ok:
-            problems.append(verdict.describe())
-        if record and not problems and head is not None:
-            with session_scope(eng) as session:
-                audit.record(
-                    session,
-                    audit.Actor.system(),
-                    RESTORE_ACTION,
-                    "backup",
-                    path.name,
-                    details={
-                        "file": path.name,
-                        "sha256": _file_sha256(path),
-                        "backup_created_at": header.get("created_at"),
-                        "via": "cli",
-                    },
-                )
-    finally:
-        eng.dispose()
-    return RestoreResult(header, counts, head, problems)

@@ -23,6 +23,8 @@ PASS, WARN, FAIL = "PASS", "WARN", "FAIL"
 MIN_SECRET_CHARS = 32
 DEFAULT_BACKUP_MAX_HOURS = 26.0
 DEFAULT_SWEEP_MAX_HOURS = 48.0
+#: The checkpoint timer runs daily; two hours of slack before the doctor warns.
+DEFAULT_CHECKPOINT_MAX_HOURS = 26.0
 #: The audit action ``dpa-panel retention sweep`` appends after each real run.
 SWEEP_ACTION = "retention.sweep_ran"
 
@@ -125,6 +127,72 @@ def check_backup_key() -> Check:
     return Check(PASS, "backup key", f"set (key id {key_id(key)})")
 
 
+def check_audit_key() -> Check:
+    """The checkpoint key pair: without it nothing outside the database vouches for the audit
+    chain, so a database owner could rewrite it unnoticed.
+
+    The public key (``DPA_AUDIT_PUBLIC_KEY``) is enough here: the signing key is meant to live
+    only in the checkpoint and backup jobs' environment (``/etc/dpa-panel/audit.env``), and the
+    checkpoint age (next check) shows whether those jobs sign. When both are set they must match.
+    """
+    from dpa_panel.services import audit_checkpoints as checkpoints
+
+    name = "audit key"
+    if not settings.audit_key() and not settings.audit_public_key():
+        return Check(
+            FAIL, name,
+            "neither DPA_AUDIT_KEY nor DPA_AUDIT_PUBLIC_KEY is set: the audit trail has no "
+            "signed checkpoints (`dpa-panel audit checkpoint --generate-key`)",
+        )  # fmt: skip
+    try:
+        public = checkpoints.verifying_key()
+        if settings.audit_key():
+            private = checkpoints.signing_key()
+            if checkpoints.key_id(private.public_key()) != checkpoints.key_id(public):
+                return Check(FAIL, name, "DPA_AUDIT_PUBLIC_KEY does not match DPA_AUDIT_KEY")
+    except checkpoints.CheckpointError as err:
+        return Check(FAIL, name, str(err))
+    where = "signing key here" if settings.audit_key() else "public key only (verifying)"
+    return Check(PASS, name, f"key id {checkpoints.key_id(public)}, {where}")
+
+
+def checkpoint_check(session, *, now: datetime, max_hours: float) -> Check:
+    """Every signed checkpoint still matches the chain, and the newest one is recent."""
+    from dpa_panel.services import audit_checkpoints as checkpoints
+
+    name = "audit checkpoints"
+    try:
+        public = checkpoints.verifying_key()
+    except checkpoints.CheckpointError as err:
+        return Check(FAIL, name, f"not checked: {err}")
+    verdict = checkpoints.verify_checkpoints(session, public=public)
+    if not verdict.ok:
+        return Check(FAIL, name, verdict.describe())
+    newest = checkpoints.newest_time(verdict)
+    if newest is None:
+        return Check(
+            FAIL, name,
+            f"none in {settings.audit_checkpoint_path()}: schedule `dpa-panel audit checkpoint`",
+        )  # fmt: skip
+    age = now - newest
+    detail = f"{verdict.checked} verified, newest {_age_text(age)}"
+    if age > timedelta(hours=max_hours):
+        return Check(WARN, name, detail + f" (> {max_hours:g} h)")
+    return Check(PASS, name, detail)
+
+
+def check_working_copies() -> Check:
+    """Plaintext working copies a killed backup or restore of an older version left behind
+    are deleted here (and at every backup and restore); say so when there were any."""
+    from dpa_panel.services.backup import remove_stale_working_copies
+
+    removed = remove_stale_working_copies()
+    if removed:
+        names = ", ".join(str(path) for path in removed[:3])
+        return Check(WARN, "working copies", f"removed {len(removed)} left behind: {names}")
+    return Check(PASS, "working copies", "no backup or restore leftovers")
+
+
 def _major(version_text: str) -> int | None:
     match = re.search(r"(\d+)", version_text)
     return int(match.group(1)) if match else None
@@ -178,7 +246,7 @@ def database_checks(
     from dpa_panel.services.backup import alembic_revision
     from dpa_panel.services.health import head_revision
 
-    names = ("migrations", "audit chain", "last backup", "retention sweep")
+    names = ("migrations", "audit chain", "audit checkpoints", "last backup", "retention sweep")
     engine = make_engine(url)
     try:
         try:
@@ -189,8 +257,12 @@ def database_checks(
                     else conn.execute(text("SHOW server_version")).scalar_one()
                 )  # fmt: skip
         except Exception as exc:
-            reason = f"database unreachable ({type(exc).__name__})"
-            return [Check(FAIL, "database", reason)] + [Check(FAIL, n, reason) for n in names]
+            from dpa_panel.prod import first_line
+
+            reason = "database unreachable"
+            return [Check(FAIL, "database", f"{reason}: {first_line(exc)}")] + [
+                Check(FAIL, n, reason) for n in names
+            ]
         checks = [Check(PASS, "database", "reachable")]
         head = head_revision()
         if revision != head:
@@ -202,6 +274,9 @@ def database_checks(
         with session_scope(engine) as session:
             verdict = audit.verify_chain(session)
             checks.append(Check(PASS if verdict.ok else FAIL, "audit chain", verdict.describe()))
+            checks.append(
+                checkpoint_check(session, now=now, max_hours=DEFAULT_CHECKPOINT_MAX_HOURS)
+            )
             checks += operations_checks(
                 session, now=now, backup_max_hours=backup_max_hours,
                 sweep_max_hours=sweep_max_hours,
@@ -323,7 +398,9 @@ def run_checks(
     """Every check in a fixed order. ``check_url``: fetch that URL and check its security
     headers (``""`` = ``DPA_PUBLIC_URL``; ``None`` = skip, reported as WARN)."""
     url = settings.database_url()
-    checks = configuration_checks()
+    # The audit key and the leftovers are doctor-only: the web server (and so the admin
+    # settings page) neither holds the signing key nor deletes files.
+    checks = configuration_checks() + [check_audit_key(), check_working_copies()]
     checks += database_checks(
         url,
         now=now or datetime.now(UTC),
