@@ -46,7 +46,7 @@ def workers(tmp_path_factory):
     port_a = loadtest.free_port()
     public = f"http://127.0.0.1:{port_a}"
     with loadtest.fresh_postgres() as db_url:
-        loadtest.seed(db_url, 60, {LOCK_USER: "staff"})
+        loadtest.seed(db_url, 60, {LOCK_USER: "staff"}, secret_key=SECRET)
         common = {"workers": 1, "public_url": public, "secret_key": SECRET, "log_dir": logs}
         with (
             loadtest.prod_server(db_url, port=port_a, **common) as a,
@@ -112,9 +112,7 @@ def test_a_tab_keeps_its_state_when_it_reconnects_to_the_other_worker(workers):
     # a back-off, so allow the same: a few attempts over up to ~3 s.
     for _attempt in range(6):
         with EventClient(b.url, cookie=cookie, origin=b.public_url, token=token) as tab:
-            again, _ = tab.call(
-                f"{pipeline}.switch_view", {"view": "table"}, path="/applications"
-            )
+            again, _ = tab.call(f"{pipeline}.switch_view", {"view": "table"}, path="/applications")
         rows = [row for value in var_values(again, "rows") for row in value]
         if rows and {row["status"] for row in rows} == {"approved"}:
             break
