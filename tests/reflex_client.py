@@ -23,13 +23,13 @@ QUIET = 0.25
 
 
 class ReflexClient:
-    def __init__(self, base_url: str, cookie: str = "") -> None:
+    def __init__(self, base_url: str, cookie: str = "", headers: dict | None = None) -> None:
         self.base_url = base_url
         self.token = str(uuid.uuid4())
         self.updates: list[dict] = []
         self._sio = socketio.Client(reconnection=False)
         self._sio.on("event", self._on_event, namespace=NAMESPACE)
-        headers = {"Cookie": cookie} if cookie else {}
+        headers = {**({"Cookie": cookie} if cookie else {}), **(headers or {})}
         self._sio.connect(
             f"{base_url}?token={self.token}",
             socketio_path="/_event",
