@@ -165,3 +165,19 @@ def test_required_second_factor_is_set_up_before_anything_else(live_server):
         ).one()
     engine.dispose()
     assert row.confirmed_at is not None and secret not in row.secret_enc
+
+
+def test_later_login_steps_do_nothing_without_a_verified_password(live_server):
+    """The public second-step handlers act only on this tab's own verified password: a client
+    that calls them directly (with any code) gets no ticket and no secret."""
+    with _tab(live_server, "192.0.2.99") as intruder:
+        for handler, payload in [
+            ("submit_code", {"form_data": {"code": totp_code(live_server, "compliance")}}),
+            ("confirm_enrolment", {"form_data": {"code": "123456"}}),
+            ("finish_enrolment", {}),
+        ]:
+            intruder.call(f"{AUTH}.{handler}", payload, path="/login")
+        sent = json.dumps(intruder.updates)
+    assert "/api/auth/complete" not in sent
+    assert not any(_values(intruder.updates, "enrol_secret"))
+    assert not any(_values(intruder.updates, "recovery_codes"))
