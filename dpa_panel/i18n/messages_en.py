@@ -96,7 +96,7 @@ MESSAGES: dict[str, str] = {
     "auth.password": "Password",
     "auth.sign_in": "Log in",
     "auth.fill_both": "Enter your username and password.",
-    "auth.failed": "Login failed: wrong username or password, or the account is temporarily locked.",
+    "auth.failed": "Login failed: wrong username or password, or the account is deactivated.",
     "auth.login_required": "Please log in to continue.",
     "auth.forbidden": "You are not allowed to do that.",
     "account.title": "My account",
