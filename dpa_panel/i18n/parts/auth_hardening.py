@@ -5,7 +5,7 @@ from __future__ import annotations
 
 KK = {
     "auth.throttled": "Сәтсіз әрекеттер тым көп. {seconds} секундтан кейін қайталап көріңіз.",
-    "auth.throttle_note": "Бір мекенжайдан {attempts} сәтсіз әрекеттен кейін сол мекенжайдан келесі әрекет барған сайын ұзағырақ күтеді (ең көбі {minutes} минут). Басқа мекенжайлардан кіруге бұл әсер етпейді.",
+    "auth.throttle_note": "Бір мекенжайдан {attempts} рет сәтсіз кіруден кейін сол мекенжайдан әр келесі әрекет алдындағы күту уақыты ұзарады (ең көбі {minutes} минут). Басқа мекенжайлардан кіруге бұл әсер етпейді.",
     "auth.code_title": "Екі факторлы кіру",
     "auth.code_intro": "Аутентификатор қолданбасындағы 6 таңбалы кодты немесе қалпына келтіру кодтарының бірін енгізіңіз.",
     "auth.code_label": "Код",
@@ -55,7 +55,7 @@ KK = {
 
 RU = {
     "auth.throttled": "Слишком много неудачных попыток. Повторите через {seconds} с.",
-    "auth.throttle_note": "После {attempts} неудачных попыток с одного адреса каждая следующая попытка с него ждёт всё дольше (не более {minutes} минут). На вход с других адресов это не влияет.",
+    "auth.throttle_note": "После {attempts} неудачных попыток с одного адреса перед каждой следующей попыткой с него придётся ждать всё дольше (не более {minutes} минут). На вход с других адресов это не влияет.",
     "auth.code_title": "Двухфакторный вход",
     "auth.code_intro": "Введите 6-значный код из приложения-аутентификатора или один из кодов восстановления.",
     "auth.code_label": "Код",
@@ -105,7 +105,7 @@ RU = {
 
 EN = {
     "auth.throttled": "Too many failed attempts. Try again in {seconds} seconds.",
-    "auth.throttle_note": "After {attempts} failed attempts from one address, each further attempt from it waits longer (up to {minutes} minutes). Logging in from other addresses is not affected.",
+    "auth.throttle_note": "After {attempts} failed attempts from one address, the wait before each further attempt from it grows (up to {minutes} minutes). Logging in from other addresses is not affected.",
     "auth.code_title": "Two-factor login",
     "auth.code_intro": "Enter the 6-digit code from your authenticator app, or one of your recovery codes.",
     "auth.code_label": "Code",
