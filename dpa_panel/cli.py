@@ -47,9 +47,10 @@ def _cmd_demo(args) -> int:
             f"demo data: {report.subjects} subjects, {report.applications} applications, "
             f"{report.members} members, {report.consents} consents"
         )
-    print("demo accounts (username / password / role):")
+    print("demo accounts (username / password / role / TOTP key for an authenticator app):")
     for username, role, _name, password in demo.DEMO_ACCOUNTS:
-        print(f"  {username:<12} {password:<24} {role}")
+        totp = demo.DEMO_TOTP_SECRETS.get(username, "")
+        print(f"  {username:<12} {password:<26} {role:<11} {totp}".rstrip())
     return 0
 
 

@@ -299,14 +299,25 @@ OTHER_INFO = [
 # --- demo accounts -----------------------------------------------------------------------------
 
 DEMO_ACCOUNTS = [
-    # username, role, full name, password (meets the password rules: >= 12 chars, not common)
-    ("admin", "admin", "Әкімші Демо", "Demo-Admin-2026!"),
-    ("staff", "staff", "Айжан Серікбаева", "Demo-Staff-2026!"),
-    ("staff2", "staff", "Дмитрий Ким", "Demo-Staff2-2026!"),
-    ("compliance", "compliance", "Гүлнар Оспанова", "Demo-Compliance-2026!"),
-    ("compliance2", "compliance", "Арман Тоқтаров", "Demo-Compliance2-2026!"),
-    ("board", "board", "Бауыржан Ахметов", "Demo-Board-2026!"),
+    # username, role, full name, password — each meets the password policy of its role
+    # (services/passwords.py; tests/test_passwords.py checks them): 12+ characters, 15+ for the
+    # admin, not built from the username, not common, not repetitive or sequential.
+    ("admin", "admin", "Әкімші Демо", "Altyn-Kyran-Demo-2026"),
+    ("staff", "staff", "Айжан Серікбаева", "Kok-Tobe-Demo-2026!"),
+    ("staff2", "staff", "Дмитрий Ким", "Medeu-Rink-Demo-2026!"),
+    ("compliance", "compliance", "Гүлнар Оспанова", "Charyn-Canyon-Demo-2026!"),
+    ("compliance2", "compliance", "Арман Тоқтаров", "Kolsai-Lake-Demo-2026!"),
+    ("board", "board", "Бауыржан Ахметов", "Baiterek-Demo-2026!"),
 ]
+
+#: Known TOTP secrets of the demo accounts whose role requires a second factor, so that
+#: ``make run`` can be tried with any authenticator app (README) and tests can compute codes
+#: (``services.two_factor.code_at``). Demo data only: never in production.
+DEMO_TOTP_SECRETS = {
+    "admin": "IXZGWU3AJ2DUVF7E4GTVJ2SD6EQKZYCT",
+    "compliance": "462UVOKCGJOKOE2GTVZRIK664MWPJ2VG",
+    "compliance2": "WUKC2NHFP7OMVJCURWSHCXF6L6DCAIKI",
+}
 
 REJECTION_REASON = "Кәсіби тәжірибе талаптарға сәйкес келмейді"
 INFO_QUESTION = "Жұмыс орнынан анықтама жіберіңізші / Пришлите, пожалуйста, справку с места работы"
@@ -682,8 +693,17 @@ def seed_subjects(
     return report
 
 
-def seed_staff(engine: Engine) -> int:
-    """Create the demo accounts that do not exist yet; returns how many were created."""
+def seed_staff(engine: Engine, *, secret_key: str | None = None) -> int:
+    """Create the demo accounts that do not exist yet; returns how many were created.
+
+    Admin and compliance demo accounts get their known second factor (``DEMO_TOTP_SECRETS``)
+    already confirmed, as if enrolled; the others have none (it is optional for them).
+    ``secret_key``: the ``DPA_SECRET_KEY`` of the server that will read them (default: this
+    process's).
+    """
+    from dpa_panel.models import TwoFactor
+    from dpa_panel.services.two_factor import encrypt_secret
+
     created = 0
     table = StaffUser.__table__
     with engine.begin() as conn:
@@ -692,7 +712,7 @@ def seed_staff(engine: Engine) -> int:
         for username, role, full_name, password in DEMO_ACCOUNTS:
             if username in existing:
                 continue
-            conn.execute(
+            result = conn.execute(
                 insert(table).values(
                     username=username,
                     role=role,
@@ -705,6 +725,15 @@ def seed_staff(engine: Engine) -> int:
                     password_changed_at=now,
                 )
             )
+            if username in DEMO_TOTP_SECRETS:
+                conn.execute(
+                    insert(TwoFactor.__table__).values(
+                        user_id=result.inserted_primary_key[0],
+                        secret_enc=encrypt_secret(DEMO_TOTP_SECRETS[username], key=secret_key),
+                        created_at=now,
+                        confirmed_at=now,
+                    )
+                )
             created += 1
     return created
 

@@ -63,6 +63,9 @@ PG_ADMIN_URL = os.environ.get(
 #: token, so sharing a server with other users of Redis is harmless).
 REDIS_URL = os.environ.get("DPA_LOADTEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 LOAD_PASSWORD = "load-test-password-2026"
+#: The TOTP secret of every load account whose role requires a second factor (each account is
+#: its own, so one account's accepted code never makes another's a replay).
+LOAD_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 P95_TARGET_MS = 500.0
 #: The per-IP limit of the public form on the load test's server (all applicants are 127.0.0.1).
 LOAD_APPLY_RATE_LIMIT = 1_000_000
@@ -224,15 +227,36 @@ def redirects(updates: list[dict]) -> list[str]:
 TICKET_RE = re.compile(r"i\.value = [\\\"]*([A-Za-z0-9_\-]{20,})")
 
 
+def totp_secret_for(username: str) -> str:
+    """The known TOTP secret of a demo or load account (empty when it has none)."""
+    from dpa_panel.demo import DEMO_TOTP_SECRETS
+
+    if username in DEMO_TOTP_SECRETS:
+        return DEMO_TOTP_SECRETS[username]
+    return LOAD_TOTP_SECRET if username.startswith("load-") else ""
+
+
+def _ticket_or_refusal(ups: list[dict]) -> bool:
+    return bool(
+        TICKET_RE.search(json.dumps(ups))
+        or any(var_values(ups, "login_error"))
+        or any(step in ("code", "enrol") for step in var_values(ups, "login_step"))
+    )
+
+
 def login(
     base_url: str, username: str, password: str, *, origin: str | None = None
 ) -> tuple[str, float]:
-    """Log in as a browser does: the password event, then the ticket exchange over HTTP.
+    """Log in as a browser does: the password event, the second factor when the account has
+    one (a code computed from its known secret), then the ticket exchange over HTTP.
 
     Returns ``("dpa_session=<token>", seconds of the password event)``; raises ``EventError``
-    when the panel refuses (wrong password, locked account).
+    when the panel refuses (wrong password or code, throttled).
     """
     import httpx
+
+    from dpa_panel.models.types import utcnow
+    from dpa_panel.services.two_factor import code_at
 
     auth_state = state_name("dpa_panel.state.auth_state", "AuthState")
     # The cookie a page load of the panel gives a browser (api.BrowserCookieMiddleware).
@@ -244,11 +268,20 @@ def login(
             path="/login",
         )
         # The ticket comes in a script event after the delta; a refusal sets login_error.
-        tab.wait_for(
-            lambda ups: bool(
-                TICKET_RE.search(json.dumps(ups)) or any(var_values(ups, "login_error"))
+        tab.wait_for(_ticket_or_refusal)
+        if "code" in var_values(tab.updates, "login_step") and totp_secret_for(username):
+            start = len(tab.updates)
+            tab.call(
+                f"{auth_state}.submit_code",
+                {"form_data": {"code": code_at(totp_secret_for(username), utcnow())}},
+                path="/login",
             )
-        )
+            tab.wait_for(
+                lambda ups: bool(
+                    TICKET_RE.search(json.dumps(ups[start:]))
+                    or any(var_values(ups[start:], "login_error"))
+                )
+            )
         match = TICKET_RE.search(json.dumps(tab.updates))
     if not match:
         raise EventError(f"login refused for {username}")
@@ -314,22 +347,25 @@ def fresh_postgres(admin_url: str = PG_ADMIN_URL) -> Iterator[str]:
         admin.dispose()
 
 
-def seed(db_url: str, subjects: int, accounts: dict[str, str]) -> None:
+def seed(db_url: str, subjects: int, accounts: dict[str, str], *, secret_key: str = "") -> None:
     """Demo data, plus one account per load session (``{username: role}``), all with
-    ``LOAD_PASSWORD`` (hashed once)."""
+    ``LOAD_PASSWORD`` (hashed once); those whose role requires a second factor are enrolled
+    with ``LOAD_TOTP_SECRET``, encrypted under ``secret_key`` (the server's
+    ``DPA_SECRET_KEY``)."""
     from datetime import UTC, datetime
 
-    from sqlalchemy import insert
+    from sqlalchemy import insert, select
 
     from dpa_panel import demo, migrate
     from dpa_panel.db import make_engine
-    from dpa_panel.models import StaffUser
+    from dpa_panel.models import StaffUser, TwoFactor
+    from dpa_panel.services import two_factor
     from dpa_panel.services.passwords import hash_password
 
     migrate.upgrade(db_url)
     engine = make_engine(db_url)
     try:
-        demo.seed_staff(engine)
+        demo.seed_staff(engine, secret_key=secret_key or None)
         demo.seed_subjects(engine, subjects)
         password_hash = hash_password(LOAD_PASSWORD)
         now = datetime.now(UTC)
@@ -352,6 +388,19 @@ def seed(db_url: str, subjects: int, accounts: dict[str, str]) -> None:
                         for username, role in accounts.items()
                     ],
                 )
+                enrolled = [u for u, role in accounts.items() if two_factor.is_required(role)]
+                ids = conn.execute(
+                    select(StaffUser.__table__.c.id).where(
+                        StaffUser.__table__.c.username.in_(enrolled)
+                    )
+                ).scalars()
+                secret = two_factor.encrypt_secret(LOAD_TOTP_SECRET, key=secret_key or None)
+                rows = [
+                    {"user_id": i, "secret_enc": secret, "created_at": now, "confirmed_at": now}
+                    for i in ids
+                ]
+                if rows:
+                    conn.execute(insert(TwoFactor.__table__), rows)
     finally:
         engine.dispose()
 
@@ -1002,12 +1051,13 @@ def run_load(
         run = LoadRun(
             placeholder, sessions=sessions, duration=duration, apply_rate=apply_rate, think=think
         )
-        seed(db_url, subjects, run.accounts())
+        secret_key = "load-test-secret-" + uuid.uuid4().hex
+        seed(db_url, subjects, run.accounts(), secret_key=secret_key)
         log(
             f"starting {workers} workers (python -m dpa_panel.prod --backend-only, Redis "
             f"{REDIS_URL}, DPA_APPLY_RATE_LIMIT={LOAD_APPLY_RATE_LIMIT} for this server) ..."
         )
-        with prod_server(db_url, workers=workers, log_dir=log_dir) as server:
+        with prod_server(db_url, workers=workers, log_dir=log_dir, secret_key=secret_key) as server:
             run.server = server
             log(
                 "scenarios: staff → /applications, compliance → /retention"

@@ -42,14 +42,28 @@ def session_absolute_hours() -> int:
     return _int_env("DPA_SESSION_ABSOLUTE_HOURS", 12)
 
 
-def lockout_threshold() -> int:
-    """Failed logins in a row that lock an account (issue 4 default: 5)."""
-    return _int_env("DPA_LOCKOUT_THRESHOLD", 5)
+def throttle_pair_free() -> int:
+    """Failed logins one source address may make for one account before each further attempt
+    from that address must wait (exponential back-off; default 3)."""
+    return _int_env("DPA_THROTTLE_PAIR_FREE", 3)
 
 
-def lockout_minutes() -> int:
-    """How long a locked account stays locked (issue 4 default: 15 minutes)."""
-    return _int_env("DPA_LOCKOUT_MINUTES", 15)
+def throttle_address_free() -> int:
+    """Failed logins one source address may make, over all accounts, before it must wait
+    (default 20: an office behind one NAT address may share it)."""
+    return _int_env("DPA_THROTTLE_ADDRESS_FREE", 20)
+
+
+def throttle_account_free() -> int:
+    """Failed logins for one account, over all addresses, before addresses that never logged
+    in to it successfully must wait (default 100: NIST SP 800-63B §5.2.2 "no more than 100
+    consecutive failed attempts")."""
+    return _int_env("DPA_THROTTLE_ACCOUNT_FREE", 100)
+
+
+def throttle_max_seconds() -> int:
+    """The longest wait the back-off imposes (default 900 s = 15 minutes)."""
+    return _int_env("DPA_THROTTLE_MAX_SECONDS", 900)
 
 
 def cookie_secure() -> bool:

@@ -60,6 +60,10 @@ def live_server(tmp_path_factory) -> LiveServer:
         "DPA_COOKIE_SECURE": "0",
         "DPA_PORT": str(port),
         "DPA_DATA_LOCATION": DATA_LOCATION,
+        # As behind the shipped Caddy proxy: the client address is the last X-Forwarded-For
+        # entry (a request without the header counts as its direct peer). The throttling
+        # tests use it to log in "from" several addresses.
+        "REFLEX_TRUSTED_PROXY_HOPS": "1",
         "REFLEX_USE_NPM": "1",
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
         "PYTHONUNBUFFERED": "1",
@@ -105,7 +109,9 @@ def live_server(tmp_path_factory) -> LiveServer:
             if time.monotonic() > deadline:
                 raise RuntimeError("panel did not start:\n" + log_path.read_text()[-4000:])
             time.sleep(1)
-        yield LiveServer(base, db_url, log_path)
+        global CURRENT
+        CURRENT = LiveServer(base, db_url, log_path)
+        yield CURRENT
     finally:
         try:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -129,6 +135,46 @@ def complete_login(base_url: str, ticket: str, browser: str, origin: str | None 
         headers=headers,
         follow_redirects=False,
     )
+
+
+#: The running live server (browser helpers that only get a base URL look up its database).
+CURRENT: LiveServer | None = None
+
+
+def totp_code(live: LiveServer | None, username: str) -> str:
+    """A not-yet-used TOTP code for a demo account, computed with pyotp from its known secret.
+
+    The panel accepts each 30-second step once per account (replay refusal) and one step of
+    clock drift either side. The code of the current step or of the next one is still valid
+    when it arrives some seconds later, so tests that log in the same account twice within one
+    step use the next step, and wait for the clock only when both are spent.
+    """
+    import time
+
+    import pyotp
+    from sqlalchemy import select
+    from sqlmodel import Session
+
+    from dpa_panel.db import make_engine
+    from dpa_panel.demo import DEMO_TOTP_SECRETS
+    from dpa_panel.models import StaffUser, TwoFactor
+    from dpa_panel.services.two_factor import STEP_SECONDS
+
+    live = live or CURRENT
+    engine = make_engine(live.db_url)
+    try:
+        with Session(engine) as s:
+            last = s.scalars(
+                select(TwoFactor.last_step)
+                .join(StaffUser, StaffUser.id == TwoFactor.user_id)
+                .where(StaffUser.username == username)
+            ).first()
+    finally:
+        engine.dispose()
+    step = max(int(time.time()) // STEP_SECONDS, (last or 0) + 1)
+    while step > int(time.time()) // STEP_SECONDS + 1:
+        time.sleep(0.5)
+    return pyotp.TOTP(DEMO_TOTP_SECRETS[username]).generate_otp(step)
 
 
 def login_cookie(live: LiveServer, username: str) -> str:

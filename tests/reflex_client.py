@@ -24,7 +24,13 @@ QUIET = 0.25
 
 class ReflexClient:
     def __init__(
-        self, base_url: str, cookie: str = "", *, token: str = "", origin: str = ""
+        self,
+        base_url: str,
+        cookie: str = "",
+        headers: dict | None = None,
+        *,
+        token: str = "",
+        origin: str = "",
     ) -> None:
         self.base_url = base_url
         # A given token reconnects to that tab's state (as a reload or a token thief does).
@@ -34,7 +40,7 @@ class ReflexClient:
         options = {"origin": origin} if origin else {}
         self._sio = socketio.Client(reconnection=False, websocket_extra_options=options)
         self._sio.on("event", self._on_event, namespace=NAMESPACE)
-        headers = {"Cookie": cookie} if cookie else {}
+        headers = {**({"Cookie": cookie} if cookie else {}), **(headers or {})}
         self._sio.connect(
             f"{base_url}?token={self.token}",
             socketio_path="/_event",

@@ -1,4 +1,7 @@
-"""Login rules: password policy, lockout, sessions (idle/absolute), tickets, logout."""
+"""Login rules: password policy, sessions (idle/absolute), tickets, logout.
+
+Throttling is in ``tests/test_throttle.py``, the password policy in ``tests/test_passwords.py``,
+the second factor in ``tests/test_two_factor.py``."""
 
 from __future__ import annotations
 
@@ -51,7 +54,8 @@ def _actions(engine) -> list[str]:
     [
         ("short-pass1", "password.too_short"),
         ("aigerim-aigerim"[:7], "password.too_short"),
-        ("Aigerim.Stage", None),
+        ("Aigerim.Stage", "password.contains_username"),
+        ("Steppe.Stage.Aigerim", None),
         ("password1234", "password.too_common"),
         ("QWERTYUIOP12", "password.too_common"),
         ("x" * 257, "password.too_long"),
@@ -64,7 +68,7 @@ def test_password_rules(password, problem):
 
 
 def test_password_equal_to_username_is_refused():
-    assert "password.equals_username" in auth.password_problems(
+    assert "password.contains_username" in auth.password_problems(
         "long.username.x", "Long.Username.X"
     )
 
@@ -100,8 +104,11 @@ def test_wrong_password_and_unknown_user_look_the_same(engine, user_id):
     assert _actions(engine)[-2:] == ["auth.login_failed", "auth.login_failed"]
 
 
-def test_unknown_user_costs_a_password_verification(engine, user_id):
+def test_unknown_user_costs_a_password_verification(engine, user_id, monkeypatch):
     """Timing of a wrong username and a wrong password is similar (both verify argon2)."""
+    # Keep both paths out of the back-off so that each sample runs the full check.
+    monkeypatch.setenv("DPA_THROTTLE_PAIR_FREE", "1000")
+    monkeypatch.setenv("DPA_THROTTLE_ADDRESS_FREE", "1000")
 
     def timed(username):
         samples = []
@@ -111,31 +118,8 @@ def test_unknown_user_costs_a_password_verification(engine, user_id):
             samples.append(time.perf_counter() - t0)
         return statistics.median(samples)
 
-    with Session(engine) as s:  # unlock between rounds so both paths stay comparable
-        s.get(StaffUser, user_id).failed_attempts = -1000
-        s.commit()
     known, unknown = timed("aigerim"), timed("nobody-here")
     assert 0.5 < unknown / known < 2.0, (known, unknown)
-
-
-def test_five_failures_lock_for_fifteen_minutes(engine, user_id):
-    now = utcnow()
-    for _ in range(5):
-        assert not _login(engine, password="Not-The-Password-1", now=now).ok
-    assert "auth.account_locked" in _actions(engine)
-    assert not _login(engine, now=now + timedelta(minutes=14)).ok, (
-        "locked even with the right password"
-    )
-    assert _login(engine, now=now + timedelta(minutes=15, seconds=1)).ok, "lock expires"
-
-
-def test_success_resets_the_failure_counter(engine, user_id):
-    for _ in range(4):
-        _login(engine, password="Not-The-Password-1")
-    assert _login(engine).ok
-    for _ in range(4):
-        _login(engine, password="Not-The-Password-1")
-    assert _login(engine).ok, "4 + 4 failures separated by a success do not lock"
 
 
 def test_inactive_account_cannot_log_in(engine, user_id):

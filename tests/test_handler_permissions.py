@@ -11,6 +11,12 @@ EXPECTED_PUBLIC = {
     "AuthState.open_login_page",
     "AuthState.login",
     "AuthState.logout",
+    # The steps after the password (issue 15): they act only on the account whose password
+    # this tab verified, kept in backend-only vars (``AuthState._pending_*``).
+    "AuthState.submit_code",
+    "AuthState.confirm_enrolment",
+    "AuthState.finish_enrolment",
+    "AuthState.cancel_login",
     "PrivacyState.load",
     "ApplyState.load",
     "ApplyState.start_over",

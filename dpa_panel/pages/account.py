@@ -7,6 +7,7 @@ import reflex as rx
 from dpa_panel.components.forms import error_callout, field, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
+from dpa_panel.pages.login import enrolment_steps, recovery_codes_list
 from dpa_panel.state.account_state import AccountState
 from dpa_panel.state.app_state import AppState
 
@@ -20,6 +21,109 @@ def _session_row(row: rx.Var) -> rx.Component:
         rx.table.cell(
             rx.cond(row["current"] != "", rx.badge(t("account.this_session"), color_scheme="teal"))
         ),
+    )
+
+
+def _two_factor_status() -> rx.Component:
+    return rx.hstack(
+        rx.cond(
+            AccountState.two_factor_on,
+            rx.badge(t("two_factor.status_on"), color_scheme="green", id="two-factor-on"),
+            rx.badge(t("two_factor.status_off"), color_scheme="gray", id="two-factor-off"),
+        ),
+        rx.cond(
+            AccountState.two_factor_on,
+            rx.text(
+                AccountState.recovery_left_text,
+                size="2",
+                color_scheme="gray",
+            ),
+        ),
+        spacing="3",
+        align="center",
+        wrap="wrap",
+    )
+
+
+def _two_factor_enrol() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            enrolment_steps(AccountState.tf_qr, AccountState.tf_secret),
+            field(
+                "two_factor.code_label",
+                "tf_code",
+                autocomplete="one-time-code",
+                max_length=10,
+                input_mode="numeric",
+            ),
+            rx.button(t("two_factor.confirm"), type="submit", id="tf-confirm"),
+            spacing="3",
+            width="100%",
+            max_width="420px",
+        ),
+        on_submit=AccountState.confirm_two_factor,
+        reset_on_submit=True,
+        width="100%",
+    )
+
+
+def _two_factor_disable() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.text(t("two_factor.disable_hint"), size="2"),
+            field("auth.code_label", "disable_code", autocomplete="one-time-code", max_length=40),
+            rx.button(
+                t("two_factor.disable"),
+                type="submit",
+                color_scheme="red",
+                variant="soft",
+                id="tf-disable",
+            ),
+            spacing="2",
+            width="100%",
+            max_width="420px",
+        ),
+        on_submit=AccountState.disable_two_factor,
+        reset_on_submit=True,
+        width="100%",
+    )
+
+
+def two_factor_section() -> rx.Component:
+    """Status; set up (QR code, key, first code); recovery codes once; turn off if allowed."""
+    return rx.vstack(
+        rx.heading(t("two_factor.section"), size="4", as_="h2"),
+        _two_factor_status(),
+        notice_callout(AccountState.tf_notice, "tf-notice"),
+        error_callout(AccountState.tf_error, "tf-error"),
+        rx.match(
+            AccountState.tf_step,
+            ("enrol", _two_factor_enrol()),
+            (
+                "codes",
+                rx.vstack(
+                    recovery_codes_list(AccountState.tf_codes),
+                    rx.button(
+                        t("two_factor.done"), on_click=AccountState.finish_two_factor, id="tf-done"
+                    ),
+                    spacing="3",
+                    width="100%",
+                ),
+            ),
+            rx.cond(
+                AccountState.two_factor_on,
+                rx.cond(~AccountState.two_factor_required, _two_factor_disable()),
+                rx.button(
+                    t("two_factor.start"),
+                    on_click=AccountState.start_two_factor,
+                    variant="soft",
+                    id="tf-start",
+                ),
+            ),
+        ),
+        spacing="3",
+        align="start",
+        width="100%",
     )
 
 
@@ -56,6 +160,7 @@ def account_page() -> rx.Component:
                 wrap="wrap",
                 spacing="3",
             ),
+            two_factor_section(),
             rx.heading(t("account.sessions"), size="4", as_="h2"),
             rx.box(
                 rx.table.root(

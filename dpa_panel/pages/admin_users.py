@@ -1,4 +1,5 @@
-"""``/admin/users``: create accounts, change roles, deactivate, reset passwords, unlock."""
+"""``/admin/users``: create accounts, change roles, deactivate, reset passwords, clear login
+limits, reset a lost second factor (after a question naming the account)."""
 
 from __future__ import annotations
 
@@ -62,6 +63,7 @@ def _status_badges(row: rx.Var) -> rx.Component:
             rx.badge(t("accounts.inactive"), color_scheme="gray"),
         ),
         rx.cond(row["locked"] != "", rx.badge(t("accounts.locked"), color_scheme="red")),
+        rx.cond(row["two_factor"] != "", rx.badge(t("two_factor.badge"), color_scheme="teal")),
         rx.cond(
             row["must_change"] != "", rx.badge(t("accounts.must_change"), color_scheme="amber")
         ),
@@ -110,6 +112,17 @@ def _actions(row: rx.Var) -> rx.Component:
             row["locked"] != "",
             rx.button(
                 t("accounts.unlock"), size="1", variant="soft", on_click=AdminState.unlock(user_id)
+            ),
+        ),
+        rx.cond(
+            row["two_factor"] != "",
+            rx.button(
+                t("two_factor.reset"),
+                size="1",
+                variant="soft",
+                color_scheme="orange",
+                on_click=AdminState.ask_reset_two_factor(user_id),
+                id="reset-2fa-" + row["username"].to(str),
             ),
         ),
         spacing="2",
@@ -171,6 +184,40 @@ def temporary_password_callout() -> rx.Component:
     )
 
 
+def reset_two_factor_question() -> rx.Component:
+    """The irreversible reset asks first, naming the account."""
+    return rx.cond(
+        AdminState.reset_two_factor_for != "",
+        rx.callout(
+            rx.vstack(
+                rx.text(
+                    AdminState.reset_two_factor_question,
+                    id="reset-2fa-question",
+                ),
+                rx.hstack(
+                    rx.button(
+                        t("two_factor.reset"),
+                        color_scheme="red",
+                        on_click=AdminState.reset_two_factor,
+                        id="reset-2fa-confirm",
+                    ),
+                    rx.button(
+                        t("two_factor.cancel"),
+                        variant="soft",
+                        on_click=AdminState.cancel_reset_two_factor,
+                    ),
+                    spacing="2",
+                    wrap="wrap",
+                ),
+                spacing="2",
+            ),
+            icon="shield-alert",
+            color_scheme="orange",
+            width="100%",
+        ),
+    )
+
+
 def admin_users_page() -> rx.Component:
     return page_shell(
         rx.vstack(
@@ -178,6 +225,7 @@ def admin_users_page() -> rx.Component:
             notice_callout(AdminState.notice, "accounts-notice"),
             error_callout(AdminState.action_error, "accounts-error"),
             temporary_password_callout(),
+            reset_two_factor_question(),
             rx.desktop_only(
                 rx.table.root(
                     rx.table.header(

@@ -1,16 +1,23 @@
-"""Logging in and staying logged in: password rules, lockout, server-side sessions, tickets.
+"""Logging in and staying logged in: throttling, second factor, server-side sessions, tickets.
 
-Rules (issue 4; figures configurable in ``dpa_panel.settings``):
+Rules (issues 4 and 15; figures configurable in ``dpa_panel.settings``):
 
-* passwords: at least 12 characters, not the username, not on a short list of common ones;
-* 5 failed attempts in a row lock the account for 15 minutes; the failure message is the same
-  whether or not the username exists, and an unknown username costs one argon2 verification
-  too, so the two cannot be told apart by timing;
+* passwords: the NIST SP 800-63B policy of ``services.passwords`` (12 characters, 15 for
+  admins, not common/breached, not built from the username or the organisation's name, not
+  repetitive or sequential), Unicode-normalised;
+* failed attempts are throttled per source address, per account and source, and per account
+  with a high ceiling (``services.throttle``), never by locking the account for everybody; the
+  failure message is the same whether or not the username exists, and an unknown username
+  costs one argon2 verification too, so the two cannot be told apart by timing;
+* administrators and compliance officers must pass a second factor (TOTP, or a recovery code
+  once, ``services.two_factor``); others may enrol; a required but missing enrolment is done
+  right after the password, before any session exists;
 * a login session lives at most 12 hours and ends after 30 idle minutes; only a hash of its
   token is stored (HMAC keyed by ``DPA_SECRET_KEY`` in production, see ``token_hash``); logout
   revokes it; "log out everywhere" revokes all of a user's sessions;
-* the token reaches the browser only as an HttpOnly cookie: a successful password check issues
-  a 60-second, single-use *login ticket* that the browser exchanges over HTTP for the cookie;
+* the token reaches the browser only as an HttpOnly cookie: a completed login (``_grant``, the
+  one place that issues a login ticket) yields a 60-second, single-use *login ticket* that the
+  browser exchanges over HTTP for the cookie;
 * tickets are bound (issue 15): a login ticket to the browser that logged in (its
   ``dpa_browser`` cookie, ``bind_login_ticket``), a download ticket to the login session that
   asked (``issue_ticket(login_session_id=...)``); ``redeem_ticket`` puts the binding in the
@@ -34,50 +41,21 @@ from sqlmodel import Session
 from dpa_panel import settings
 from dpa_panel.models import LoginSession, OneTimeTicket, StaffUser
 from dpa_panel.models.types import utcnow
-from dpa_panel.services import audit
+from dpa_panel.services import audit, throttle, two_factor
 from dpa_panel.services.audit import Actor
-from dpa_panel.services.passwords import hash_password, verify_and_update
+from dpa_panel.services.passwords import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+    password_problems,
+    verify_and_update,
+)
 
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 256
+__all__ = ["MIN_PASSWORD_LENGTH", "MAX_PASSWORD_LENGTH", "password_problems"]
+
 TICKET_SECONDS = 60
 #: How stale ``last_seen_at`` may get before an event refreshes it (limits writes per event).
 TOUCH_INTERVAL = timedelta(seconds=60)
-
-COMMON_PASSWORDS = frozenset(
-    {
-        "123456789012",
-        "1234567890123",
-        "12345678901234",
-        "password1234",
-        "password12345",
-        "passwordpassword",
-        "qwertyuiop12",
-        "qwertyuiop123",
-        "qwerty123456",
-        "1q2w3e4r5t6y",
-        "qazwsxedcrfv",
-        "admin1234567",
-        "administrator",
-        "letmein12345",
-        "welcome12345",
-        "iloveyou1234",
-        "000000000000",
-        "111111111111",
-        "abcdefghijkl",
-        "abc123456789",
-        "parol1234567",
-        "пароль123456",
-        "qwertyqwerty",
-        "asdfghjkl123",
-        "zxcvbnm12345",
-        "kazakhstan2025",
-        "kazakhstan2026",
-        "almaty123456",
-        "astana123456",
-        "changeme1234",
-    }
-)
 
 
 def token_hash(raw: str) -> str:
@@ -95,20 +73,6 @@ def token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-def password_problems(username: str, password: str) -> list[str]:
-    """Catalog keys of every rule the new password breaks (empty list = acceptable)."""
-    problems = []
-    if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append("password.too_short")
-    if len(password) > MAX_PASSWORD_LENGTH:
-        problems.append("password.too_long")
-    if username and password.strip().lower() == username.strip().lower():
-        problems.append("password.equals_username")
-    if password.strip().lower() in COMMON_PASSWORDS:
-        problems.append("password.too_common")
-    return problems
-
-
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     """A real argon2 hash to verify against when the username is unknown (equal timing)."""
@@ -117,9 +81,25 @@ def _dummy_hash() -> str:
 
 @dataclass(frozen=True)
 class LoginOutcome:
+    """The result of one login step.
+
+    ``ok`` with a ``ticket``: the login is complete. ``ok`` with ``next_step`` "code": the
+    password was right, now the second factor; "enrol": the password was right and the role
+    requires a second factor that is not enrolled yet. Not ``ok``: refused; ``retry_after`` > 0
+    says how many seconds this source must wait before the next attempt is even checked.
+    """
+
     ok: bool
     user_id: int | None = None
     ticket: str = ""
+    next_step: str = ""
+    retry_after: int = 0
+
+
+def _find_user(session: Session, name: str) -> StaffUser | None:
+    if not name:
+        return None
+    return session.scalars(select(StaffUser).where(StaffUser.username == name)).first()
 
 
 def authenticate(
@@ -130,67 +110,183 @@ def authenticate(
     client_ip: str = "",
     now: datetime | None = None,
 ) -> LoginOutcome:
-    """Check a username and password; on success return a login ticket.
+    """Check a username and password (the first factor).
 
-    Every attempt writes an audit event. The outcome never says *why* a login failed.
+    Every attempt writes an audit event. The outcome never says *why* a login failed, only
+    how long this source must wait when the back-off applies (the same for unknown names).
     """
     now = now or utcnow()
     name = (username or "").strip().lower()[:64]
     password = (password or "")[:MAX_PASSWORD_LENGTH]
-    user = (
-        session.scalars(select(StaffUser).where(StaffUser.username == name)).first()
-        if name
-        else None
-    )
+    user = _find_user(session, name)
     actor = Actor.public(client_ip)
+    entity = user.id if user else ""
+
+    wait = throttle.retry_after(session, name, client_ip, now)
+    if wait:
+        audit.record(
+            session, actor, "auth.login_throttled", "staff_user", entity, {"retry_after": wait}
+        )
+        return LoginOutcome(False, retry_after=wait)
 
     if user is None:
         verify_and_update(password, _dummy_hash())
+        wait = throttle.record_failure(session, name, client_ip, None, now)
         audit.record(
-            session, actor, "auth.login_failed", "staff_user", "", {"reason": "unknown_user"}
+            session,
+            actor,
+            "auth.login_failed",
+            "staff_user",
+            "",
+            {"reason": "unknown_user", "retry_after": wait},
         )
-        return LoginOutcome(False)
+        return LoginOutcome(False, retry_after=wait)
 
     valid, new_hash = verify_and_update(password, user.password_hash)
-    locked = user.locked_until is not None and user.locked_until > now
-    if not user.is_active or locked:
-        reason = "inactive" if not user.is_active else "locked"
-        audit.record(session, actor, "auth.login_failed", "staff_user", user.id, {"reason": reason})
-        return LoginOutcome(False)
-
     if not valid:
-        # Atomic increment: concurrent failures (even on several workers) all count.
-        session.execute(
-            update(StaffUser)
-            .where(StaffUser.id == user.id)
-            .values(failed_attempts=StaffUser.failed_attempts + 1)
-        )
-        session.refresh(user)
+        wait = throttle.record_failure(session, name, client_ip, user.id, now)
         audit.record(
-            session, actor, "auth.login_failed", "staff_user", user.id, {"reason": "bad_password"}
+            session,
+            actor,
+            "auth.login_failed",
+            "staff_user",
+            user.id,
+            {"reason": "bad_password", "retry_after": wait},
         )
-        if user.failed_attempts >= settings.lockout_threshold():
-            user.locked_until = now + timedelta(minutes=settings.lockout_minutes())
-            user.failed_attempts = 0
-            session.add(user)
-            audit.record(
-                session,
-                Actor.system(),
-                "auth.account_locked",
-                "staff_user",
-                user.id,
-                {"minutes": settings.lockout_minutes()},
-            )
+        return LoginOutcome(False, retry_after=wait)
+    if not user.is_active:
+        audit.record(
+            session, actor, "auth.login_failed", "staff_user", user.id, {"reason": "inactive"}
+        )
         return LoginOutcome(False)
-
-    user.failed_attempts = 0
-    user.locked_until = None
-    user.last_login_at = now
     if new_hash:
         user.password_hash = new_hash
+        session.add(user)
+
+    if two_factor.is_enrolled(session, user.id):
+        next_step = "code"
+    elif two_factor.is_required(user.role):
+        next_step = "enrol"
+    else:
+        return _grant(session, user, client_ip, now)
+    audit.record(
+        session,
+        Actor.user(user.id, client_ip),
+        "auth.password_verified",
+        "staff_user",
+        user.id,
+        {"next": next_step},
+    )
+    return LoginOutcome(True, user.id, next_step=next_step)
+
+
+def verify_second_factor(
+    session: Session,
+    user_id: int,
+    code: str,
+    *,
+    client_ip: str = "",
+    now: datetime | None = None,
+) -> LoginOutcome:
+    """The second step of a login whose password was verified: a TOTP code or a recovery code.
+
+    Wrong codes and replayed codes count as failures of the same throttle counters.
+    """
+    now = now or utcnow()
+    user = session.get(StaffUser, user_id)
+    if user is None or not user.is_active:
+        return LoginOutcome(False)
+    actor = Actor.user(user.id, client_ip)
+    wait = throttle.retry_after(session, user.username, client_ip, now)
+    if wait:
+        audit.record(
+            session, actor, "auth.login_throttled", "staff_user", user.id, {"retry_after": wait}
+        )
+        return LoginOutcome(False, user.id, retry_after=wait)
+    method = two_factor.verify(session, user.id, (code or "")[:40], now)
+    if method in ("totp", "recovery"):
+        return _grant(session, user, client_ip, now, second_factor=method)
+    wait = throttle.record_failure(session, user.username, client_ip, user.id, now)
+    audit.record(
+        session,
+        actor,
+        "auth.second_factor_failed",
+        "staff_user",
+        user.id,
+        {"reason": method or "wrong_code", "retry_after": wait},
+    )
+    return LoginOutcome(False, user.id, retry_after=wait)
+
+
+def confirm_enrolment_at_login(
+    session: Session,
+    user_id: int,
+    code: str,
+    *,
+    client_ip: str = "",
+    now: datetime | None = None,
+) -> tuple[LoginOutcome, list[str]]:
+    """A required second factor set up right after the password: confirm it with its first code.
+
+    Returns ``(outcome, recovery codes)``; the codes are shown once, and only then does
+    ``grant_after_enrolment`` complete the login. Wrong codes count as failed attempts.
+    """
+    from dpa_panel.services.errors import ServiceError
+
+    now = now or utcnow()
+    user = session.get(StaffUser, user_id)
+    if user is None or not user.is_active:
+        return LoginOutcome(False), []
+    actor = Actor.user(user.id, client_ip)
+    wait = throttle.retry_after(session, user.username, client_ip, now)
+    if wait:
+        audit.record(
+            session, actor, "auth.login_throttled", "staff_user", user.id, {"retry_after": wait}
+        )
+        return LoginOutcome(False, user.id, retry_after=wait), []
+    try:
+        # A refused code writes nothing before the refusal, so no savepoint is needed.
+        codes = two_factor.confirm_enrolment(session, actor, user.id, code, now)
+    except ServiceError:
+        wait = throttle.record_failure(session, user.username, client_ip, user.id, now)
+        audit.record(
+            session,
+            actor,
+            "auth.second_factor_failed",
+            "staff_user",
+            user.id,
+            {"reason": "enrolment_code", "retry_after": wait},
+        )
+        return LoginOutcome(False, user.id, retry_after=wait), []
+    return LoginOutcome(True, user.id, next_step="codes"), codes
+
+
+def grant_after_enrolment(
+    session: Session, user_id: int, *, client_ip: str = "", now: datetime | None = None
+) -> LoginOutcome:
+    """Complete a login whose password was verified and whose first code just confirmed a new
+    second factor (the caller holds that proof: this tab's own pending login)."""
+    now = now or utcnow()
+    user = session.get(StaffUser, user_id)
+    if user is None or not user.is_active or not two_factor.is_enrolled(session, user_id):
+        return LoginOutcome(False)
+    return _grant(session, user, client_ip, now, second_factor="enrolled")
+
+
+def _grant(
+    session: Session, user: StaffUser, client_ip: str, now: datetime, second_factor: str = ""
+) -> LoginOutcome:
+    """Every factor is verified: reset the counters, record the login, issue the ticket."""
+    throttle.record_success(session, user.username, client_ip, user.id, now)
+    user.last_login_at = now
     session.add(user)
     audit.record(
-        session, Actor.user(user.id, client_ip), "auth.login_succeeded", "staff_user", user.id
+        session,
+        Actor.user(user.id, client_ip),
+        "auth.login_succeeded",
+        "staff_user",
+        user.id,
+        {"second_factor": second_factor} if second_factor else None,
     )
     return LoginOutcome(True, user.id, issue_ticket(session, user.id, "login", now=now))
 

@@ -8,7 +8,7 @@ from dpa_panel.db import session_scope
 from dpa_panel.i18n import tr
 from dpa_panel.i18n.formatting import format_datetime
 from dpa_panel.models.types import utcnow
-from dpa_panel.services import accounts
+from dpa_panel.services import accounts, throttle, two_factor
 from dpa_panel.services.errors import ServiceError
 from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.guard import actor_for, requires
@@ -24,14 +24,27 @@ class AdminState(AuthState):
     action_error: str = ""
     temporary_password: str = ""
     temporary_for: str = ""
+    #: The account whose second factor the admin asked to reset (named in the question).
+    reset_two_factor_for: str = ""
+    _reset_two_factor_id: int = 0
+
+    @rx.var
+    def reset_two_factor_question(self) -> str:
+        """The question before a second-factor reset, naming the account."""
+        if not self.reset_two_factor_for:
+            return ""
+        return tr(self.locale, "two_factor.reset_confirm", username=self.reset_two_factor_for)
 
     def _clear_on_denial(self):
         self.accounts = []
         self.temporary_password = self.temporary_for = ""
         self.notice = self.create_error = self.action_error = ""
+        self.reset_two_factor_for, self._reset_two_factor_id = "", 0
 
     def _reload(self, session) -> None:
         now = utcnow()
+        slowed = throttle.throttled_user_ids(session, now)
+        enrolled = two_factor.enrolled_user_ids(session)
         self.accounts = [
             {
                 "id": str(u.id),
@@ -39,7 +52,8 @@ class AdminState(AuthState):
                 "full_name": u.full_name,
                 "role": u.role,
                 "active": "1" if u.is_active else "",
-                "locked": "1" if (u.locked_until and u.locked_until > now) else "",
+                "locked": "1" if u.id in slowed else "",
+                "two_factor": "1" if u.id in enrolled else "",
                 "must_change": "1" if u.must_change_password else "",
                 "last_login": format_datetime(u.last_login_at, self.locale, "short"),
             }
@@ -49,6 +63,7 @@ class AdminState(AuthState):
     def _run(self, action, notice_key: str, *args):
         """Run one account action in one transaction; show its error or a notice."""
         self.action_error = self.notice = ""
+        self.reset_two_factor_for, self._reset_two_factor_id = "", 0
         self.temporary_password = self.temporary_for = ""
         try:
             with session_scope() as session:
@@ -113,3 +128,25 @@ class AdminState(AuthState):
             self.temporary_for = next(
                 (a["username"] for a in self.accounts if a["id"] == user_id), ""
             )
+
+    @requires(MANAGE)
+    def ask_reset_two_factor(self, user_id: str):
+        """First ask, naming the account, before its second factor is removed."""
+        self.notice = self.action_error = ""
+        username = next((a["username"] for a in self.accounts if a["id"] == user_id), "")
+        if not username:
+            self.action_error = tr(self.locale, "accounts.not_found")
+            return
+        self.reset_two_factor_for, self._reset_two_factor_id = username, int(user_id)
+
+    @requires(MANAGE)
+    def cancel_reset_two_factor(self):
+        self.reset_two_factor_for, self._reset_two_factor_id = "", 0
+
+    @requires(MANAGE)
+    def reset_two_factor(self):
+        """Remove the second factor of the account named in the question (audited)."""
+        target = self._reset_two_factor_id
+        if not target:
+            return
+        self._run(accounts.reset_two_factor, "two_factor.reset_done", target)

@@ -1,15 +1,19 @@
-"""Login, logout and "who am I" for the header. Passwords never enter state vars."""
+"""Login (password, then a second factor or its enrolment), logout and "who am I" for the
+header. Passwords and codes never enter state vars; which account passed the password step is
+kept only in backend-only vars of this tab (``_pending_*``), for at most five minutes."""
 
 from __future__ import annotations
 
 import json
+import time
 
 import reflex as rx
 
 from dpa_panel import settings
 from dpa_panel.db import session_scope
 from dpa_panel.i18n import tr
-from dpa_panel.services import auth
+from dpa_panel.models.types import utcnow
+from dpa_panel.services import auth, two_factor
 from dpa_panel.services.audit import Actor
 from dpa_panel.services.permissions import AUTHENTICATED, PUBLIC, has_permission, home_for
 from dpa_panel.state.app_state import AppState
@@ -41,6 +45,9 @@ def post_login_ticket(ticket: str):
         " f.submit(); })()"
     )
 
+#: How long a login whose password was verified waits for its second factor or set-up.
+PENDING_SECONDS = 300
+
 
 class AuthState(AppState):
     """The logged-in account's own name and role (its own data, not a data subject's)."""
@@ -49,18 +56,28 @@ class AuthState(AppState):
     me_full_name: str = ""
     me_role: str = ""
     login_error: str = ""
+    #: "password", then "code" (second factor), or "enrol" + "codes" (required set-up).
+    login_step: str = "password"
+    #: The new secret of a required enrolment, as text and QR code: shown to this tab only.
+    enrol_secret: str = ""
+    enrol_qr: str = ""
+    #: Recovery codes of a just-confirmed enrolment, shown once.
+    recovery_codes: list[str] = []
+    _pending_user_id: int = 0
+    _pending_username: str = ""
+    _pending_until: float = 0.0
 
     def _clear_on_denial(self):
         self.me_username = self.me_full_name = self.me_role = ""
 
     @rx.var
-    def lockout_note(self) -> str:
-        """The lockout rule with the configured figures (settings, not hard-coded text)."""
+    def throttle_note(self) -> str:
+        """The throttling rule with the configured figures (settings, not hard-coded text)."""
         return tr(
             self.locale,
-            "auth.lockout_note",
-            attempts=settings.lockout_threshold(),
-            minutes=settings.lockout_minutes(),
+            "auth.throttle_note",
+            attempts=settings.throttle_pair_free(),
+            minutes=max(1, settings.throttle_max_seconds() // 60),
         )
 
     @rx.var
@@ -106,6 +123,8 @@ class AuthState(AppState):
     @requires(PUBLIC)
     def open_login_page(self):
         """An already logged-in visitor of /login goes to their home page."""
+        if self.login_step != "password" and self._pending_until < time.time():
+            self._reset_login()
         token = session_token(self)
         if not token:
             return None
@@ -113,29 +132,128 @@ class AuthState(AppState):
             ident = auth.resolve_session(session, token)
         return rx.redirect(home_for(ident.role)) if ident else None
 
-    @requires(PUBLIC)
-    def login(self, form_data: dict):
-        """Check the credentials; on success bind the login ticket to this browser's
-        ``dpa_browser`` cookie and hand over to ``POST /api/auth/complete`` for the cookie."""
-        username = str(form_data.get("username", ""))[:64]
-        password = str(form_data.get("password", ""))[:256]
-        self.login_error = ""
-        if not username.strip() or not password:
-            self.login_error = tr(self.locale, "auth.fill_both")
-            return None
+    def _reset_login(self) -> None:
+        self.login_step = "password"
+        self.enrol_secret = self.enrol_qr = ""
+        self.recovery_codes = []
+        self._pending_user_id, self._pending_username, self._pending_until = 0, "", 0.0
+
+    def _hand_over(self, ticket: str):
+        """Every factor is verified: bind the login ticket to this browser's ``dpa_browser``
+        cookie and hand over to ``POST /api/auth/complete``, which sets the session cookie."""
+        self._reset_login()
         browser = handshake_cookie(self, BROWSER_COOKIE)
         with session_scope() as session:
-            outcome = auth.authenticate(session, username, password, client_ip=client_ip(self))
-            bound = outcome.ok and auth.bind_login_ticket(session, outcome.ticket, browser)
-        if not outcome.ok:
-            self.login_error = tr(self.locale, "auth.failed")
-            return None
+            bound = auth.bind_login_ticket(session, ticket, browser)
         if not bound:
             # No dpa_browser cookie on this tab's connection (the page was not loaded from the
             # panel's server): the ticket could be completed by no one, so say how to recover.
             self.login_error = tr(self.locale, "auth.reload_to_login")
             return None
-        return post_login_ticket(outcome.ticket)
+        return post_login_ticket(ticket)
+
+    def _refusal(self, outcome: auth.LoginOutcome, key: str) -> None:
+        self.login_error = (
+            tr(self.locale, "auth.throttled", seconds=outcome.retry_after)
+            if outcome.retry_after
+            else tr(self.locale, key)
+        )
+
+    def _pending(self, *steps: str) -> int:
+        """The account that passed the password step in this tab, if still in time (else 0)."""
+        if self.login_step not in steps or not self._pending_user_id:
+            return 0
+        if self._pending_until < time.time():
+            self._reset_login()
+            self.login_error = tr(self.locale, "auth.pending_expired")
+            return 0
+        return self._pending_user_id
+
+    @requires(PUBLIC)
+    def login(self, form_data: dict):
+        """Check the credentials; then the second factor, its set-up, or straight to the cookie."""
+        username = str(form_data.get("username", ""))[:64]
+        password = str(form_data.get("password", ""))[:256]
+        self.login_error = ""
+        self._reset_login()
+        if not username.strip() or not password:
+            self.login_error = tr(self.locale, "auth.fill_both")
+            return None
+        with session_scope() as session:
+            outcome = auth.authenticate(session, username, password, client_ip=client_ip(self))
+            if outcome.ok and outcome.next_step == "enrol":
+                enrolment = two_factor.begin_enrolment(
+                    session, outcome.user_id, username.strip().lower(), utcnow()
+                )
+        if not outcome.ok:
+            self._refusal(outcome, "auth.failed")
+            return None
+        if not outcome.next_step:
+            return self._hand_over(outcome.ticket)
+        self.login_step = outcome.next_step
+        self._pending_user_id = outcome.user_id
+        self._pending_username = username.strip().lower()
+        self._pending_until = time.time() + PENDING_SECONDS
+        if outcome.next_step == "enrol":
+            self.enrol_secret, self.enrol_qr = enrolment.secret, enrolment.qr_data_uri
+        return None
+
+    @requires(PUBLIC)
+    def submit_code(self, form_data: dict):
+        """The second factor of the pending login: a TOTP code, or a recovery code once."""
+        self.login_error = ""
+        user_id = self._pending("code")
+        if not user_id:
+            return None
+        with session_scope() as session:
+            outcome = auth.verify_second_factor(
+                session, user_id, str(form_data.get("code", ""))[:40], client_ip=client_ip(self)
+            )
+        if not outcome.ok:
+            self._refusal(outcome, "auth.code_failed")
+            return None
+        return self._hand_over(outcome.ticket)
+
+    @requires(PUBLIC)
+    def confirm_enrolment(self, form_data: dict):
+        """A required second factor, set up right after the password: its first code."""
+        self.login_error = ""
+        user_id = self._pending("enrol")
+        if not user_id:
+            return None
+        with session_scope() as session:
+            outcome, codes = auth.confirm_enrolment_at_login(
+                session, user_id, str(form_data.get("code", ""))[:40], client_ip=client_ip(self)
+            )
+        if not outcome.ok:
+            self._refusal(outcome, "two_factor.code_wrong")
+            return None
+        self.login_step = "codes"
+        self.enrol_secret = self.enrol_qr = ""
+        self.recovery_codes = codes
+        self._pending_until = time.time() + PENDING_SECONDS
+        return None
+
+    @requires(PUBLIC)
+    def finish_enrolment(self):
+        """The recovery codes were seen: complete the login."""
+        self.login_error = ""
+        user_id = self._pending("codes")
+        if not user_id:
+            return None
+        with session_scope() as session:
+            outcome = auth.grant_after_enrolment(session, user_id, client_ip=client_ip(self))
+        if not outcome.ok:
+            self._reset_login()
+            self.login_error = tr(self.locale, "auth.failed")
+            return None
+        return self._hand_over(outcome.ticket)
+
+    @requires(PUBLIC)
+    def cancel_login(self):
+        """Back to the password step (forgets the pending login of this tab)."""
+        self.login_error = ""
+        self._reset_login()
 
     @requires(PUBLIC)
     def logout(self):

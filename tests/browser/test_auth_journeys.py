@@ -13,12 +13,13 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from dpa_panel.db import make_engine
-from dpa_panel.demo import DEMO_ACCOUNTS
+from dpa_panel.demo import DEMO_ACCOUNTS, DEMO_TOTP_SECRETS
 from dpa_panel.i18n import tr
 from dpa_panel.services import accounts, auth
 from dpa_panel.services.audit import Actor
 from dpa_panel.services.permissions import ROLE_HOME
 from tests.browser.conftest import PHONE, screenshot
+from tests.live_server import totp_code
 
 pytestmark = pytest.mark.browser
 PASSWORDS = {username: password for username, _role, _name, password in DEMO_ACCOUNTS}
@@ -26,10 +27,31 @@ ROLE_OF = {username: role for username, role, _name, _password in DEMO_ACCOUNTS}
 
 
 def log_in(page, base: str, username: str, password: str) -> None:
+    """The login form; for a demo account with a second factor (admin, compliance) and its
+    right password, then the code step with a code computed from its known secret."""
     page.goto(base + "/login")
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("#login-submit")
+    if username in DEMO_TOTP_SECRETS and password == PASSWORDS.get(username):
+        page.locator("#code").wait_for()
+        page.fill("#code", totp_code(None, username))
+        page.click("#code-submit")
+
+
+def complete_enrolment(page) -> list[str]:
+    """The required set-up after the password: type the shown key into "the app" (pyotp),
+    confirm with its code, see the recovery codes, continue. Returns the recovery codes."""
+    import pyotp
+
+    secret = page.locator("#enrol-secret").inner_text().replace(" ", "")
+    page.fill("#code", pyotp.TOTP(secret).now())
+    page.click("#enrol-submit")
+    codes = page.locator("#recovery-codes code")
+    expect(codes).to_have_count(10)
+    shown = codes.all_inner_texts()
+    page.click("#codes-continue")
+    return shown
 
 
 def wait_path(page, path: str) -> None:
@@ -125,7 +147,11 @@ def _wait_for(predicate, timeout: float = 10) -> None:
         time.sleep(0.1)
 
 
-def test_five_failures_lock_the_account(new_page, live_server):
+def test_repeated_failures_slow_down_that_address_without_locking_the_account(
+    new_page, live_server
+):
+    """Issue 15: failures no longer lock the account for everybody; this browser's address
+    must wait (the message says how long), the account itself stays open."""
     engine = make_engine(live_server.db_url)
     with Session(engine) as s:
         accounts.create_account(
@@ -139,14 +165,13 @@ def test_five_failures_lock_the_account(new_page, live_server):
         )
         s.commit()
     page = new_page(locale="en")
-    for attempt in range(1, 6):
+    for attempt in range(1, 4):
         log_in(page, live_server.url, "locktest", "Wrong-Password-123")
         _wait_for(lambda n=attempt: _failures(engine, "locktest") == n)
-    # The sixth attempt, with the right password, is refused too: the account is locked.
-    log_in(page, live_server.url, "locktest", "Lock-Test-Password-1")
-    _wait_for(lambda: _failures(engine, "locktest") == 6)
-    expect(page.locator("#login-error")).to_have_text(tr("en", "auth.failed"))
+    # The third failure imposes the first wait: the message says so instead of "failed".
+    expect(page.locator("#login-error")).to_contain_text("Too many failed attempts")
     assert _path(page) == "/login"
+    screenshot(page, "login-throttled-en")
     with engine.connect() as conn:
         locked = conn.execute(
             text("SELECT locked_until FROM staff_user WHERE username = 'locktest'")
@@ -155,7 +180,7 @@ def test_five_failures_lock_the_account(new_page, live_server):
             text("SELECT COUNT(*) FROM audit_event WHERE action = 'auth.account_locked'")
         ).scalar()
     engine.dispose()
-    assert locked is not None and lock_events >= 1
+    assert locked is None and lock_events == 0
 
 
 def test_logout_ends_the_session(new_page, live_server):
@@ -202,6 +227,7 @@ def test_admin_creates_an_account_that_must_change_its_password(new_page, live_s
 
     user = new_page(locale="ru")
     log_in(user, live_server.url, "dana.new", "First-Password-2026")
+    complete_enrolment(user)  # a compliance officer sets up the second factor first
     wait_path(user, "/account/password")
     user.goto(live_server.url + "/audit")  # cannot skip the change
     wait_path(user, "/account/password")

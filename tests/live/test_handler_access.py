@@ -29,6 +29,9 @@ WATCHED_TABLES = [
     "purpose",
     "staff_user",
     "one_time_ticket",
+    "two_factor",
+    "recovery_code",
+    "login_throttle",
 ]
 
 
