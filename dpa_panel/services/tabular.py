@@ -65,8 +65,11 @@ def needs_neutralising(text: str) -> bool:
     """True when a spreadsheet could read ``text`` as a formula."""
     if not text:
         return False
-    if text[0] in FORMULA_TRIGGERS:
+    first = text[0]
+    if first in FORMULA_TRIGGERS:
         return True
+    if not first.isspace():
+        return False
     stripped = text.lstrip()
     return bool(stripped) and stripped[0] in FORMULA_TRIGGERS
 
@@ -74,6 +77,8 @@ def needs_neutralising(text: str) -> bool:
 def neutralise(value: Any) -> Cell:
     """The value as a cell: numbers by type unchanged, anything else text, quoted when it
     could be read as a formula (see the module docstring)."""
+    if type(value) is str:  # the common case first: exports are mostly text
+        return QUOTE + value if needs_neutralising(value) else value
     if value is None:
         return ""
     if isinstance(value, _NUMBERS):
