@@ -21,7 +21,9 @@
   its selection (the four-eyes decision).
 
 Like every service: the caller's session and transaction; audit events carry ids, codes and
-field *names*, never personal values.
+field *names*, never personal values. The files — the package and the register's log — are
+written by ``services.disclosure_exports`` (names such as ``package_bytes`` and ``log_csv``
+stay importable from here).
 """
 
 from __future__ import annotations
