@@ -8,7 +8,6 @@ permission and streams the file in batches, so a large export never sits in memo
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +16,7 @@ from sqlalchemy import select
 
 from dpa_panel.db import session_scope
 from dpa_panel.models import StaffUser
-from dpa_panel.services import audit
+from dpa_panel.services import audit, tabular
 
 
 @dataclass(frozen=True)
@@ -52,35 +51,18 @@ def audit_filter_from_params(params: dict) -> audit.AuditFilter:
 
 def _stream_audit_csv(params: dict, _user_id: int) -> Iterator[bytes]:
     flt = audit_filter_from_params(params)
-    yield "\ufeff".encode()  # BOM: spreadsheet programs then read the Cyrillic correctly
     with session_scope() as session:
         usernames = dict(session.execute(select(StaffUser.id, StaffUser.username)).all())
-        buffer = io.StringIO()
-        batch = []
-        header = True
-        for event in audit.iter_events(session, flt):
-            batch.append(event)
-            if len(batch) >= 2000:
-                audit.write_csv(batch, buffer, usernames, header=header)
-                header = False
-                yield buffer.getvalue().encode("utf-8")
-                buffer.seek(0)
-                buffer.truncate()
-                batch = []
-        if batch or header:
-            audit.write_csv(batch, buffer, usernames, header=header)
-            yield buffer.getvalue().encode("utf-8")
+        rows = (audit.csv_row(event, usernames) for event in audit.iter_events(session, flt))
+        yield from tabular.csv_chunks(audit.CSV_COLUMNS, rows)
 
 
 def _stream_mailing_csv(_params: dict, _user_id: int) -> Iterator[bytes]:
     """Everyone who may be informed now (``services.consent.mailing_list``), in batches."""
     from dpa_panel.services import consent
 
-    yield "\ufeff".encode()
     with session_scope() as session:
-        buffer = io.StringIO()
-        consent.write_mailing_csv(consent.mailing_list(session), buffer)
-        yield buffer.getvalue().encode("utf-8")
+        yield from tabular.csv_chunks(consent.MAILING_CSV_HEADER, consent.mailing_list(session))
 
 
 def _report(params: dict, user_id: int) -> dict:
@@ -128,11 +110,9 @@ def _stream_stats_xlsx(params: dict, _user_id: int) -> Iterator[bytes]:
 def _stream_acts_csv(_params: dict, _user_id: int) -> Iterator[bytes]:
     from dpa_panel.services import retention
 
-    yield "\ufeff".encode()
     with session_scope() as session:
-        buffer = io.StringIO()
-        retention.acts_csv(retention.iter_acts(session), buffer)
-        yield buffer.getvalue().encode("utf-8")
+        rows = (retention.act_row(act) for act in retention.iter_acts(session))
+        yield from tabular.csv_chunks(retention.ACT_COLUMNS, rows)
 
 
 def _stream_acts_pdf(params: dict, _user_id: int) -> Iterator[bytes]:
@@ -164,11 +144,11 @@ def _disclosure_filter(params: dict):
 
 
 def _stream_disclosure_log_csv(params: dict, _user_id: int) -> Iterator[bytes]:
-    from dpa_panel.services import disclosures
+    from dpa_panel.services import disclosure_exports
 
     flt = _disclosure_filter(params)
     with session_scope() as session:
-        yield from disclosures.log_csv(session, flt, language=params.get("language", "kk"))
+        yield from disclosure_exports.log_csv(session, flt, language=params.get("language", "kk"))
 
 
 def _stream_disclosure_log_xlsx(params: dict, _user_id: int) -> Iterator[bytes]:
@@ -176,14 +156,14 @@ def _stream_disclosure_log_xlsx(params: dict, _user_id: int) -> Iterator[bytes]:
     import os
     import tempfile
 
-    from dpa_panel.services import disclosures
+    from dpa_panel.services import disclosure_exports
 
     flt = _disclosure_filter(params)
     fd, path = tempfile.mkstemp(prefix="dpa-disclosure-log-", suffix=".xlsx")
     os.close(fd)
     try:
         with session_scope() as session:
-            disclosures.log_xlsx(session, flt, path, language=params.get("language", "kk"))
+            disclosure_exports.log_xlsx(session, flt, path, language=params.get("language", "kk"))
         with open(path, "rb") as handle:
             while chunk := handle.read(CHUNK):
                 yield chunk
@@ -192,30 +172,30 @@ def _stream_disclosure_log_xlsx(params: dict, _user_id: int) -> Iterator[bytes]:
 
 
 def _stream_disclosure_log_pdf(params: dict, _user_id: int) -> Iterator[bytes]:
-    from dpa_panel.services import disclosures
+    from dpa_panel.services import disclosure_exports
 
     flt = _disclosure_filter(params)
     with session_scope() as session:
-        yield disclosures.log_pdf(session, flt, language=params.get("language", "kk"))
+        yield disclosure_exports.log_pdf(session, flt, language=params.get("language", "kk"))
 
 
 def _package(params: dict) -> tuple[str, str, bytes]:
-    from dpa_panel.services import disclosures
+    from dpa_panel.services import disclosure_exports
 
     with session_scope() as session:
-        return disclosures.package_bytes(session, int(params["disclosure_id"]))
+        return disclosure_exports.package_bytes(session, int(params["disclosure_id"]))
 
 
 def _package_meta(params: dict) -> tuple[str, str]:
     """(file name, media type) of a disclosed request's package, from its register row."""
     from dpa_panel.models import Disclosure
-    from dpa_panel.services import disclosures
+    from dpa_panel.services import disclosure_exports as files
 
     with session_scope() as session:
         row = session.get(Disclosure, int(params["disclosure_id"]))
         if row is None or not row.package_format:
             return "package.bin", "application/octet-stream"
-        return disclosures.package_filename(row), disclosures.MEDIA_TYPES[row.package_format]
+        return files.package_filename(row), files.MEDIA_TYPES[row.package_format]
 
 
 def _stream_disclosure_package(params: dict, _user_id: int) -> Iterator[bytes]:

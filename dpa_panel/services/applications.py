@@ -22,6 +22,7 @@ Rules:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -166,7 +167,7 @@ def _open_application_exists(session: Session, email: str) -> bool:
 
 def submit_application(
     session: Session,
-    raw: dict[str, str],
+    raw: Mapping[str, object],
     consents: set[str],
     *,
     language: str,
@@ -450,7 +451,7 @@ def update_subject(
     session: Session,
     actor: Actor,
     subject_id: int,
-    changes: dict[str, str],
+    changes: Mapping[str, object],
     *,
     application_id: int | None = None,
 ) -> list[str]:

@@ -15,7 +15,6 @@ of the changed fields, not their values.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
@@ -31,6 +30,7 @@ from sqlmodel import Session
 from dpa_panel import settings
 from dpa_panel.models import AuditChainHead, AuditEvent
 from dpa_panel.models.types import utcnow
+from dpa_panel.services import tabular
 from dpa_panel.services.prepared import Prepared
 
 GENESIS_HASH = "0" * 64
@@ -509,31 +509,29 @@ def distinct_actions(session: Session) -> list[str]:
     return sorted(session.execute(walk).scalars())
 
 
+def csv_row(event: AuditEvent, usernames: dict[int, str]) -> tuple:
+    """One event as a row of ``CSV_COLUMNS`` (the cells are neutralised by the writer)."""
+    return (
+        event.id,
+        event.occurred_at.astimezone(UTC).isoformat(),
+        event.actor_type,
+        "" if event.actor_id is None else event.actor_id,
+        usernames.get(event.actor_id, "") if event.actor_id is not None else "",
+        event.action,
+        event.entity_type,
+        event.entity_id,
+        event.client_ip,
+        event.details,
+        event.prev_hash,
+        event.hash,
+    )
+
+
 def write_csv(
     rows: Iterable[AuditEvent], out: TextIO, usernames: dict[int, str], *, header: bool = True
 ) -> int:
-    """Write ``rows`` as CSV to ``out`` (the header row first unless ``header=False``, for
-    an export written in several batches); returns the number of data rows."""
-    writer = csv.writer(out)
-    if header:
-        writer.writerow(CSV_COLUMNS)
-    count = 0
-    for event in rows:
-        writer.writerow(
-            (
-                event.id,
-                event.occurred_at.astimezone(UTC).isoformat(),
-                event.actor_type,
-                "" if event.actor_id is None else event.actor_id,
-                usernames.get(event.actor_id, "") if event.actor_id is not None else "",
-                event.action,
-                event.entity_type,
-                event.entity_id,
-                event.client_ip,
-                event.details,
-                event.prev_hash,
-                event.hash,
-            )
-        )
-        count += 1
-    return count
+    """Write ``rows`` as CSV to ``out`` through the panel's one writer (``services.tabular``:
+    the header row first unless ``header=False``, for an export written in several batches);
+    returns the number of data rows."""
+    writer = tabular.CsvWriter(out, CSV_COLUMNS if header else None)
+    return writer.rows(csv_row(event, usernames) for event in rows)

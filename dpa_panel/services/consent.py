@@ -20,7 +20,6 @@ Like every service: the caller's session and transaction, audit events with code
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,7 +34,7 @@ from dpa_panel.i18n import normalise_locale
 from dpa_panel.models import Consent, DataSubject, Member, MembershipApplication, PolicyVersion
 from dpa_panel.models.types import utcnow
 from dpa_panel.models.vocab import CONSENT_CHANNELS, OPEN_APPLICATION_STATUSES, PURPOSES
-from dpa_panel.services import applications, audit, members, policy
+from dpa_panel.services import applications, audit, members, policy, tabular
 from dpa_panel.services.applications import local_date, search_term, text_contains
 from dpa_panel.services.audit import Actor
 from dpa_panel.services.errors import ServiceError, ValidationFailed
@@ -613,14 +612,10 @@ MAILING_CSV_HEADER = ("full_name", "email")
 
 
 def write_mailing_csv(rows: Iterable[tuple[str, str]], out: TextIO) -> int:
-    """Write the mailing list as CSV (header first); returns the number of addresses."""
-    writer = csv.writer(out)
-    writer.writerow(MAILING_CSV_HEADER)
-    count = 0
-    for name, email in rows:
-        writer.writerow((name, email))
-        count += 1
-    return count
+    """Write the mailing list as CSV through the panel's one writer (``services.tabular``:
+    header first, cells a spreadsheet would read as a formula quoted); returns the number of
+    addresses."""
+    return tabular.CsvWriter(out, MAILING_CSV_HEADER).rows(rows)
 
 
 # --- policy editions (clause 8) --------------------------------------------------------------

@@ -21,25 +21,22 @@
   its selection (the four-eyes decision).
 
 Like every service: the caller's session and transaction; audit events carry ids, codes and
-field *names*, never personal values.
+field *names*, never personal values. The files — the package and the register's log — are
+written by ``services.disclosure_exports`` (names such as ``package_bytes`` and ``log_csv``
+stay importable from here).
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
-import re
 import uuid
-import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from dpa_panel.i18n import normalise_locale, tr
@@ -114,19 +111,6 @@ MAX_SUBJECTS = 200
 MAX_PAGE_SIZE = 200
 LOG_BATCH = 2000
 SEARCH_MIN = 2
-
-MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "pdf": "application/pdf",
-}
-FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-FONT_BOLD_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
-
-#: Fixed texts of a package. Deliberately not from the catalog: a package must be rebuilt
-#: byte for byte years later, so nothing in it may depend on wording that can be edited.
-PACKAGE_TITLE = "Дербес деректерді беру / Передача персональных данных"
-PACKAGE_NO = "no"
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -796,184 +780,7 @@ def refuse(
     return disclosure
 
 
-# --- the package -----------------------------------------------------------------------------
-
-
-def _package_rows(
-    session: Session, disclosure: Disclosure
-) -> tuple[list[str], list[list[str]], list[int]]:
-    """(columns, rows of strings, subject ids): one row per subject with a picked field."""
-    selection = _selection(_links(session, disclosure.id))
-    columns = _picked_fields(selection)
-    ids = [sid for sid in sorted(selection) if selection[sid]]
-    subjects = {
-        s.id: s
-        for s in session.scalars(
-            select(DataSubject)
-            .where(DataSubject.id.in_(ids or [-1]))
-            .execution_options(populate_existing=True)
-        )
-    }
-    members = {
-        m.subject_id: m
-        for m in session.scalars(select(Member).where(Member.subject_id.in_(ids or [-1])))
-    }
-    rows: list[list[str]] = []
-    for n, sid in enumerate(ids, start=1):
-        subject, member = subjects.get(sid), members.get(sid)
-        picked = set(selection[sid])
-        row = [str(n)]
-        for name in columns:
-            value: Any = None
-            if name in picked:
-                if name in MEMBER_FIELDS:
-                    value = getattr(member, MEMBER_FIELDS[name]) if member is not None else None
-                elif subject is not None:
-                    value = getattr(subject, name)
-            row.append(_cell(value))
-        rows.append(row)
-    return [PACKAGE_NO, *columns], rows, ids
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(timespec="seconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def _csv_bytes(columns: list[str], rows: list[list[str]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns)
-    writer.writerows(rows)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-#: Every zip entry of a package gets this timestamp (zip has no time zone; 1980 is its epoch).
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-_CORE_TIMES = re.compile(r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
-
-
-def _normalise_xlsx(data: bytes, moment: datetime) -> bytes:
-    """Fixed docProps timestamps (``moment``) and zip entry times: same content, same bytes."""
-    stamp = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as src,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
-    ):
-        for item in src.infolist():
-            content = src.read(item.filename)
-            if item.filename == "docProps/core.xml":
-                text = content.decode("utf-8")
-                content = _CORE_TIMES.sub(
-                    lambda m: f"{m.group(1)}{stamp}{m.group(3)}", text
-                ).encode("utf-8")
-            info = zipfile.ZipInfo(item.filename, date_time=_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o600 << 16
-            dst.writestr(info, content)
-    return out.getvalue()
-
-
-def _xlsx_bytes(columns: list[str], rows: list[list[str]], moment: datetime, title: str) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "package"
-    ws.append(columns)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        ws.append(row)
-    ws.freeze_panes = "A2"
-    for i, name in enumerate(columns, start=1):
-        width = max([len(name), *(len(r[i - 1]) for r in rows)] or [8])
-        ws.column_dimensions[get_column_letter(i)].width = min(60, max(6, width + 2))
-    naive = moment.astimezone(UTC).replace(tzinfo=None, microsecond=0)
-    wb.properties.created = naive
-    wb.properties.modified = naive
-    wb.properties.creator = "DPA Panel"
-    wb.properties.lastModifiedBy = "DPA Panel"
-    wb.properties.title = title
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return _normalise_xlsx(buffer.getvalue(), moment)
-
-
-def _pdf_font(pdf) -> None:
-    if not Path(FONT_PATH).exists():
-        raise RuntimeError(f"font missing: {FONT_PATH} (Debian package fonts-dejavu-core)")
-    pdf.add_font("DejaVu", "", FONT_PATH)
-    if Path(FONT_BOLD_PATH).exists():
-        pdf.add_font("DejaVu", "B", FONT_BOLD_PATH)
-    else:  # pragma: no cover - the package ships both
-        pdf.add_font("DejaVu", "B", FONT_PATH)
-
-
-def _pdf_bytes(
-    disclosure: Disclosure, columns: list[str], rows: list[list[str]], moment: datetime
-) -> bytes:
-    from fpdf import FPDF
-    from fpdf.enums import XPos, YPos
-
-    pdf = FPDF(format="A4")
-    pdf.set_creation_date(moment.astimezone(UTC).replace(microsecond=0))
-    pdf.set_creator("DPA Panel")
-    pdf.set_producer("DPA Panel")
-    pdf.set_title(f"{disclosure.reference}")
-    pdf.set_auto_page_break(True, margin=15)
-    _pdf_font(pdf)
-    pdf.add_page()
-    pdf.set_font("DejaVu", "B", 13)
-    pdf.multi_cell(0, 7, PACKAGE_TITLE, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("DejaVu", "", 9)
-    for text in (
-        f"{disclosure.reference} — {disclosure.body_name}"
-        + (f", {disclosure.body_department}" if disclosure.body_department else ""),
-        f"{disclosure.request_number} / {disclosure.request_date.isoformat()}",
-        f"{disclosure.legal_article} {disclosure.legal_basis}".strip(),
-        moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-    ):
-        pdf.multi_cell(0, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode="CHAR")
-    pdf.ln(3)
-    for row in rows:
-        pdf.set_font("DejaVu", "B", 9)
-        pdf.multi_cell(0, 5, f"{PACKAGE_NO} {row[0]}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.set_font("DejaVu", "", 9)
-        for name, value in zip(columns[1:], row[1:], strict=True):
-            if value:
-                pdf.multi_cell(0, 5, f"{name}: {value}", new_x=XPos.LMARGIN, new_y=YPos.NEXT,
-                               wrapmode="CHAR")  # fmt: skip
-        pdf.ln(2)
-    return bytes(pdf.output())
-
-
-def _build_package(session: Session, disclosure: Disclosure) -> tuple[bytes, int, list[str]]:
-    """(bytes, rows, field names) of the package in ``disclosure.package_format``."""
-    columns, rows, _ids = _package_rows(session, disclosure)
-    moment = disclosure.disclosed_at or utcnow()
-    fmt = disclosure.package_format
-    if fmt == "csv":
-        data = _csv_bytes(columns, rows)
-    elif fmt == "xlsx":
-        data = _xlsx_bytes(columns, rows, moment, disclosure.reference)
-    elif fmt == "pdf":
-        data = _pdf_bytes(disclosure, columns, rows, moment)
-    else:
-        raise ServiceError("disclosure.bad_format", field="format")
-    return data, len(rows), columns[1:]
-
-
-def package_filename(disclosure: Disclosure) -> str:
-    return f"{disclosure.reference}-package.{disclosure.package_format or 'csv'}"
+# --- disclosing ---------------------------------------------------------------------------------
 
 
 def disclose(
@@ -1007,7 +814,10 @@ def disclose(
     disclosure.disclosed_at = now
     disclosure.disclosed_by_id = actor.user_id
     disclosure.sent_via = sent_via
-    data, count, fields = _build_package(session, disclosure)
+    from dpa_panel.services.disclosure_exports import build_package
+    from dpa_panel.services.tabular import WRITER_VERSION
+
+    data, count, fields = build_package(session, disclosure)
     disclosure.package_sha256 = hashlib.sha256(data).hexdigest()
     disclosure.package_rows = count
     disclosure.package_fields = _dumps(fields)
@@ -1028,22 +838,10 @@ def disclose(
             "sent_via": sent_via,
             "rows": count,
             "holds_lifted": lifted,
+            "writer": WRITER_VERSION,
         },
     )
     return disclosure
-
-
-def package_bytes(session: Session, disclosure_id: int) -> tuple[str, str, bytes]:
-    """(filename, media type, bytes) of a disclosed request's package, rebuilt; refused
-    (``disclosure.package_changed``) when the rebuilt SHA-256 differs from the recorded one
-    (the data was rectified or destroyed since)."""
-    disclosure = _load(session, disclosure_id)
-    if disclosure.status != "disclosed":
-        raise ServiceError("disclosure.bad_status")
-    data, _count, _fields = _build_package(session, disclosure)
-    if hashlib.sha256(data).hexdigest() != disclosure.package_sha256:
-        raise ServiceError("disclosure.package_changed")
-    return package_filename(disclosure), MEDIA_TYPES[disclosure.package_format], data
 
 
 # --- reading one request ---------------------------------------------------------------------
@@ -1451,316 +1249,6 @@ def list_disclosures(
     return rows, total
 
 
-#: Columns of the disclosure log (labels: ``disclosure_log.<column>``). No personal data of
-#: the subjects: their number, the categories and field names, never values.
-LOG_COLUMNS = (
-    "reference",
-    "kind",
-    "status",
-    "body_name",
-    "body_department",
-    "body_type",
-    "recipient",
-    "request_number",
-    "request_date",
-    "received_via",
-    "legal_article",
-    "legal_basis",
-    "answer_due_on",
-    "subjects",
-    "requested_categories",
-    "disclosed_fields",
-    "created_by",
-    "created_at",
-    "decided_by",
-    "decided_at",
-    "disclosed_by",
-    "disclosed_at",
-    "sent_via",
-    "package_format",
-    "package_rows",
-    "package_sha256",
-)
-LOG_WIDTHS = {
-    "reference": 16, "kind": 12, "status": 13, "body_name": 36, "body_department": 28,
-    "body_type": 22, "recipient": 28, "request_number": 18, "request_date": 12,
-    "received_via": 13,
-    "legal_article": 20, "legal_basis": 48, "answer_due_on": 12, "subjects": 9,
-    "requested_categories": 30, "disclosed_fields": 40, "created_by": 14, "created_at": 21,
-    "decided_by": 14, "decided_at": 21, "disclosed_by": 14, "disclosed_at": 21, "sent_via": 13,
-    "package_format": 8, "package_rows": 9, "package_sha256": 66,
-}  # fmt: skip
-
-
-def _ts(value: datetime | None) -> str:
-    return value.astimezone(UTC).isoformat(timespec="seconds") if value else ""
-
-
-def iter_log_rows(
-    session: Session, flt: DisclosureFilter, batch: int = LOG_BATCH
-) -> Iterator[dict[str, Any]]:
-    """The log in request-date order (oldest first), fetched ``batch`` rows at a time with a
-    keyset on (request_date, id): values as strings except ``subjects``/``package_rows``."""
-    conds = _conditions(session, flt)
-    users = dict(session.execute(select(StaffUser.id, StaffUser.username)).all())
-    last: tuple[date, int] | None = None
-    d = Disclosure.__table__.c
-    columns = [
-        d.id, d.reference, d.kind, d.status, d.body_name, d.body_department, d.body_type,
-        d.recipient,
-        d.request_number, d.request_date, d.received_via, d.legal_article, d.legal_basis,
-        d.answer_due_on, d.requested_categories, d.package_fields, d.created_by_id,
-        d.created_at, d.decided_by_id, d.decided_at, d.disclosed_by_id, d.disclosed_at,
-        d.sent_via, d.package_format, d.package_rows, d.package_sha256,
-    ]  # fmt: skip
-    link = DisclosureSubject.__table__.c
-    count = (
-        select(func.count())
-        .where(link.disclosure_id == d.id)
-        .correlate(Disclosure.__table__)
-        .scalar_subquery()
-        .label("subject_count")
-    )
-    while True:
-        stmt = select(*columns, count).where(*conds)
-        if last is not None:
-            stmt = stmt.where(tuple_(d.request_date, d.id) > tuple_(*last))
-        chunk = session.execute(stmt.order_by(d.request_date, d.id).limit(batch)).all()
-        if not chunk:
-            return
-        for r in chunk:
-            yield {
-                "reference": r.reference,
-                "kind": r.kind,
-                "status": r.status,
-                "body_name": r.body_name,
-                "body_department": r.body_department,
-                "body_type": r.body_type,
-                "recipient": r.recipient,
-                "request_number": r.request_number,
-                "request_date": r.request_date.isoformat(),
-                "received_via": r.received_via,
-                "legal_article": r.legal_article,
-                "legal_basis": r.legal_basis,
-                "answer_due_on": r.answer_due_on.isoformat(),
-                "subjects": r.subject_count,
-                "requested_categories": " ".join(_loads(r.requested_categories, [])),
-                "disclosed_fields": " ".join(_loads(r.package_fields, [])),
-                "created_by": users.get(r.created_by_id, ""),
-                "created_at": _ts(r.created_at),
-                "decided_by": users.get(r.decided_by_id, ""),
-                "decided_at": _ts(r.decided_at),
-                "disclosed_by": users.get(r.disclosed_by_id, ""),
-                "disclosed_at": _ts(r.disclosed_at),
-                "sent_via": r.sent_via,
-                "package_format": r.package_format,
-                "package_rows": r.package_rows,
-                "package_sha256": r.package_sha256,
-            }
-        last = (chunk[-1].request_date, chunk[-1].id)
-        if len(chunk) < batch:
-            return
-
-
-def canonical_row(row: dict[str, Any]) -> bytes:
-    """One log row as the digest reads it: a JSON array of its values as text, and a new line.
-    Every format of the same log has the same digest."""
-    values = ["" if row[c] is None else str(row[c]) for c in LOG_COLUMNS]
-    return (json.dumps(values, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
-
-
-def log_digest(rows: Iterable[dict[str, Any]]) -> str:
-    """SHA-256 over ``canonical_row`` of every row, in order."""
-    h = hashlib.sha256()
-    for row in rows:
-        h.update(canonical_row(row))
-    return h.hexdigest()
-
-
-def _log_labels(language: str) -> list[str]:
-    return [tr(language, f"disclosure_log.{c}") for c in LOG_COLUMNS]
-
-
-def _generated_line(language: str, now: datetime) -> str:
-    return f"{tr(language, 'disclosure_log.generated_at')}: {_ts(now)}"
-
-
-def _digest_line(language: str, digest: str, count: int) -> str:
-    return tr(language, "disclosure_log.digest", digest=digest, count=count)
-
-
-def log_csv(
-    session: Session,
-    flt: DisclosureFilter,
-    *,
-    language: str = "kk",
-    now: datetime | None = None,
-    batch: int = LOG_BATCH,
-) -> Iterator[bytes]:
-    """The log as CSV, in chunks: BOM, a generated-at line, the header, the rows, and a last
-    line with the SHA-256 of the rows (``log_digest``) and their number."""
-    lang = normalise_locale(language)
-    now = now or utcnow()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([_generated_line(lang, now)])
-    writer.writerow(_log_labels(lang))
-    yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    buffer.seek(0)
-    buffer.truncate()
-    h = hashlib.sha256()
-    count = 0
-    for row in iter_log_rows(session, flt, batch):
-        h.update(canonical_row(row))
-        writer.writerow([row[c] for c in LOG_COLUMNS])
-        count += 1
-        if count % batch == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    writer.writerow([_digest_line(lang, h.hexdigest(), count)])
-    yield buffer.getvalue().encode("utf-8")
-
-
-def log_xlsx(
-    session: Session,
-    flt: DisclosureFilter,
-    path: Path | str,
-    *,
-    language: str = "kk",
-    now: datetime | None = None,
-    batch: int = LOG_BATCH,
-) -> int:
-    """Write the log to ``path`` as XLSX (openpyxl write-only: rows go to disk as they come).
-
-    Sheet ``log``: bold header, first row frozen, column widths; sheet ``info``: the
-    generated-at line, the row count and the SHA-256 of the rows. Returns the row count.
-    """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    lang = normalise_locale(language)
-    now = now or utcnow()
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("log")
-    info = wb.create_sheet("info")
-    ws.freeze_panes = "A2"
-    for i, column in enumerate(LOG_COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = LOG_WIDTHS[column]
-    bold = Font(bold=True)
-
-    def header_cell(value: str, sheet=ws):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.font = bold
-        return cell
-
-    ws.append([header_cell(label) for label in _log_labels(lang)])
-    h = hashlib.sha256()
-    count = 0
-    for row in iter_log_rows(session, flt, batch):
-        h.update(canonical_row(row))
-        ws.append([row[c] for c in LOG_COLUMNS])
-        count += 1
-    info.column_dimensions["A"].width = 110
-    info.append([header_cell(tr(lang, "disclosure_log.title"), info)])
-    info.append([_generated_line(lang, now)])
-    info.append([_digest_line(lang, h.hexdigest(), count)])
-    wb.save(str(path))
-    return count
-
-
-def log_pdf(
-    session: Session,
-    flt: DisclosureFilter,
-    *,
-    language: str = "kk",
-    now: datetime | None = None,
-    batch: int = LOG_BATCH,
-) -> bytes:
-    """The log as a printable PDF (A4 landscape, DejaVu): title, generated-at, the filter,
-    one block per request, and the SHA-256 of the rows at the end. Rows are read in batches;
-    the PDF document itself is built in memory (fpdf2), as the other PDF reports are."""
-    from fpdf import FPDF
-    from fpdf.enums import XPos, YPos
-
-    lang = normalise_locale(language)
-    now = now or utcnow()
-
-    def t(key: str, **params) -> str:
-        return tr(lang, key, **params)
-
-    pdf = FPDF(orientation="L", format="A4")
-    pdf.set_auto_page_break(True, margin=12)
-    _pdf_font(pdf)
-    pdf.add_page()
-    pdf.set_font("DejaVu", "B", 14)
-    pdf.multi_cell(0, 8, t("disclosure_log.title"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("DejaVu", "", 9)
-    pdf.multi_cell(0, 5, _generated_line(lang, now), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    shown = {k: v for k, v in filter_to_strings(flt).items() if v}
-    if shown:
-        text = "; ".join(f"{t('disclosure_log.filter_' + k)}: {v}" for k, v in shown.items())
-        pdf.multi_cell(0, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode="CHAR")
-    pdf.ln(2)
-    h = hashlib.sha256()
-    count = 0
-
-    def label(vocabulary: str, code: str) -> str:
-        return t(f"{vocabulary}.{code}") if code else ""
-
-    for row in iter_log_rows(session, flt, batch):
-        h.update(canonical_row(row))
-        count += 1
-        pdf.set_font("DejaVu", "B", 9)
-        pdf.multi_cell(
-            0, 5,
-            f"{row['reference']} — {label('disclosure.kind', row['kind'])} — "
-            f"{label('disclosure.status', row['status'])}",
-            new_x=XPos.LMARGIN, new_y=YPos.NEXT,
-        )  # fmt: skip
-        pdf.set_font("DejaVu", "", 8)
-        body = row["body_name"] + (f", {row['body_department']}" if row["body_department"] else "")
-        lines = [
-            f"{t('disclosure_log.body_name')}: {body} "
-            f"({label('disclosure.body_type', row['body_type'])})"
-            + (f"; {t('disclosure_log.recipient')}: {row['recipient']}" if row["recipient"]
-               else ""),
-            f"{t('disclosure_log.request_number')}: {row['request_number']}; "
-            f"{t('disclosure_log.request_date')}: {row['request_date']}; "
-            f"{t('disclosure_log.received_via')}: "
-            f"{label('disclosure.channel', row['received_via'])}; "
-            f"{t('disclosure_log.answer_due_on')}: {row['answer_due_on']}",
-            f"{t('disclosure_log.legal_article')}: {row['legal_article']} — {row['legal_basis']}",
-            f"{t('disclosure_log.subjects')}: {row['subjects']}; "
-            f"{t('disclosure_log.requested_categories')}: {row['requested_categories']}",
-        ]  # fmt: skip
-        if row["disclosed_at"]:
-            lines.append(
-                f"{t('disclosure_log.disclosed_at')}: {row['disclosed_at']} "
-                f"({row['disclosed_by']}, {label('disclosure.channel', row['sent_via'])}, "
-                f"{row['package_format']}, {row['package_rows']}); "
-                f"{t('disclosure_log.disclosed_fields')}: {row['disclosed_fields']}"
-            )
-            lines.append(f"SHA-256: {row['package_sha256']}")
-        if row["decided_by"]:
-            lines.append(f"{t('disclosure_log.decided_by')}: {row['decided_by']} "
-                         f"{row['decided_at']}")  # fmt: skip
-        for text in lines:
-            pdf.multi_cell(0, 4, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode="CHAR")
-        pdf.ln(1.5)
-    pdf.ln(3)
-    pdf.set_font("DejaVu", "", 9)
-    pdf.multi_cell(0, 5, _digest_line(lang, h.hexdigest(), count), new_x=XPos.LMARGIN,
-                   new_y=YPos.NEXT, wrapmode="CHAR")  # fmt: skip
-    return bytes(pdf.output())
-
-
-def log_filename(fmt: str, today: date | None = None) -> str:
-    return f"disclosure-log-{(today or date.today()).isoformat()}.{fmt}"
-
-
 # --- the subject report ----------------------------------------------------------------------
 
 
@@ -1820,13 +1308,7 @@ __all__ = [
     "disclose",
     "disclosure_filter_from_strings",
     "get_disclosure",
-    "iter_log_rows",
     "list_disclosures",
-    "log_csv",
-    "log_digest",
-    "log_pdf",
-    "log_xlsx",
-    "package_bytes",
     "record_transfer_consent",
     "refuse",
     "search_subjects",
@@ -1836,3 +1318,22 @@ __all__ = [
     "transfer_consent",
     "withdraw_transfer_consent",
 ]
+
+#: Names that moved to ``services.disclosure_exports`` (the package and log files), still
+#: importable from here. Loaded on first use: that module imports this one.
+_EXPORT_NAMES = frozenset(
+    (
+        "FONT_BOLD_PATH", "FONT_PATH", "LOG_COLUMNS", "LOG_WIDTHS", "MEDIA_TYPES", "PACKAGE_NO",
+        "PACKAGE_TITLE", "PACKAGE_WRITERS", "build_package", "canonical_row", "iter_log_rows",
+        "log_csv", "log_digest", "log_filename", "log_pdf", "log_xlsx", "package_bytes",
+        "package_filename",
+    )
+)  # fmt: skip
+
+
+def __getattr__(name: str):
+    if name in _EXPORT_NAMES:
+        from dpa_panel.services import disclosure_exports
+
+        return getattr(disclosure_exports, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -26,7 +26,6 @@ Like every service: the caller's session and transaction, audit events with code
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import threading
@@ -58,7 +57,7 @@ from dpa_panel.models import (
 from dpa_panel.models.retention import ENDING_EVENTS
 from dpa_panel.models.types import utcnow, whole_days
 from dpa_panel.models.vocab import OPEN_APPLICATION_STATUSES
-from dpa_panel.services import audit
+from dpa_panel.services import audit, tabular
 from dpa_panel.services.audit import Actor
 from dpa_panel.services.errors import ServiceError
 from dpa_panel.services.prepared import Prepared
@@ -1178,29 +1177,27 @@ ACT_COLUMNS = (
 )  # fmt: skip
 
 
+def act_row(act: DestructionAct) -> list:
+    """One act as a row of ``ACT_COLUMNS`` (UTC ISO times, categories joined by ``;``)."""
+    return [
+        act.reference,
+        act.subject_ref,
+        ";".join(json.loads(act.categories)),
+        act.rule,
+        act.due_at.astimezone(UTC).isoformat(timespec="seconds"),
+        act.destroyed_at.astimezone(UTC).isoformat(timespec="seconds"),
+        act.actor_type,
+        "" if act.actor_id is None else act.actor_id,
+        act.batch_id,
+        act.digest,
+    ]
+
+
 def acts_csv(rows: Iterable[DestructionAct], out: TextIO, *, header: bool = True) -> int:
-    """Write acts as CSV (UTC ISO times, categories joined by ``;``); returns the row count."""
-    writer = csv.writer(out)
-    if header:
-        writer.writerow(ACT_COLUMNS)
-    n = 0
-    for act in rows:
-        writer.writerow(
-            [
-                act.reference,
-                act.subject_ref,
-                ";".join(json.loads(act.categories)),
-                act.rule,
-                act.due_at.astimezone(UTC).isoformat(timespec="seconds"),
-                act.destroyed_at.astimezone(UTC).isoformat(timespec="seconds"),
-                act.actor_type,
-                "" if act.actor_id is None else act.actor_id,
-                act.batch_id,
-                act.digest,
-            ]
-        )
-        n += 1
-    return n
+    """Write acts as CSV through the panel's one writer (``services.tabular``); returns the
+    row count."""
+    writer = tabular.CsvWriter(out, ACT_COLUMNS if header else None)
+    return writer.rows(act_row(act) for act in rows)
 
 
 FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"

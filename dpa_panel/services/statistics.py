@@ -34,7 +34,6 @@ is left out of its row.
 from __future__ import annotations
 
 import heapq
-import io
 import os
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
@@ -1122,25 +1121,32 @@ def disclosures_per_quarter(
 # --- downloads -------------------------------------------------------------------------------
 
 
-def _frame(table: Table):
-    import pandas as pd
-
+def _download_columns(table: Table) -> list[str]:
     columns: list[str] = []
     for row in table:
         columns.extend(key for key in row if key not in columns)
-    return pd.DataFrame([[row.get(c, "") for c in columns] for row in table], columns=columns)
+    return columns
+
+
+def _download_rows(table: Table, columns: list[str]) -> list[list]:
+    return [[row.get(c, "") for c in columns] for row in table]
 
 
 def to_csv_bytes(table: Table) -> bytes:
-    """The table exactly as shown, as UTF-8 CSV (with BOM, so spreadsheets read Cyrillic)."""
-    return _frame(table).to_csv(index=False).encode("utf-8-sig")
+    """The table exactly as shown, as UTF-8 CSV (BOM, CRLF) through the panel's one writer
+    (``services.tabular``)."""
+    from dpa_panel.services import tabular
+
+    columns = _download_columns(table)
+    return tabular.csv_bytes(columns, _download_rows(table, columns))
 
 
 def to_xlsx_bytes(table: Table, sheet: str = "statistics") -> bytes:
-    """The table exactly as shown, as one XLSX sheet."""
-    buffer = io.BytesIO()
-    _frame(table).to_excel(buffer, index=False, sheet_name=sheet[:31], engine="openpyxl")
-    return buffer.getvalue()
+    """The table exactly as shown, as one XLSX sheet (counts stay numbers, text is text)."""
+    from dpa_panel.services import tabular
+
+    columns = _download_columns(table)
+    return tabular.xlsx_bytes(columns, _download_rows(table, columns), sheet=sheet)
 
 
 __all__ = [

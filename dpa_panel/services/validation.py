@@ -92,27 +92,65 @@ def validate_email(raw: str | None) -> str | None:
 
 # --- free text -------------------------------------------------------------------------------
 
+#: Invisible characters that change how text is displayed or compared without being seen:
+#: bidirectional embeddings, overrides, isolates and marks (``U+202E`` shows ``Али\u202eвоН``
+#: as a different name; CVE-2021-42574), zero-width characters and the byte-order mark.
+BIDI_CONTROLS = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+)
+ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+#: Characters that break a line: refused in one-line fields (a name, a number, a body).
+LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
-def _has_control_chars(value: str, multiline: bool) -> bool:
-    allowed = ("\n", "\t") if multiline else ()
-    return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in value)
+
+def text_problem(value: str, multiline: bool) -> str | None:
+    """The catalog key of the first thing wrong with the characters of ``value``, or None.
+
+    One-line text refuses line breaks (``field.line_break``, including the Unicode line and
+    paragraph separators U+2028/U+2029), invisible characters (``field.invisible_chars``:
+    every Unicode *format* character — the bidi controls and zero-width characters above and
+    the rest of category Cf) and any other control character or lone surrogate
+    (``field.control_chars``). Multi-line text may hold ``\n`` and ``\t``; everything else
+    is refused the same way (its line breaks were already turned into ``\n``).
+    """
+    for ch in value:
+        if multiline and ch in "\n\t":
+            continue
+        if ch in LINE_BREAKS and not multiline:
+            return "field.line_break"
+        category = unicodedata.category(ch)
+        if category == "Cf" or ch in BIDI_CONTROLS or ch in ZERO_WIDTH:
+            return "field.invisible_chars"
+        if category in ("Cc", "Cs", "Zl", "Zp"):
+            return "field.control_chars"
+    return None
 
 
 def clean_text(
-    raw: str | None, max_len: int, *, required: bool, multiline: bool = False
+    raw: object, max_len: int, *, required: bool, multiline: bool = False
 ) -> tuple[str, str | None]:
-    """Strip, check control characters and length; returns ``(value, error_key | None)``.
+    """NFC-normalise, strip, check the characters and the length; ``(value, error_key | None)``.
 
-    Multi-line text keeps ``\\n`` and ``\\t`` (Windows line ends become ``\\n``); any other
-    control character is refused, not silently removed. HTML is kept as typed.
+    ``raw`` must be text (``None`` counts as empty): anything else — a number, a list, a dict
+    sent by a hand-made request — is ``field.not_text`` and its value is not kept. Text is
+    put in Unicode NFC, so ``й`` typed as ``и`` + combining breve is stored, searched and
+    compared as the one letter. Multi-line text turns Windows/old-Mac line ends and U+2028/
+    U+2029 into ``\n``. Problem characters are refused (``text_problem``), never silently
+    removed. HTML is kept as typed.
     """
-    value = (raw or "").strip()
+    if raw is None:
+        raw = ""
+    if not isinstance(raw, str):
+        return "", "field.not_text"
+    value = unicodedata.normalize("NFC", raw).strip()
     if multiline:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
+        value = value.replace("\u2028", "\n").replace("\u2029", "\n")
     if not value:
         return "", ("field.required" if required else None)
-    if _has_control_chars(value, multiline):
-        return value, "field.control_chars"
+    problem = text_problem(value, multiline)
+    if problem:
+        return value, problem
     if len(value) > max_len:
         return value, "field.too_long"
     return value, None
@@ -199,9 +237,30 @@ APPLICATION_FIELDS: tuple[str, ...] = tuple(FIELD_RULES)
 
 
 def validate_field(name: str, raw: object) -> tuple[Any, str | None]:
-    """Clean one form field; ``KeyError`` for a name that is not a form field."""
+    """Clean one form field; ``KeyError`` for a name that is not a form field.
+
+    Every field arrives as text (``None``: empty). Any other value — the handler is callable
+    by any browser with any JSON, e.g. ``{"$gt": ""}`` or ``["a", "b"]`` — is refused as
+    ``field.not_text`` (value ``""``), never turned into its Python spelling and stored."""
     rule = FIELD_RULES[name]
-    return rule("" if raw is None else str(raw))
+    if raw is None:
+        raw = ""
+    if not isinstance(raw, str):
+        return "", "field.not_text"
+    return rule(raw)
+
+
+def form_flag(value: object) -> bool | None:
+    """A checkbox of a form as sent: a native box sends ``"on"`` (or a boolean through a
+    ref), an unticked one nothing. ``None`` for anything else (a list, a dict, a number): the
+    request was not made by the form."""
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return value.strip().lower() in ("on", "true", "1", "yes")
+    return None
 
 
 def validate_application_fields(

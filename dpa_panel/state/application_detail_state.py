@@ -166,9 +166,8 @@ class ApplicationDetailState(AuthState):
         """Rectify the applicant's data; the audit records which fields changed, not values."""
         self.action_error = self.notice = ""
         self.edit_errors = {}
-        changes = {
-            name: str(form_data.get(name, "") or "") for name in EDITABLE if name in form_data
-        }
+        # As sent: a non-text value is refused per field (``field.not_text``), not stored.
+        changes = {name: form_data[name] for name in EDITABLE if name in form_data}
         subject_id = int(self.subject.get("id", "0") or 0)
         try:
             with session_scope() as session:

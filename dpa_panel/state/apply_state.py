@@ -15,6 +15,7 @@ from dpa_panel.models.types import utcnow
 from dpa_panel.services import applications, policy
 from dpa_panel.services.errors import ServiceError, ValidationFailed
 from dpa_panel.services.permissions import PUBLIC
+from dpa_panel.services.validation import form_flag
 from dpa_panel.state.app_state import AppState
 from dpa_panel.state.guard import client_ip, requires
 
@@ -58,13 +59,23 @@ class ApplyState(AppState):
         """Validate and store the application with its consents in one transaction."""
         self.errors, self.form_error = {}, ""
         ip = client_ip(self)
-        if str(form_data.get(HONEYPOT, "")).strip():
+        if not isinstance(form_data, dict):
+            self.form_error = tr(self.locale, "apply.bad_input")
+            return rx.scroll_to("form-error")
+        honeypot = form_data.get(HONEYPOT)
+        if honeypot is not None and (not isinstance(honeypot, str) or honeypot.strip()):
             # A bot filled the invisible field: refuse like any other refusal, store nothing.
             self._record_refusal("application.honeypot", ip)
             self.form_error = tr(self.locale, "apply.refused")
             return None
-        raw = {name: str(form_data.get(name, "") or "") for name in FIELDS}
-        consents = {p for p in CONSENT_PURPOSES if _checked(form_data.get(f"consent_{p}"))}
+        # Values go to the service as sent: a non-text value is refused there per field
+        # (``field.not_text``), never stored as its Python spelling.
+        raw = {name: form_data.get(name) for name in FIELDS}
+        flags = {p: form_flag(form_data.get(f"consent_{p}")) for p in CONSENT_PURPOSES}
+        if None in flags.values():
+            self.form_error = tr(self.locale, "apply.bad_input")
+            return rx.scroll_to("form-error")
+        consents = {p for p, checked in flags.items() if checked}
         try:
             with session_scope() as session:
                 application = applications.submit_application(
@@ -86,7 +97,3 @@ class ApplyState(AppState):
     def _record_refusal(self, action: str, ip: str) -> None:
         with session_scope() as session:
             applications.record_refusal(session, action, ip)
-
-
-def _checked(value: object) -> bool:
-    return str(value).lower() in ("on", "true", "1", "yes")
