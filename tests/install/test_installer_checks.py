@@ -113,7 +113,9 @@ def test_units_get_the_prefix_paths_user_and_port(tmp_path):
                 assert "/etc/dpa-panel/env" not in line.replace(str(layout.env_file), ""), line
         if "User=" in text:
             assert "User=svc\n" in text and "Group=svcgrp\n" in text
-    app = render.render_unit((DEPLOY / "systemd/dpa-panel.service").read_text(), layout, "s", "g", 3111)
+    app = render.render_unit(
+        (DEPLOY / "systemd/dpa-panel.service").read_text(), layout, "s", "g", 3111
+    )
     assert "DPA_PORT=3111" in app and f"ExecStart={layout.code}/.venv/bin/python" in app
 
 
@@ -182,10 +184,15 @@ def test_caddy_validates_the_caddyfile_as_compose_and_the_installer_use_it(tmp_p
 
 def _first_install_args(prefix: Path, db_port: int, redis_port: int) -> list[str]:
     return [
-        "--prefix", prefix, "--public-url", "https://panel.test.kz",
-        "--database-url", f"postgresql://dpa@127.0.0.1:{db_port}/dpa_panel",
-        "--redis-url", f"redis://127.0.0.1:{redis_port}/0",
-    ]  # fmt: skip
+        "--prefix",
+        prefix,
+        "--public-url",
+        "https://panel.test.kz",
+        "--database-url",
+        f"postgresql://dpa@127.0.0.1:{db_port}/dpa_panel",
+        "--redis-url",
+        f"redis://127.0.0.1:{redis_port}/0",
+    ]
 
 
 def _needs_root():
@@ -249,7 +256,13 @@ def test_dry_run_lists_the_plan_and_writes_nothing(tmp_path):
     prefix.mkdir()
     result = run_installer(*_first_install_args(prefix, 5432, 6379), "--dry-run")
     assert result.returncode == 0, result.stdout
-    for planned in ("would: create directory", "would: install", "env (mode 600; fresh",
-                    "dpa-panel.service", "sites-available/dpa-panel", "dpa-panel migrate"):  # fmt: skip
+    for planned in (
+        "would: create directory",
+        "would: install",
+        "env (mode 600; fresh",
+        "dpa-panel.service",
+        "sites-available/dpa-panel",
+        "dpa-panel migrate",
+    ):
         assert planned in result.stdout, planned
     assert list(prefix.iterdir()) == []
