@@ -105,8 +105,11 @@ class Journal:
         self.notes.append(text)
         print("note:  " + text, flush=True)
 
-    def mkdir(self, path: Path, mode: int, uid: int = 0, gid: int = 0) -> None:
-        """Create ``path`` (and parents) with ``mode``/owner; fix mode/owner if they differ."""
+    def mkdir(
+        self, path: Path, mode: int, uid: int = 0, gid: int = 0, keep_mode: bool = False
+    ) -> None:
+        """Create ``path`` (and parents) with ``mode``/owner; fix mode/owner if they differ
+        (``keep_mode``: only the owner — the service recreates such directories itself)."""
         if not path.exists():
             missing = [path, *[p for p in path.parents if not p.exists()]]
             self.change(f"create directory {path} (mode {mode:o})")
@@ -118,6 +121,8 @@ class Journal:
             os.chown(path, uid, gid)
             return
         st = path.stat()
+        if keep_mode:
+            mode = st.st_mode & 0o7777
         if (st.st_mode & 0o7777) != mode or (st.st_uid, st.st_gid) != (uid, gid):
             self.change(f"set mode {mode:o} and owner of {path}")
             if not self.dry_run:
@@ -487,7 +492,7 @@ class Installer:
     def writable_dirs(self) -> None:
         uid, gid, _ = self._ids()
         for name in WRITABLE_IN_CODE:
-            self.j.mkdir(self.layout.code / name, 0o750, max(uid, 0), max(gid, 0))
+            self.j.mkdir(self.layout.code / name, 0o750, max(uid, 0), max(gid, 0), keep_mode=True)
         for name in WRITABLE_FILES_IN_CODE:
             path = self.layout.code / name
             if not path.exists():
@@ -736,7 +741,6 @@ class Installer:
             "source": str(SOURCE),
             "user": self.o.user,
             "proxy": self.o.proxy,
-            "code_created": previous.get("code_created", self.layout.code in self.j.created),
             "user_created": previous.get("user_created", self.j.created_user),
             "code_files": code_files,
             "units": units,
@@ -753,6 +757,37 @@ class Installer:
                 0o600,
                 what=f"{self.layout.manifest} (what --uninstall removes)",
             )
+
+    def _remove_code(self, manifest: dict) -> None:
+        """The copied files, the virtual environment and the build directories; the code
+        directory itself when nothing else is left in it. A checkout used in place is kept."""
+        code = self.layout.code
+        if not code.exists():
+            return
+        if Path(manifest.get("source", "")) == code.resolve():
+            self.j.note(f"{code} is the checkout the installer ran from: kept")
+            return
+        self.j.change(f"remove the code, its virtual environment and build files in {code}")
+        if self.o.dry_run:
+            return
+        for name in manifest.get("code_files", []):
+            (code / name).unlink(missing_ok=True)
+        for name in (".venv", *WRITABLE_IN_CODE, *WRITABLE_FILES_IN_CODE, "dpa_panel.egg-info"):
+            path = code / name
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            elif path.exists() or path.is_symlink():
+                path.unlink()
+        for directory in sorted((p for p in code.rglob("*") if p.is_dir()), reverse=True):
+            if directory.name == "__pycache__":
+                shutil.rmtree(directory)
+            elif not any(directory.iterdir()):
+                directory.rmdir()
+        if any(code.iterdir()):
+            left = ", ".join(sorted(p.name for p in code.iterdir())[:8])
+            self.j.note(f"{code} kept: it holds files the installer did not put there ({left})")
+        else:
+            code.rmdir()
 
     def _remove_proxy(self, files: dict, proxy: str) -> None:
         for key in ("link", "site"):
@@ -842,12 +877,7 @@ class Installer:
         if layout.is_real_host and Path("/run/systemd/system").is_dir() and not self.o.dry_run:
             self._run(["systemctl", "daemon-reload"], check=False)
         self._remove_proxy(manifest.get("proxy_files", {}), manifest.get("proxy", ""))
-        if manifest.get("code_created") and layout.code.exists():
-            self.j.change(f"remove the code and its virtual environment {layout.code}")
-            if not self.o.dry_run:
-                shutil.rmtree(layout.code)
-        elif layout.code.exists():
-            self.j.note(f"{layout.code} was there before the installer: kept")
+        self._remove_code(manifest)
         for path in (layout.state, layout.tls_dir):
             if path.exists():
                 self.j.change(f"remove {path}")
