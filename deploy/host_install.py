@@ -91,6 +91,12 @@ class Options:
     workers: int | None
 
 
+def units_to_enable(layout: Layout, units: list[str]) -> list[str]:
+    """Units started at boot: those with an [Install] section (the app, the timers, any
+    long-running helper); the rest are oneshots that their timers start."""
+    return [u for u in units if "[Install]" in (layout.units / u).read_text()]
+
+
 def _origin(url: str) -> tuple[str, int]:
     parts = urlsplit(url.strip().rstrip("/"))
     if parts.scheme != "https" or not parts.hostname or parts.path or parts.query:
@@ -115,6 +121,11 @@ class Installer:
         self.layout = Layout(options.prefix)
         self.j = Journal(options.dry_run)
         self.manifest = self._read_manifest()
+        self.todo_extra: list[str] = []
+        self.selfsigned = False
+        self.doctor_output = ""
+        self.explicit: set[str] = set()
+        self.proxy_sha: dict[str, str] = {}
 
     # -- helpers --
     def _read_manifest(self) -> dict:
@@ -513,12 +524,15 @@ class Installer:
             return
         if self.o.dry_run:
             return
-        enable = ["dpa-panel.service", *[u for u in units if u.endswith(".timer")]]
+        # Units with an [Install] section are started by boot (the app, the timers, any
+        # long-running helper); the others are oneshots their timers start.
+        enable = units_to_enable(self.layout, units)
         if units_changed:
             self._run(["systemctl", "daemon-reload"])
         self._run(["systemctl", "enable", "--now", *enable])
         if self.j.changes:
-            self._run(["systemctl", "restart", "dpa-panel.service"])
+            services = [u for u in enable if u.endswith(".service")]
+            self._run(["systemctl", "restart", *services])
         if proxy_changed:
             if self.o.proxy == "nginx":
                 self._run(["nginx", "-t"])
@@ -543,9 +557,6 @@ class Installer:
 
     # -- the whole run --
     def install(self) -> int:
-        self.todo_extra: list[str] = []
-        self.selfsigned = False
-        self.doctor_output = ""
         settings = self.preflight()
         host, https_port = _origin(self.o.public_url)
         print(
@@ -678,6 +689,11 @@ class Installer:
                 f"DPA_DATA_LOCATION in {self.layout.env_file} is still the example: "
                 "state where the database and backups really are (policy clause 4.3)"
             )
+        for key, value in env.items():
+            if PLACEHOLDER in value and key.startswith(("DPA_", "REFLEX_")):
+                todo.append(
+                    f"{key} in {self.layout.env_file} still holds {PLACEHOLDER}: fill it in"
+                )
         if self.o.proxy == "caddy" and env.get("ACME_EMAIL", "").endswith("example.kz"):
             todo.append("ACME_EMAIL: pass --acme-email (the Caddyfile has no contact address)")
         todo.extend(self.todo_extra)

@@ -266,3 +266,50 @@ def test_dry_run_lists_the_plan_and_writes_nothing(tmp_path):
     ):
         assert planned in result.stdout, planned
     assert list(prefix.iterdir()) == []
+
+
+# --- what is left to the administrator, what starts at boot -----------------------------------
+
+
+def _installer(prefix: Path, proxy: str = "nginx"):
+    host_install = deploy_module("host_install")
+    options = host_install.Options(
+        prefix=prefix, dry_run=True, proxy=proxy, public_url="https://panel.test.kz",
+        database_url="", redis_url="", user="dpa", app_port=3000, http_port=80, tls_cert="",
+        tls_key="", acme_email="", data_location="", workers=None,
+    )  # fmt: skip
+    return host_install.Installer(options)
+
+
+def test_the_to_do_list_names_every_key_still_holding_a_placeholder(tmp_path, capsys):
+    installer = _installer(tmp_path)
+    env_file = installer.layout.env_file
+    env_file.parent.mkdir(parents=True)
+    template = ENV_EXAMPLE + "\nDPA_SMTP_URL=smtp://user:CHANGE-ME@mail.example.kz:587\n"
+    env_file.write_text(render.render_env(template, {})[0])
+    installer.summary("panel.test.kz")
+    out = capsys.readouterr().out
+    assert "DPA_SMTP_URL" in out and "still holds CHANGE-ME" in out
+    assert "DPA_SECRET_KEY" not in out.split("Still to do")[1].split("the first admin")[0]
+    for item in (
+        "DNS:",
+        "certificate",
+        "create-admin",
+        "organisation profile",
+        "DPA_DATA_LOCATION",
+    ):
+        assert item in out, item
+
+
+def test_the_app_and_every_timer_start_at_boot_and_the_oneshots_do_not(tmp_path):
+    host_install = deploy_module("host_install")
+    layout = render.Layout(tmp_path)
+    layout.units.mkdir(parents=True)
+    names = []
+    for unit in sorted((DEPLOY / "systemd").iterdir()):
+        (layout.units / unit.name).write_text(unit.read_text())
+        names.append(unit.name)
+    enabled = host_install.units_to_enable(layout, names)
+    assert "dpa-panel.service" in enabled
+    assert {n for n in names if n.endswith(".timer")} <= set(enabled)
+    assert "dpa-panel-backup.service" not in enabled and "dpa-panel-sweep.service" not in enabled
