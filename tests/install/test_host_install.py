@@ -131,6 +131,8 @@ def _save_frontend(code: Path) -> None:
 def host(tmp_path_factory):
     if reason := _skip_reason():
         pytest.skip(f"host install test skipped: {reason}")
+    # A user left by an interrupted run would hide the installer's "create the user" step.
+    subprocess.run(["userdel", SERVICE_USER], capture_output=True)
     # Under /var/tmp, world-traversable: the service user must reach its files (pytest's own
     # temporary directory is private to root).
     prefix = Path(tempfile.mkdtemp(prefix="dpa-install-", dir="/var/tmp"))
