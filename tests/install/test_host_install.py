@@ -4,14 +4,16 @@ app behind Debian's own nginx with a self-signed certificate (issue 22).
 1. the installer runs into a temporary prefix (no systemd here: it installs the units without
    enabling them), creating its service user, against a fresh PostgreSQL database and Redis;
 2. ``nginx -t`` (Debian's nginx, inside Debian's own nginx.conf) and ``systemd-analyze verify``
-   pass on what it installed; later ``caddy validate`` on the Caddyfile it installs when the
-   proxy is switched;
+   pass on what it installed;
 3. the app is started exactly as its installed unit says (ExecStart, Environment,
    EnvironmentFile, WorkingDirectory, User) and nginx in front of it on local ports; through
    the proxy: ``/healthz``, the security headers, a login (password over the websocket, ticket
    exchanged over https), the websocket with the session, a foreign ``Origin`` refused;
 4. a second run changes nothing; a hand-edited env file is kept and its differences reported;
-   ``--uninstall`` removes the install and keeps the database, the backups and the env file.
+5. the installer re-run with ``--proxy caddy`` replaces the nginx site by a Caddyfile that
+   ``caddy validate`` accepts and that Debian's Caddy serves: headers, redirect, login and
+   websocket again;
+6. ``--uninstall`` removes the install and keeps the database, the backups and the env file.
 
 The tests run in file order (each step starts from the previous one). Skipped, saying why, when
 not root, without PostgreSQL/Redis, or without Debian's nginx/caddy packages (`make
@@ -243,12 +245,17 @@ def tls_context(host: Host) -> ssl.SSLContext:
 class Served:
     url: str
     app_log: Path
-    nginx_log: Path
+    proxy_log: Path
+    doctor: str = ""
 
     def diagnostics(self) -> str:
+        """Printed when the app or the proxy does not come up."""
         tail = self.app_log.read_text()[-3000:] if self.app_log.exists() else ""
-        errors = self.nginx_log.read_text()[-1500:] if self.nginx_log.exists() else ""
-        return f"\n--- app log ---\n{tail}\n--- nginx error log ---\n{errors}"
+        errors = self.proxy_log.read_text()[-1500:] if self.proxy_log.exists() else ""
+        return (
+            f"\n--- app log ---\n{tail}\n--- proxy log ---\n{errors}"
+            f"\n--- dpa-panel doctor (at install) ---\n{self.doctor}"
+        )
 
 
 # --- 1-2: what the installer wrote ---------------------------------------------------------------
@@ -303,53 +310,81 @@ def test_systemd_analyze_verifies_the_installed_units(host):
 # --- 3: the installed app behind nginx ---------------------------------------------------------
 
 
+def _doctor_output(host: Host) -> str:
+    out = host.first_run.stdout
+    return out[out.find("--- dpa-panel doctor ---") :].split("Still to do")[0]
+
+
+class App:
+    """The installed app, started as its unit says (ExecStart, Environment, EnvironmentFile,
+    WorkingDirectory, User); it serves the whole module until ``stop``."""
+
+    def __init__(self, host: Host) -> None:
+        unit = host.layout.units / "dpa-panel.service"
+        settings = unit_settings(unit)
+        user = pwd.getpwnam(settings["User"][0])
+        self.log = host.prefix / "test-app.log"
+        self.url = f"http://127.0.0.1:{host.app_port}"
+        with open(self.log, "w") as log:
+            self.proc = subprocess.Popen(
+                shlex.split(settings["ExecStart"][0]), cwd=settings["WorkingDirectory"][0],
+                env=service_environment(host, unit), user=user.pw_uid, group=user.pw_gid,
+                extra_groups=[], stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+
+    def tail(self) -> str:
+        return self.log.read_text()[-3000:] if self.log.exists() else ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            _stop(self.proc)
+
+
+def wait_until_served(url: str, host: Host, procs: dict, diagnostics) -> float:
+    """Poll ``url`` (through the proxy) until it answers 200; fail early when a process died."""
+    started = time.monotonic()
+    while True:
+        for name, proc in procs.items():
+            if proc.poll() is not None:
+                pytest.fail(f"{name} exited" + diagnostics())
+        try:
+            if httpx.get(url, verify=tls_context(host), timeout=5).status_code == 200:
+                return time.monotonic() - started
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() - started > STARTUP_SECONDS:
+            pytest.fail(f"{url} did not answer" + diagnostics())
+        time.sleep(1)
+
+
+@pytest.fixture(scope="module")
+def app(host):
+    started = App(host)
+    os.environ["WEBSOCKET_CLIENT_CA_BUNDLE"] = str(host.cert)  # wss:// trusts the test cert
+    try:
+        yield started
+    finally:
+        os.environ.pop("WEBSOCKET_CLIENT_CA_BUNDLE", None)
+        started.stop()
+
+
 @pytest.fixture(scope="class")
-def served(host):
-    """The installed app started as its unit says, nginx in front; stopped after the class."""
-    unit = host.layout.units / "dpa-panel.service"
-    settings = unit_settings(unit)
-    user = pwd.getpwnam(settings["User"][0])
-    app_log = host.prefix / "test-app.log"
+def served(host, app):
+    """nginx (Debian's package, Debian's nginx.conf) in front of the installed app."""
     conf = nginx_conf(host)
-    nginx_log = conf.parent / "error.log"
-    with open(app_log, "w") as log:
-        app = subprocess.Popen(
-            shlex.split(settings["ExecStart"][0]), cwd=settings["WorkingDirectory"][0],
-            env=service_environment(host, unit), user=user.pw_uid, group=user.pw_gid,
-            extra_groups=[], stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
     nginx = subprocess.Popen(
         [binary("nginx"), "-c", str(conf), "-g", "daemon off;"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
-    served = Served(host.public_url, app_log, nginx_log)
-    started = time.monotonic()
+    served = Served(host.public_url, app.log, conf.parent / "error.log", _doctor_output(host))
     try:
-        while True:
-            if app.poll() is not None:
-                pytest.fail("the installed app exited" + served.diagnostics())
-            if nginx.poll() is not None:
-                pytest.fail("nginx exited" + served.diagnostics())
-            try:
-                response = httpx.get(f"{host.public_url}/", verify=tls_context(host), timeout=5)
-                if response.status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() - started > STARTUP_SECONDS:
-                pytest.fail("the app did not answer through nginx" + served.diagnostics())
-            time.sleep(1)
-        took = time.monotonic() - started
+        took = wait_until_served(f"{host.public_url}/", host, {"the app": app.proc, "nginx": nginx},
+                                 served.diagnostics)  # fmt: skip
         print(f"\napp built and answering through nginx after {took:.0f} s")
         _save_frontend(host.layout.code)
-        os.environ["WEBSOCKET_CLIENT_CA_BUNDLE"] = str(host.cert)  # wss:// trusts the cert
         yield served
     finally:
-        os.environ.pop("WEBSOCKET_CLIENT_CA_BUNDLE", None)
-        stopping = time.monotonic()
         _stop(nginx)
-        _stop(app)
-        print(f"\napp and nginx stopped in {time.monotonic() - stopping:.0f} s")
 
 
 class TestServedBehindNginx:
@@ -482,23 +517,74 @@ def test_a_hand_edited_env_file_is_kept_and_its_differences_reported(host):
         env_file.write_text(original)
 
 
-def test_switching_to_caddy_installs_a_caddyfile_that_caddy_validates(host):
+def _caddy_env(host: Host) -> dict[str, str]:
+    return {**os.environ, "XDG_DATA_HOME": str(host.prefix / "test-caddy"),
+            "XDG_CONFIG_HOME": str(host.prefix / "test-caddy")}  # fmt: skip
+
+
+@pytest.fixture(scope="class")
+def caddy_front(host, app):
+    """The installer re-run with ``--proxy caddy``, then Debian's Caddy serving the installed
+    Caddyfile (its admin endpoint off: Debian's own caddy.service may hold port 2019)."""
     args = [a if a != "nginx" else "caddy" for a in host.args] + ["--acme-email", "it@test.kz"]
     switched = run_installer(*args)
     assert switched.returncode == 0, switched.stdout[-4000:]
-    assert not host.layout.nginx_site.exists() and not host.layout.nginx_link.is_symlink()
-    caddyfile = host.layout.caddyfile
-    result = subprocess.run(
-        [binary("caddy"), "validate", "--adapter", "caddyfile", "--config", str(caddyfile)],
-        capture_output=True, text=True, timeout=60,
-        env={**os.environ, "XDG_DATA_HOME": str(host.prefix / "test-caddy"),
-             "XDG_CONFIG_HOME": str(host.prefix / "test-caddy")},
-    )  # fmt: skip
-    assert result.returncode == 0, caddyfile.read_text() + result.stderr[-2000:]
-    assert f"tls {host.cert} {host.key}" in caddyfile.read_text()
+    run_copy = host.prefix / "test-caddy" / "Caddyfile"
+    run_copy.parent.mkdir(exist_ok=True)
+    run_copy.write_text(host.layout.caddyfile.read_text().replace("{\n", "{\n\tadmin off\n", 1))
+    log = host.prefix / "test-caddy" / "caddy.log"
+    with open(log, "w") as out:
+        caddy = subprocess.Popen(
+            [binary("caddy"), "run", "--adapter", "caddyfile", "--config", str(run_copy)],
+            env=_caddy_env(host), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    served = Served(host.public_url, app.log, log, _doctor_output(host))
+    try:
+        wait_until_served(f"{host.public_url}/healthz", host, {"the app": app.proc, "caddy": caddy},
+                          served.diagnostics)  # fmt: skip
+        yield served, switched
+    finally:
+        _stop(caddy)
 
 
-def test_uninstall_keeps_the_database_the_backups_and_the_env_file(host):
+class TestServedBehindCaddy:
+    def test_switching_installs_a_caddyfile_that_caddy_validates(self, host, caddy_front):
+        assert not host.layout.nginx_site.exists() and not host.layout.nginx_link.is_symlink()
+        caddyfile = host.layout.caddyfile
+        result = subprocess.run(
+            [binary("caddy"), "validate", "--adapter", "caddyfile", "--config", str(caddyfile)],
+            capture_output=True, text=True, timeout=60, env=_caddy_env(host),
+        )  # fmt: skip
+        assert result.returncode == 0, caddyfile.read_text() + result.stderr[-2000:]
+        assert f"tls {host.cert} {host.key}" in caddyfile.read_text()
+
+    def test_headers_redirect_and_websocket_through_caddy(self, host, caddy_front):
+        served, _ = caddy_front
+        tls = tls_context(host)
+        health = httpx.get(f"{served.url}/healthz", verify=tls)
+        moved = httpx.get(f"{served.url}/login", verify=tls)
+        page = httpx.get(f"{served.url}/login/", verify=tls)
+        shown = f"\n/healthz: {dict(health.headers)}\n/login/: {dict(page.headers)}"
+        assert health.status_code == 200 and page.status_code == 200, shown
+        assert moved.headers.get("location") == f"{served.url}/login/", dict(moved.headers)
+        assert "frame-ancestors 'none'" in page.headers.get("content-security-policy", ""), shown
+        assert "max-age=31536000" in page.headers.get("strict-transport-security", ""), shown
+        assert page.headers.get("x-content-type-options") == "nosniff", shown
+        assert page.headers.get("x-frame-options") == "DENY", shown
+        assert health.headers.get("referrer-policy") == "no-referrer", shown
+        assert page.headers.get("referrer-policy") == "strict-origin-when-cross-origin", shown
+        assert "server" not in page.headers, shown
+        cookie = log_in(host, served.url, ADMIN, ADMIN_PASSWORD)
+        auth = state_name("dpa_panel.state.auth_state", "AuthState")
+        with EventClient(served.url, cookie=cookie, origin=served.url) as tab:
+            updates, _ = tab.call(f"{auth}.load_identity", {}, path="/admin/users")
+        assert var_values(updates, "me_username") == [ADMIN], updates
+        with pytest.raises(EventError, match="connect failed"):
+            EventClient(served.url, origin="https://evil.example")
+
+
+def test_uninstall_keeps_the_database_the_backups_and_the_env_file(host, app):
+    app.stop()  # as `systemctl disable --now` would before the files go
     backup = host.layout.backups / "dpa-panel-20260101T000000Z.dpabak"
     backup.write_bytes(b"kept")
     removed = run_installer("--prefix", host.prefix, "--uninstall")
