@@ -45,20 +45,23 @@ dev: setup
 	$(BIN)/dpa-panel demo
 	$(BIN)/reflex run --env dev
 
-## Debian packages the tests need: chromium (browser tests) and fonts-dejavu-core (the Unicode
-## font of the PDF reports). Needs root; otherwise says what is missing and goes on.
-SYSTEM_PACKAGES := chromium fonts-dejavu-core
+## Debian packages the tests need: chromium (browser tests), fonts-dejavu-core (the Unicode
+## font of the PDF reports), nginx and caddy (the host install test loads the deploy/ configs in
+## Debian's own servers). Needs root; otherwise says what is missing and goes on.
+SYSTEM_PACKAGES := chromium fonts-dejavu-core nginx caddy
 system-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
+	[ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	[ -x /usr/bin/caddy ] || missing="$$missing caddy"; \
 	if [ -z "$$missing" ]; then \
 		echo "system-deps: $(SYSTEM_PACKAGES) present"; \
 	elif [ "$$(id -u)" = "0" ]; then \
 		echo "system-deps: installing$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	else \
-		echo "system-deps: NOT installed (not root):$$missing — browser tests / PDF reports will be SKIPPED or fail; run: sudo apt-get install$$missing"; \
+		echo "system-deps: NOT installed (not root):$$missing — browser tests / PDF reports / the host install test will be SKIPPED or fail; run: sudo apt-get install$$missing"; \
 	fi
 
 ## The PDF reports' font only (for `make run`).
