@@ -458,20 +458,60 @@ class TestServedBehindNginx:
         assert "PASS  https origin" in out and "PASS  redis" in out, out
 
 
+#: Second-factor keys the login test set up (an admin must enrol right after the password),
+#: and the last 30-second step each one used (a code is accepted once per account).
+_TOTP: dict[str, tuple[str, int]] = {}
+
+
+def _next_code(username: str) -> str:
+    import pyotp
+
+    secret, used = _TOTP[username]
+    step = max(int(time.time()) // 30, used + 1)
+    while step > int(time.time()) // 30 + 1:  # both usable steps spent: wait for the clock
+        time.sleep(0.5)
+    _TOTP[username] = (secret, step)
+    return pyotp.TOTP(secret).generate_otp(step)
+
+
 def log_in(host: Host, url: str, username: str, password: str) -> str:
-    """A browser's login through the proxy: the password event over wss://, then the one-time
-    ticket exchanged over https for the session cookie (kept in one place: the ticket
-    redemption is the step most likely to change)."""
+    """A browser's login through the proxy: the password event over wss://, the second factor
+    (set up on the first login, a code later), then the one-time ticket posted over https from
+    the same origin with the ``dpa_browser`` cookie it is bound to (kept in one place: the
+    ticket redemption is the step most likely to change)."""
+    import pyotp
+
     auth = state_name("dpa_panel.state.auth_state", "AuthState")
-    with EventClient(url, origin=url) as tab:
+    browser = uuid.uuid4().hex
+
+    def ticket_or_step(ups: list[dict]) -> bool:
+        return bool(loadtest.TICKET_RE.search(json.dumps(ups))) or any(
+            step in ("code", "enrol") for step in var_values(ups, "login_step")
+        )
+
+    with EventClient(url, origin=url, cookie=f"dpa_browser={browser}") as tab:
         tab.call(f"{auth}.login", {"form_data": {"username": username, "password": password}},
                  path="/login")  # fmt: skip
+        tab.wait_for(ticket_or_step)
+        steps = var_values(tab.updates, "login_step")
+        if "enrol" in steps:
+            secret = next(v for v in var_values(tab.updates, "enrol_secret") if v)
+            secret = secret.replace(" ", "")
+            step = int(time.time()) // 30
+            _TOTP[username] = (secret, step)
+            code = pyotp.TOTP(secret).generate_otp(step)
+            tab.call(f"{auth}.confirm_enrolment", {"form_data": {"code": code}}, path="/login")
+            tab.call(f"{auth}.finish_enrolment", {}, path="/login")
+        elif "code" in steps:
+            tab.call(f"{auth}.submit_code", {"form_data": {"code": _next_code(username)}},
+                     path="/login")  # fmt: skip
         tab.wait_for(lambda ups: bool(loadtest.TICKET_RE.search(json.dumps(ups))))
         match = loadtest.TICKET_RE.search(json.dumps(tab.updates))
     assert match, f"no login ticket for {username}: {tab.updates[-3:]}"
-    response = httpx.get(
-        f"{url}/api/auth/complete", params={"t": match.group(1)},
-        headers={"Origin": url}, verify=tls_context(host), follow_redirects=False,
+    response = httpx.post(
+        f"{url}/api/auth/complete", data={"t": match.group(1)},
+        headers={"Origin": url, "Cookie": f"dpa_browser={browser}"},
+        verify=tls_context(host), follow_redirects=False,
     )  # fmt: skip
     assert response.status_code == 303, (response.status_code, dict(response.headers))
     set_cookie = response.headers.get("set-cookie", "")
