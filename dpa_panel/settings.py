@@ -105,3 +105,17 @@ def data_location() -> str:
     """The declared place where the database and backups live (policy clause 4.3:
     stored in the Republic of Kazakhstan); shown on the admin settings page and in the doctor."""
     return os.environ.get("DPA_DATA_LOCATION", "").strip()
+
+
+# --- outgoing e-mail (issue 16) --------------------------------------------------------------
+
+
+def smtp_url() -> str:
+    """``DPA_SMTP_URL``: ``smtp://user:pass@host:587`` (STARTTLS) or ``smtps://...:465``
+    (see ``services.mail.parse_smtp_url``); empty = mail stays in the outbox."""
+    return os.environ.get("DPA_SMTP_URL", "").strip()
+
+
+def mail_from() -> str:
+    """``DPA_MAIL_FROM``: the sender address (a ``from=`` in the SMTP URL wins)."""
+    return os.environ.get("DPA_MAIL_FROM", "").strip()

@@ -15,7 +15,8 @@ Create Date: 2026-12-06 00:00:00.000000
 - ``subject_request`` gains ``paused_at``, ``pause_reason``, ``search_text`` (backfilled) and
   the status ``withdrawn``; ``request_event`` keeps each request's history (backfilled from
   what the rows already say: received, identity checked, answered/refused).
-- ``staff_user.language``: the UI language, used for the account's e-mails.
+- ``staff_user.email`` and ``staff_user.language``: where and in which language the account's
+  reminders are sent.
 - ``outbox_message``: outgoing e-mail with retries (``services.outbox``).
 """
 
@@ -118,6 +119,10 @@ def upgrade() -> None:
     )
 
     with op.batch_alter_table("staff_user", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254),
+                      server_default="", nullable=False)
+        )  # fmt: skip
         batch_op.add_column(
             sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=2),
                       server_default="kk", nullable=False)
@@ -242,6 +247,7 @@ def downgrade() -> None:
         batch_op.drop_column("paused_at")
     with op.batch_alter_table("staff_user", schema=None) as batch_op:
         batch_op.drop_column("language")
+        batch_op.drop_column("email")
     with op.batch_alter_table("request_deadline", schema=None) as batch_op:
         batch_op.drop_column("pause_stops_clock")
     bind.execute(
