@@ -116,12 +116,14 @@ def _event(
 
 
 def request_history(session: Session, request_id: int) -> list[tuple[RequestEvent, str]]:
-    """The request's history, oldest first, each with the username of who did it."""
+    """The request's history in the order it was written, each with the username of who did
+    it (the order of writing is the truth; ``at`` of the first entry is the receipt, which
+    may be earlier than its recording)."""
     stmt = (
         select(RequestEvent, StaffUser.username)
         .outerjoin(StaffUser, StaffUser.id == RequestEvent.actor_id)
         .where(RequestEvent.request_id == request_id)
-        .order_by(RequestEvent.at, RequestEvent.id)
+        .order_by(RequestEvent.id)
     )
     return [(event, username or "") for event, username in session.execute(stmt)]
 
@@ -432,7 +434,12 @@ def resume_request(
 
 
 def assign_request(
-    session: Session, actor: Actor, request_id: int, assignee_id: int | None
+    session: Session,
+    actor: Actor,
+    request_id: int,
+    assignee_id: int | None,
+    *,
+    now: datetime | None = None,
 ) -> SubjectRequest:
     """Give the request to an active staff, compliance or admin account (``None`` = nobody)."""
     audit.lock_writers(session)
@@ -448,7 +455,7 @@ def assign_request(
     previous = request.assignee_id
     if previous == assignee_id:
         return request
-    now = utcnow()
+    now = now or utcnow()
     request.assignee_id = assignee_id
     request.updated_at = now
     session.add(request)
