@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (catalog sentences are prose: one line per sentence, as in messages_*.py)
 """Casework (issue 16): the request register, request history, deadlines, the working-day
 calendar, dates, reminders and the outbox. Kazakh uses «сұрау» for a data-subject request
 and «жеке деректер» for personal data (docs glossary, review of 2026-12-01)."""
