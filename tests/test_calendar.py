@@ -292,3 +292,24 @@ def test_due_date_counted_from_identity_verification_when_so_configured(engine):
     with session_scope(engine) as s:
         r = requests.verify_identity(s, staff, ids[1], method="eGov EDS", now=verified)
         assert r.due_date == date(2026, 3, 17), "counted from receipt: verification moves nothing"
+
+
+def test_fast_working_day_count_equals_counting_day_by_day():
+    """The week-based count agrees with walking the calendar, over random spans and a
+    calendar with holidays on weekdays and weekends and a worked Sunday."""
+    import random
+
+    rng = random.Random(16)
+    off = frozenset({date(2026, 3, 8), date(2026, 3, 9), date(2026, 3, 23), date(2026, 5, 9),
+                     date(2026, 5, 11), date(2027, 1, 1), date(2027, 1, 4)})  # fmt: skip
+    cal = calendar.WorkCalendar(off, frozenset({date(2026, 3, 14), date(2027, 1, 3)}))
+
+    def walk(start, end):
+        low, high = sorted((start, end))
+        n = sum(cal.is_working(low + timedelta(days=i)) for i in range(1, (high - low).days + 1))
+        return n if end >= start else -n
+
+    for _ in range(400):
+        start = date(2026, 1, 1) + timedelta(days=rng.randint(0, 500))
+        end = start + timedelta(days=rng.randint(-120, 120))
+        assert working_days_between(start, end, cal) == walk(start, end), (start, end)

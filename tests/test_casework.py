@@ -311,3 +311,14 @@ def test_bad_deadline_settings_change_nothing(engine, officer, kwargs, key):
     with Session(engine) as s:
         row = s.get(RequestDeadline, "access")
         assert (row.working_days, row.counted_from) == (3, "received")
+
+
+def test_search_keeps_each_views_order_and_pages(engine, officer):
+    """A search reads the matching keys once; the page order equals the unsearched order."""
+    for day in (16, 17, 18, 19, 20):
+        new(engine, officer, received=datetime(2026, 11, day, 5, tzinfo=UTC),
+            requester=f"Common Name {day}")  # fmt: skip
+    for view in ("open", "all"):
+        plain = _ids(engine, view=view)
+        assert _ids(engine, view=view, search="common name") == plain
+        assert _ids(engine, view=view, search="common", page_size=2, page=2) == plain[2:4]

@@ -343,7 +343,8 @@ def _history_item(e: rx.Var) -> rx.Component:
         ),
         rx.cond(e["text"] != "", rx.text(e["text"], size="2", white_space="pre-wrap",
                                          color_scheme="gray")),  # fmt: skip
-        id="history-" + e["kind"].to(str),
+        id="history-" + e["id"].to(str),
+        custom_attrs={"data-kind": e["kind"]},
         margin_bottom="6px",
     )
 

@@ -101,17 +101,23 @@ def add_working_days(start: date, n: int, days: WorkCalendar | Iterable[date]) -
 def working_days_between(start: date, end: date, days: WorkCalendar | Iterable[date]) -> int:
     """Working days in ``(start, end]``; negative (working days in ``(end, start]``) when
     ``end`` is before ``start``. ``working_days_between(today, due, cal)`` is "days left":
-    0 on the due day, -1 one working day after it."""
+    0 on the due day, -1 one working day after it.
+
+    Counted by whole weeks (five weekdays each) and then corrected by the calendar's entries
+    in the span, so a request two years overdue costs no more than one due tomorrow."""
     if end == start:
         return 0
     cal = _as_calendar(days)
     sign, low, high = (1, start, end) if end > start else (-1, end, start)
-    count = 0
-    day = low
-    while day < high:
+    weeks, rest = divmod((high - low).days, 7)
+    count = weeks * 5
+    day = low + timedelta(days=weeks * 7)
+    for _ in range(rest):
         day += timedelta(days=1)
-        if cal.is_working(day):
+        if day.weekday() < 5:
             count += 1
+    count -= sum(1 for d in cal.days_off if low < d <= high and d.weekday() < 5)
+    count += sum(1 for d in cal.working_weekend_days if low < d <= high and d.weekday() >= 5)
     return sign * count
 
 

@@ -16,7 +16,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, text
+from sqlalchemy import types as sa_types
 from sqlmodel import Session
 
 from dpa_panel import settings
@@ -116,12 +117,19 @@ def _conditions(session: Session, q: RegisterQuery, today: date) -> list[Any]:
         conds.append(SR.received_at < _local_midnight_utc(q.received_to + timedelta(days=1)))
     term = search_term(q.search)
     if term:
-        conds.append(
-            or_(
-                text_contains(session, SR.search_text, term),
-                text_contains(session, DataSubject.search_text, term),
+        # The matching ids first (one scan of the requests and their linked subjects), so
+        # that the page can walk the ordering index checking ids only.
+        matching = (
+            select(SR.id)
+            .outerjoin(DataSubject, DataSubject.id == SR.subject_id)
+            .where(
+                or_(
+                    text_contains(session, SR.search_text, term),
+                    text_contains(session, DataSubject.search_text, term),
+                )
             )
         )
+        conds.append(SR.id.in_(matching))
     return conds
 
 
@@ -173,10 +181,7 @@ class RegisterPage:
 
 
 def _base_select(session: Session, q: RegisterQuery, today: date, *columns):
-    stmt = select(*columns).select_from(SubjectRequest)
-    if search_term(q.search):
-        stmt = stmt.outerjoin(DataSubject, DataSubject.id == SubjectRequest.subject_id)
-    return stmt.where(*_conditions(session, q, today))
+    return select(*columns).select_from(SubjectRequest).where(*_conditions(session, q, today))
 
 
 def _rows(session: Session, found, today: date) -> list[RequestRow]:
@@ -210,17 +215,46 @@ def _rows(session: Session, found, today: date) -> list[RequestRow]:
     return rows
 
 
+def _order_key(view: str):
+    """Python sort key matching ``_ordering`` for rows of (id, due_date, received_at,
+    answered_at)."""
+    if view in CLOSED_REQUEST_STATUSES:
+        return lambda r: (r[3] is not None, r[3] or r[2], r[0])  # newest closing first
+    if view == "all":
+        return lambda r: (r[2], r[0])
+    return lambda r: (r[1], r[0])
+
+
 def register_page(session: Session, q: RegisterQuery, *, today: date) -> RegisterPage:
-    """One page of the register (filtered, ordered and paged in SQL) and the total."""
-    total = session.scalar(_base_select(session, q, today, func.count(SubjectRequest.id)))
-    stmt = (
-        _base_select(session, q, today, SubjectRequest, StaffUser.username)
-        .outerjoin(StaffUser, StaffUser.id == SubjectRequest.assignee_id)
-        .order_by(*_ordering(q.view))
-        .offset((q.page - 1) * q.page_size)
-        .limit(q.page_size)
+    """One page of the register (filtered, ordered and paged in SQL) and the total.
+
+    With a search term the matching keys are read once (one scan answers both the total and
+    the page) and the page's rows are then fetched by id."""
+    SR = SubjectRequest
+    joined = (
+        select(SR, StaffUser.username).outerjoin(StaffUser, StaffUser.id == SR.assignee_id)
     )
-    rows = _rows(session, session.execute(stmt).all(), today)
+    if search_term(q.search):
+        keys = session.execute(
+            _base_select(session, q, today, SR.id, SR.due_date, SR.received_at, SR.answered_at)
+        ).all()
+        reverse = q.view in CLOSED_REQUEST_STATUSES or q.view == "all"
+        keys.sort(key=_order_key(q.view), reverse=reverse)
+        total = len(keys)
+        start = (q.page - 1) * q.page_size
+        ids = [k[0] for k in keys[start : start + q.page_size]]
+        found = {r.id: (r, u) for r, u in session.execute(joined.where(SR.id.in_(ids)))}
+        page_rows = [found[i] for i in ids if i in found]
+    else:
+        total = session.scalar(_base_select(session, q, today, func.count(SR.id)))
+        stmt = (
+            joined.where(*_conditions(session, q, today))
+            .order_by(*_ordering(q.view))
+            .offset((q.page - 1) * q.page_size)
+            .limit(q.page_size)
+        )
+        page_rows = session.execute(stmt).all()
+    rows = _rows(session, page_rows, today)
     until = due_soon_limit(session, today, q.due_within) if q.view == "due_soon" else None
     return RegisterPage(rows=rows, total=total or 0, query=q, due_soon_until=until)
 
@@ -246,28 +280,47 @@ def iter_register(session: Session, q: RegisterQuery, *, today: date, batch: int
 
 def view_counts(session: Session, *, today: date, due_within: int = DEFAULT_DUE_WITHIN
                 ) -> dict[str, int]:  # fmt: skip
-    """How many requests each view holds (one ``GROUP``-free aggregate query)."""
+    """How many requests each view holds: one ``GROUP BY status`` and one aggregate over the
+    open requests only (``ix_request_status_due``)."""
     SR = SubjectRequest
-    is_open = SR.status.in_(OPEN_REQUEST_STATUSES)
+    by_status = dict(session.execute(select(SR.status, func.count()).group_by(SR.status)).all())
     limit = due_soon_limit(session, today, due_within)
 
     def n(cond):
         return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
-    row = session.execute(
+    soon, overdue, due_today = session.execute(
         select(
-            n(is_open),
-            n(and_(is_open, SR.due_date >= today, SR.due_date <= limit)),
-            n(and_(is_open, SR.due_date < today)),
-            n(SR.status == "answered"),
-            n(SR.status == "refused"),
-            n(SR.status == "withdrawn"),
-            func.count(SR.id),
-            n(and_(is_open, SR.due_date == today)),
-        )
+            n(and_(SR.due_date >= today, SR.due_date <= limit)),
+            n(SR.due_date < today),
+            n(SR.due_date == today),
+        ).where(SR.status.in_(OPEN_REQUEST_STATUSES))
     ).one()
-    keys = ("open", "due_soon", "overdue", "answered", "refused", "withdrawn", "all", "due_today")
-    return {k: int(v or 0) for k, v in zip(keys, row, strict=True)}
+    return {
+        "open": sum(int(by_status.get(s, 0)) for s in OPEN_REQUEST_STATUSES),
+        "due_soon": int(soon or 0),
+        "overdue": int(overdue or 0),
+        "answered": int(by_status.get("answered", 0)),
+        "refused": int(by_status.get("refused", 0)),
+        "withdrawn": int(by_status.get("withdrawn", 0)),
+        "all": sum(int(v) for v in by_status.values()),
+        "due_today": int(due_today or 0),
+    }
+
+
+def _closed_by_due_date(session: Session):
+    """SQL: the request was closed on or before its due date, as an Almaty calendar day.
+
+    PostgreSQL converts exactly (``timezone('Asia/Almaty', due + 1 day)``); SQLite compares
+    with the due day's end at UTC+5 (Almaty's offset since 1 March 2024; closings before that
+    date near midnight may be counted an hour off)."""
+    SR = SubjectRequest
+    if session.get_bind().dialect.name == "postgresql":
+        end = func.timezone(settings.DISPLAY_TZ, func.cast(SR.due_date, sa_types.DateTime)
+                            + text("interval '1 day'"))  # fmt: skip
+        return SR.answered_at < end
+    # SQLite keeps UTCDateTime as "YYYY-MM-DD HH:MM:SS[.ffffff]" text: compared as text.
+    return SR.answered_at < func.datetime(SR.due_date, "+1 day", "-5 hours")
 
 
 def open_requests(session: Session, *, today: date) -> list[RequestRow]:
@@ -282,17 +335,12 @@ def request_counts(session: Session, today: date) -> dict[str, Any]:
     (closed_on_time / closed, ``None`` when nothing was closed yet)."""
     counts = view_counts(session, today=today)
     SR = SubjectRequest
-    closed = on_time = 0
-    # The Almaty day of each closing moment is computed in Python (portable across engines);
-    # requests number in the hundreds a year.
-    for answered_at, due in session.execute(
-        select(SR.answered_at, SR.due_date).where(
-            SR.status.in_(ANSWERING_STATUSES), SR.answered_at.is_not(None)
-        )
-    ):
-        closed += 1
-        if local_date(answered_at) <= due:
-            on_time += 1
+    closed, on_time = session.execute(
+        select(func.count(), func.coalesce(func.sum(case((_closed_by_due_date(session), 1),
+                                                         else_=0)), 0))
+        .where(SR.status.in_(ANSWERING_STATUSES), SR.answered_at.is_not(None))
+    ).one()  # fmt: skip
+    closed, on_time = int(closed or 0), int(on_time or 0)
     return {
         "open": counts["open"],
         "overdue": counts["overdue"],

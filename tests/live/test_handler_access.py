@@ -29,6 +29,11 @@ WATCHED_TABLES = [
     "purpose",
     "staff_user",
     "one_time_ticket",
+    "subject_request",
+    "request_event",
+    "request_deadline",
+    "holiday",
+    "outbox_message",
 ]
 
 
