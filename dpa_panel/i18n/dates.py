@@ -11,7 +11,7 @@ old links).
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 DATE_FORMAT = "%d.%m.%Y"
 _DOTTED = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})$")
@@ -21,6 +21,15 @@ _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 def format_entry_date(value: date | None) -> str:
     """``20.03.2026``; empty for None."""
     return value.strftime(DATE_FORMAT) if value else ""
+
+
+def format_entry_datetime(value: datetime | None) -> str:
+    """``20.03.2026 12:00`` in Almaty time; empty for None."""
+    if value is None:
+        return ""
+    from dpa_panel.i18n.formatting import to_local
+
+    return to_local(value).strftime(DATE_FORMAT + " %H:%M")
 
 
 def parse_date(text: str) -> date | None:

@@ -40,7 +40,7 @@ def _tab(view: str) -> rx.Component:
     return rx.button(
         t(f"register.view.{view}"),
         " ",
-        rx.badge(R.counts[view], variant="soft", radius="full"),
+        rx.badge(R.counts[view], variant="surface", color_scheme="gray", radius="full"),
         on_click=R.show_view(view),
         variant=rx.cond(R.view == view, SOLID, SOFT),
         size="2",

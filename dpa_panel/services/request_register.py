@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from dpa_panel import settings
 from dpa_panel.i18n import tr
-from dpa_panel.i18n.formatting import format_date, format_datetime
+from dpa_panel.i18n.dates import format_entry_date, format_entry_datetime, parse_date
 from dpa_panel.models import DataSubject, StaffUser, SubjectRequest
 from dpa_panel.models.vocab import CLOSED_REQUEST_STATUSES, OPEN_REQUEST_STATUSES, REQUEST_KINDS
 from dpa_panel.services import calendar
@@ -72,8 +72,6 @@ def query_from_strings(values: dict[str, str], page: int = 1) -> RegisterQuery:
     assignee = (values.get("assignee") or "").strip()
     if assignee and assignee != "none" and not assignee.isdigit():
         raise ServiceError("register.bad_filter", field="assignee")
-    from dpa_panel.i18n.dates import parse_date
-
     try:
         start = parse_date(values.get("received_from") or "")
         end = parse_date(values.get("received_to") or "")
@@ -393,10 +391,10 @@ def export_row(row: RequestRow, language: str) -> list[str]:
         tr(language, f"request_status.{row.status}"),
         row.requester,
         row.contact,
-        format_datetime(row.received_at, language, "short"),
-        format_date(row.due_date, language, "short"),
+        format_entry_datetime(row.received_at),
+        format_entry_date(row.due_date),
         "" if closed else str(row.days_left),
         row.assignee_username or "",
-        format_datetime(row.answered_at, language, "short"),
+        format_entry_datetime(row.answered_at),
         outcome,
     ]

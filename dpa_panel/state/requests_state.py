@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 import reflex as rx
 from sqlalchemy import select
 
+from dpa_panel import settings
 from dpa_panel.db import session_scope
 from dpa_panel.i18n import tr
-from dpa_panel.i18n.dates import format_entry_date, parse_date
-from dpa_panel.i18n.formatting import format_datetime, format_number, to_local
+from dpa_panel.i18n.dates import format_entry_date, format_entry_datetime, parse_date
+from dpa_panel.i18n.formatting import format_number, to_local
 from dpa_panel.models import StaffUser
 from dpa_panel.models.types import utcnow
 from dpa_panel.models.vocab import CLOSED_REQUEST_STATUSES, REQUEST_KINDS
@@ -31,6 +33,7 @@ from dpa_panel.state.guard import actor_for, current_identity, hard_navigate, re
 from dpa_panel.state.paging import form_filters, page_count, page_summary, turn_page
 
 MANAGE = "requests.manage"
+ALMATY = ZoneInfo(settings.DISPLAY_TZ)
 FILTER_KEYS = ("kind", "assignee", "received_from", "received_to", "search", "due_within")
 EXPORTS = {"csv": "requests_csv", "xlsx": "requests_xlsx"}
 
@@ -245,9 +248,11 @@ class RequestsState(AuthState):
         if day is None:
             self.form_error = tr(self.locale, "date.bad" if raw else "requests.received_required")
             return
+        # A past day without a time: noon in Almaty (today: the moment it is recorded).
         received_at = (
-            datetime.combine(day, time(12, 0), tzinfo=UTC) if day != _today() else utcnow()
-        )
+            datetime.combine(day, time(12, 0), tzinfo=ALMATY).astimezone(UTC)
+            if day != _today() else utcnow()
+        )  # fmt: skip
         try:
             with session_scope() as session:
                 subject_key = str(form_data.get("subject", "") or "")
@@ -342,12 +347,12 @@ class RequestDetailState(AuthState):
             "requester": r.requester,
             "contact": r.contact,
             "details": r.details,
-            "received": format_datetime(r.received_at, loc, "short"),
+            "received": format_entry_datetime(r.received_at),
             "due": format_entry_date(r.due_date),
             "days_left": str(days_left),
             "overdue": "1" if not closed and days_left < 0 else "",
             "closed": "1" if closed else "",
-            "closed_on": format_datetime(r.answered_at, loc, "short"),
+            "closed_on": format_entry_datetime(r.answered_at),
             "outcome": _outcome_text(loc, r.status, outcome.late_days) if outcome else "",
             "late": "1" if outcome and outcome.late_days else "",
             "deadline_days": str(deadline.working_days),
@@ -355,11 +360,11 @@ class RequestDetailState(AuthState):
             "deadline_source": deadline.source,
             "pause_stops_clock": "1" if deadline.pause_stops_clock else "",
             "paused": "1" if r.paused_at else "",
-            "paused_since": format_datetime(r.paused_at, loc, "short"),
+            "paused_since": format_entry_datetime(r.paused_at),
             "pause_reason": r.pause_reason,
             "subject_id": str(r.subject_id or ""),
             "subject_name": subject_name,
-            "verified": format_datetime(r.identity_verified_at, loc, "short"),
+            "verified": format_entry_datetime(r.identity_verified_at),
             "method": r.identity_method,
             "answer": r.answer,
             "refusal_reason": r.refusal_reason,
@@ -371,7 +376,7 @@ class RequestDetailState(AuthState):
                 "kind": e.kind,
                 "line": _event_line(loc, e.kind, json.loads(e.data or "{}"), usernames),
                 "who": username or tr(loc, "request_event.system"),
-                "at": format_datetime(e.at, loc, "short"),
+                "at": format_entry_datetime(e.at),
                 "text": e.text,
             }
             for e, username in entries
