@@ -20,6 +20,7 @@ from dpa_panel.models import (
     DataSubject,
     Member,
     MembershipApplication,
+    RequestEvent,
     SubjectRequest,
 )
 from dpa_panel.services import applications, consent, requests, subject_report
@@ -385,6 +386,12 @@ def test_subject_report_contains_every_stored_value(engine, staff):
     check(report["member"], member_row, "member")
     assert checked > 60
     assert [r["id"] for r in report["requests"]] == [rid]
+    assert "search_text" not in report["requests"][0]
+    with engine.connect() as conn:
+        history = _rows(conn, RequestEvent, RequestEvent.__table__.c.request_id == rid)
+    assert [e["id"] for e in report["requests"][0]["events"]] == [h["id"] for h in history]
+    for row in history:
+        check(report["requests"][0]["events"][0], row, f"request event {row['id']}")
     assert report["policies"][0]["label"] == "v1" and "Құпиялылық" in report["policies"][0]["text"]
     assert report["retention"]["membership_ended_at"] is None
     assert report["retention"]["destruction_due_at"] is None

@@ -22,6 +22,7 @@ from dpa_panel.models import (
     Member,
     MembershipApplication,
     PolicyVersion,
+    RequestEvent,
 )
 from dpa_panel.models.types import utcnow
 from dpa_panel.services import audit
@@ -64,7 +65,8 @@ def subject_report(session: Session, actor: Actor, subject_id: int) -> dict[str,
     Sections: ``subject`` (every column but the search copy), ``consents`` (every row, with
     its policy label), ``policies`` (the editions those consents point at, with their texts),
     ``applications`` (each with its ``events`` timeline), ``member``, ``requests`` (about the
-    subject), ``disclosures`` (clause 5: to whom, which fields, the package digest) and
+    subject, each with its ``events`` history), ``disclosures`` (clause 5: to whom, which
+    fields, the package digest) and
     ``retention`` (status, block, ``destruction_due_at``, purpose end dates).
     """
     subject = session.get(DataSubject, subject_id)
@@ -101,6 +103,15 @@ def subject_report(session: Session, actor: Actor, subject_id: int) -> dict[str,
     from dpa_panel.services.request_register import requests_about
 
     about = requests_about(session, subject_id)
+    # Each request's history (request_event): what was done about it, by whom, when.
+    request_events: dict[int, list[RequestEvent]] = {}
+    if about:
+        for event in session.scalars(
+            select(RequestEvent)
+            .where(RequestEvent.request_id.in_([r.id for r in about]))
+            .order_by(RequestEvent.id)
+        ):
+            request_events.setdefault(event.request_id, []).append(event)
     from dpa_panel.services import disclosures
 
     report: dict[str, Any] = {
@@ -124,7 +135,11 @@ def subject_report(session: Session, actor: Actor, subject_id: int) -> dict[str,
             {**_row_dict(a), "events": [_row_dict(e) for e in events[a.id]]} for a in apps
         ],
         "member": _row_dict(member) if member is not None else None,
-        "requests": [_row_dict(r, REPORT_EXCLUDED_REQUEST_COLUMNS) for r in about],
+        "requests": [
+            {**_row_dict(r, REPORT_EXCLUDED_REQUEST_COLUMNS),
+             "events": [_row_dict(e) for e in request_events.get(r.id, [])]}
+            for r in about
+        ],  # fmt: skip
         # Clause 5: to whom the data was (or is to be) disclosed, which fields, the digest.
         "disclosures": disclosures.report_section(session, subject_id),
         "retention": {
@@ -226,6 +241,9 @@ def report_pdf(report: dict[str, Any], language: str | None = None) -> bytes:
     for request in report["requests"]:
         line(f"— {request['reference']}")
         fields(request)
+        for event in request.get("events", []):
+            kind = _label(lang, "request_event." + event["kind"], event["kind"])
+            line(f"  · {event['at']} {kind} {event.get('text') or ''}".rstrip())
     heading(t("disclosures"))
     if not report.get("disclosures"):
         line(t("none"))
