@@ -269,7 +269,9 @@ def _stream_requests(fmt: str):
         from dpa_panel.services import request_register as register
 
         language = params.get("language", "kk")
-        query = register.query_from_strings({k: str(v) for k, v in params.items()})
+        values = {k: str(v) for k, v in params.items() if k != "kind"}
+        values["kind"] = str(params.get("request_kind", "") or "")
+        query = register.query_from_strings(values)
         with session_scope() as session:
             rows = register.iter_register(session, query, today=to_local(utcnow()).date())
             yield from write_table(

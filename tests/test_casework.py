@@ -322,3 +322,28 @@ def test_search_keeps_each_views_order_and_pages(engine, officer):
         plain = _ids(engine, view=view)
         assert _ids(engine, view=view, search="common name") == plain
         assert _ids(engine, view=view, search="common", page_size=2, page=2) == plain[2:4]
+
+
+def test_register_export_through_the_download_mechanism(engine, officer, db_url):
+    """The CSV and XLSX of the register as ``/api/download`` streams them: labelled header
+    first, only the filtered rows, a formula-like cell neutralised."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from dpa_panel.exports import EXPORTS
+
+    new(engine, officer, kind="complaint", requester="=HYPERLINK(\"x\")")
+    new(engine, officer, kind="access")
+    params = {"kind": "requests_csv", "request_kind": "complaint", "view": "all",
+              "language": "en"}  # fmt: skip
+    data = b"".join(EXPORTS["requests_csv"].stream(params, 1)).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(data)))
+    assert rows[0] == request_register.export_header("en")
+    assert len(rows) == 2 and rows[1][1] == tr("en", "request_kind.complaint")
+    assert rows[1][3] == "'=HYPERLINK(\"x\")"
+    xlsx = b"".join(EXPORTS["requests_xlsx"].stream({**params, "kind": "requests_xlsx"}, 1))
+    sheet = load_workbook(io.BytesIO(xlsx)).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[0] == rows[0] and len(values) == 2 and values[1][3].startswith("'=")

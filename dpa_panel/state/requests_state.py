@@ -229,9 +229,13 @@ class RequestsState(AuthState):
                 session, actor_for(self), "request.register_exported", "subject_request", "",
                 {"format": fmt, "view": self.view, "filters": sorted(self.filters)},
             )  # fmt: skip
+            # The ticket's own "kind" names the export: the kind filter travels as
+            # "request_kind" (what exports.py reads).
+            params = {k: v for k, v in self.filters.items() if k != "kind"}
+            params["request_kind"] = self.filters.get("kind", "")
             ticket = auth.issue_ticket(
                 session, current_identity().user_id, "download",
-                {"kind": kind, **self.filters, "view": self.view, "language": self.locale},
+                {"kind": kind, **params, "view": self.view, "language": self.locale},
             )  # fmt: skip
         return hard_navigate(f"/api/download/{ticket}")
 
