@@ -144,6 +144,9 @@ def upgrade() -> None:
         batch_op.create_check_constraint("ck_request_status", sa.text(_in("status", STATUSES)))
         batch_op.create_index("ix_request_received", ["received_at", "id"], unique=False)
         batch_op.create_index(
+            "ix_request_status_received", ["status", "received_at"], unique=False
+        )
+        batch_op.create_index(
             "ix_request_assignee_status", ["assignee_id", "status"], unique=False
         )
 
@@ -237,6 +240,7 @@ def downgrade() -> None:
                          "WHERE status = 'withdrawn'"))  # fmt: skip
     with op.batch_alter_table("subject_request", schema=None) as batch_op:
         batch_op.drop_index("ix_request_assignee_status")
+        batch_op.drop_index("ix_request_status_received")
         batch_op.drop_index("ix_request_received")
         batch_op.drop_constraint("ck_request_status", type_="check")
         batch_op.create_check_constraint(

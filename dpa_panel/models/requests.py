@@ -71,6 +71,8 @@ class SubjectRequest(SQLModel, table=True):
         Index("ix_request_status_due", "status", "due_date"),
         Index("ix_request_subject", "subject_id"),
         Index("ix_request_received", "received_at", "id"),
+        # The register's status views with a received-date range (counts without the rows).
+        Index("ix_request_status_received", "status", "received_at"),
         Index("ix_request_assignee_status", "assignee_id", "status"),
         # Board statistics: requests per month received (stored month key).
         Index("ix_stats_request_received", "received_month", "status"),

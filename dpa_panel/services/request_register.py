@@ -245,13 +245,17 @@ def register_page(session: Session, q: RegisterQuery, *, today: date) -> Registe
         page_rows = [found[i] for i in ids if i in found]
     else:
         total = session.scalar(_base_select(session, q, today, func.count(SR.id)))
-        stmt = (
-            joined.where(*_conditions(session, q, today))
-            .order_by(*_ordering(q.view))
-            .offset((q.page - 1) * q.page_size)
-            .limit(q.page_size)
+        # The page's ids first (sorted on narrow keys), then its rows by id.
+        ids = list(
+            session.scalars(
+                _base_select(session, q, today, SR.id)
+                .order_by(*_ordering(q.view))
+                .offset((q.page - 1) * q.page_size)
+                .limit(q.page_size)
+            )
         )
-        page_rows = session.execute(stmt).all()
+        found = {r.id: (r, u) for r, u in session.execute(joined.where(SR.id.in_(ids)))}
+        page_rows = [found[i] for i in ids if i in found]
     rows = _rows(session, page_rows, today)
     until = due_soon_limit(session, today, q.due_within) if q.view == "due_soon" else None
     return RegisterPage(rows=rows, total=total or 0, query=q, due_soon_until=until)
