@@ -115,18 +115,21 @@ def _conditions(session: Session, q: RegisterQuery, today: date) -> list[Any]:
         conds.append(SR.received_at < _local_midnight_utc(q.received_to + timedelta(days=1)))
     term = search_term(q.search)
     if term:
-        # The matching ids first (one scan of the requests and their linked subjects), so
-        # that the page can walk the ordering index checking ids only.
-        matching = (
-            select(SR.id)
-            .outerjoin(DataSubject, DataSubject.id == SR.subject_id)
-            .where(
-                or_(
-                    text_contains(session, SR.search_text, term),
-                    text_contains(session, DataSubject.search_text, term),
-                )
+        # The matching ids as one subquery. PostgreSQL finds the subjects through their
+        # trigram index (a join would hash every subject); SQLite, which has no such index,
+        # looks up only the subjects linked to requests (a join by primary key).
+        own = text_contains(session, SR.search_text, term)
+        if session.get_bind().dialect.name == "postgresql":
+            subjects = select(DataSubject.id).where(
+                text_contains(session, DataSubject.search_text, term)
             )
-        )
+            matching = select(SR.id).where(or_(own, SR.subject_id.in_(subjects)))
+        else:
+            matching = (
+                select(SR.id)
+                .outerjoin(DataSubject, DataSubject.id == SR.subject_id)
+                .where(or_(own, text_contains(session, DataSubject.search_text, term)))
+            )
         conds.append(SR.id.in_(matching))
     return conds
 
