@@ -24,6 +24,7 @@ setup: $(VENV)/.installed
 ## Serve the panel at http://localhost:$(PORT) (production build, one port) with demo data.
 run: setup fonts
 	$(BIN)/dpa-panel demo
+	$(BIN)/dpa-panel notify
 	DPA_PORT=$(PORT) $(BIN)/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
 
 ## Production: start checks, migrations against DPA_DATABASE_URL, then the prod build on one

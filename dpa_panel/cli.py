@@ -277,6 +277,43 @@ def _cmd_doctor(args) -> int:
     return 1 if failed else 0
 
 
+def _cmd_notify(args) -> int:
+    """Queue the request reminders due today and deliver the outbox (exit 1 when
+    DPA_SMTP_URL is invalid; mail then stays queued)."""
+    from dpa_panel.db import session_scope
+    from dpa_panel.i18n.formatting import to_local
+    from dpa_panel.models.types import utcnow
+    from dpa_panel.services import mail, notify, outbox
+
+    started = time.perf_counter()
+    now = utcnow()
+    try:
+        config = mail.configured()
+    except mail.MailConfigError as err:
+        print(f"error: {err}; nothing sent", file=sys.stderr)
+        config = err
+    with session_scope() as session:
+        report = notify.queue_reminders(session, today=to_local(now).date(), now=now)
+    print(
+        f"reminders: {report.queued} queued, {report.already_queued} already queued, "
+        f"{report.no_recipient} request(s) without anyone to remind (no e-mail address)"
+    )
+    if isinstance(config, Exception):
+        return 1
+    if config is None or args.queue_only:
+        with session_scope() as session:
+            waiting = outbox.pending_count(session)
+        print(
+            f"DPA_SMTP_URL is not set: {waiting} message(s) kept in the outbox"
+            if config is None else f"--queue-only: {waiting} message(s) wait in the outbox"
+        )  # fmt: skip
+        return 0
+    delivery = outbox.deliver(session_scope, config, now=now)
+    print(f"outbox via {config.describe()}: {delivery.describe()}")
+    print(f"done in {time.perf_counter() - started:.2f} s")
+    return 0
+
+
 def _read_password(prompt: str) -> str:
     """From the terminal (asked twice) or, when piped, the first line of stdin."""
     if sys.stdin.isatty():
@@ -389,6 +426,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--verify-only", action="store_true", help="authenticate the file, restore nothing"
     )
     restore.set_defaults(func=_cmd_restore)
+
+    notify = sub.add_parser(
+        "notify", help="queue due request reminders and send the e-mail outbox (DPA_SMTP_URL)"
+    )
+    notify.add_argument(
+        "--queue-only", action="store_true", help="queue reminders but do not send anything"
+    )
+    notify.set_defaults(func=_cmd_notify)
 
     doctor = sub.add_parser("doctor", help="check a production deployment (exit 1 on any FAIL)")
     doctor.add_argument(

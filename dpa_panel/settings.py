@@ -143,3 +143,17 @@ def audit_checkpoint_path() -> Path:
     ``/var/lib/dpa-panel/audit/checkpoints.jsonl``, see docs/deploy.md)."""
     raw = os.environ.get("DPA_AUDIT_CHECKPOINT_PATH", "").strip()
     return Path(raw) if raw else PROJECT_ROOT / "audit-checkpoints.jsonl"
+
+
+# --- outgoing e-mail (issue 16) --------------------------------------------------------------
+
+
+def smtp_url() -> str:
+    """``DPA_SMTP_URL``: ``smtp://user:pass@host:587`` (STARTTLS) or ``smtps://...:465``
+    (see ``services.mail.parse_smtp_url``); empty = mail stays in the outbox."""
+    return os.environ.get("DPA_SMTP_URL", "").strip()
+
+
+def mail_from() -> str:
+    """``DPA_MAIL_FROM``: the sender address (a ``from=`` in the SMTP URL wins)."""
+    return os.environ.get("DPA_MAIL_FROM", "").strip()

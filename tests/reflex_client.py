@@ -55,16 +55,22 @@ class ReflexClient:
         self.updates.append(update)
 
     def call(
-        self, handler: str, payload: dict | None = None, path: str = "/", timeout: float = 15
+        self,
+        handler: str,
+        payload: dict | None = None,
+        path: str = "/",
+        timeout: float = 15,
+        query: dict | None = None,
     ) -> list[dict]:
-        """Send one event and wait until its updates have arrived; returns them."""
+        """Send one event and wait until its updates have arrived; returns them. ``query``
+        carries a dynamic route's parameters (e.g. ``{"request_id": "5"}``)."""
         start = len(self.updates)
         self._sio.emit(
             "event",
             {
                 "name": handler,
                 "payload": payload or {},
-                "router_data": {"pathname": path, "asPath": path, "query": {}},
+                "router_data": {"pathname": path, "asPath": path, "query": query or {}},
             },
             namespace=NAMESPACE,
         )

@@ -20,9 +20,10 @@ from dpa_panel.models import (
     DataSubject,
     Member,
     MembershipApplication,
+    RequestEvent,
     SubjectRequest,
 )
-from dpa_panel.services import applications, consent, requests
+from dpa_panel.services import applications, consent, requests, subject_report
 from dpa_panel.services.applications import ApplicationQuery
 from dpa_panel.services.audit import Actor, verify_chain
 from dpa_panel.services.errors import ServiceError, ValidationFailed
@@ -96,7 +97,8 @@ def test_create_request_refusals(engine, staff):
 def test_lifecycle_identity_answer_and_refusal(engine, staff):
     sid = subject_of(engine, submit(engine))
     rid = new_request(engine, staff, kind="rectification")
-    assert get_request(engine, rid).due_date == date(2026, 11, 24)  # provisional
+    # Rectification counts from receipt (issue 16): Monday + 1 working day, kept on verification.
+    assert get_request(engine, rid).due_date == date(2026, 11, 24)
     with session_scope(engine) as s, pytest.raises(ServiceError) as err:
         requests.change_request_status(s, staff, rid, "in_progress", now=NOW)
     assert err.value.key == "request.verify_identity_first"
@@ -114,7 +116,7 @@ def test_lifecycle_identity_answer_and_refusal(engine, staff):
         sid,
         staff.user_id,
     )
-    assert r.identity_method == "ID card" and r.due_date == date(2026, 11, 27)
+    assert r.identity_method == "ID card" and r.due_date == date(2026, 11, 24)
     with session_scope(engine) as s, pytest.raises(ServiceError) as err:
         requests.change_request_status(s, staff, rid, "answered", answer=" ", now=verified)
     assert err.value.key == "request.answer_required"
@@ -360,7 +362,7 @@ def test_subject_report_contains_every_stored_value(engine, staff):
     def check(section: dict, row: dict, where: str) -> None:
         nonlocal checked
         for column, value in row.items():
-            if value is None or requests._derived_key(column):
+            if value is None or subject_report._derived_key(column):
                 assert column not in section or value is None, f"{where}.{column} is derived"
                 continue
             assert column in section, f"{where}.{column} missing"
@@ -384,6 +386,12 @@ def test_subject_report_contains_every_stored_value(engine, staff):
     check(report["member"], member_row, "member")
     assert checked > 60
     assert [r["id"] for r in report["requests"]] == [rid]
+    assert "search_text" not in report["requests"][0]
+    with engine.connect() as conn:
+        history = _rows(conn, RequestEvent, RequestEvent.__table__.c.request_id == rid)
+    assert [e["id"] for e in report["requests"][0]["events"]] == [h["id"] for h in history]
+    for row in history:
+        check(report["requests"][0]["events"][0], row, f"request event {row['id']}")
     assert report["policies"][0]["label"] == "v1" and "Құпиялылық" in report["policies"][0]["text"]
     assert report["retention"]["membership_ended_at"] is None
     assert report["retention"]["destruction_due_at"] is None
@@ -409,6 +417,6 @@ def test_report_pdf_needs_the_font(engine, staff, monkeypatch, tmp_path):
     sid = subject_of(engine, submit(engine))
     with session_scope(engine) as s:
         report = requests.subject_report(s, staff, sid)
-    monkeypatch.setattr(requests, "FONT_PATH", tmp_path / "missing.ttf")
+    monkeypatch.setattr(subject_report, "FONT_PATH", tmp_path / "missing.ttf")
     with pytest.raises(RuntimeError, match="fonts-dejavu-core"):
         requests.report_pdf(report)

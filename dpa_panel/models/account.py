@@ -30,6 +30,10 @@ class StaffUser(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     password_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: Where the panel's reminders to this person go (``services.notify``); empty = none.
+    email: str = Field(default="", max_length=254, sa_column_kwargs={"server_default": ""})
+    #: The language the person reads the panel in; their e-mails are written in it too.
+    language: str = Field(default="kk", max_length=2, sa_column_kwargs={"server_default": "kk"})
 
 
 class LoginSession(SQLModel, table=True):

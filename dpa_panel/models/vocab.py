@@ -56,11 +56,51 @@ ACTOR_TYPES = ("user", "public", "system")
 #: Data-subject request kinds (policy clause 6).
 REQUEST_KINDS = ("access", "rectification", "blocking", "destruction", "withdrawal", "complaint")
 
-REQUEST_STATUSES = ("received", "identity_check", "in_progress", "answered", "refused")
+REQUEST_STATUSES = (
+    "received",
+    "identity_check",
+    "in_progress",
+    "answered",
+    "refused",
+    "withdrawn",
+)
 
 OPEN_REQUEST_STATUSES = ("received", "identity_check", "in_progress")
 
 REQUEST_CHANNELS = ("email", "paper", "in_person", "web_form")
+
+#: Requests that are finished: answered, refused, or withdrawn by the requester.
+CLOSED_REQUEST_STATUSES = ("answered", "refused", "withdrawn")
+
+#: Entries of a request's history (``request_event.kind``; labels ``request_event.<code>``).
+REQUEST_EVENT_KINDS = (
+    "received",
+    "identity_verified",
+    "paused",
+    "resumed",
+    "assigned",
+    "noted",
+    "answered",
+    "refused",
+    "withdrawn",
+    "reopened",
+    "due_changed",
+)
+
+#: What starts a request kind's clock (``request_deadline.counted_from``).
+DEADLINE_START_EVENTS = ("received", "identity_verified")
+
+#: Entries of the working-day calendar (``holiday.kind``, labels ``calendar.kind.<code>``):
+#: ``holiday`` a public holiday (the weekend-transfer rule applies), ``religious`` a day off
+#: the transfer rule does not move (Orthodox Christmas, Kurban Ait day 1), ``day_off`` a
+#: weekday off by decree or order, ``working_day`` a Saturday or Sunday worked by decree.
+CALENDAR_ENTRY_KINDS = ("holiday", "religious", "day_off", "working_day")
+
+#: The languages a staff account reads the panel and its e-mails in.
+UI_LANGUAGES = ("kk", "ru", "en")
+
+#: Outgoing mail (``outbox_message.status``).
+OUTBOX_STATUSES = ("pending", "sent", "failed")
 
 #: Disclosure register (policy clause 5): an authority's official request (5.2) or a
 #: transfer to a third party on the subject's written consent (5.1).

@@ -8,6 +8,7 @@ from dpa_panel.components.forms import error_callout, field, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
 from dpa_panel.pages.login import enrolment_steps, recovery_codes_list
+from dpa_panel.pages.notifications import notifications_card
 from dpa_panel.state.account_state import AccountState
 from dpa_panel.state.app_state import AppState
 
@@ -179,6 +180,7 @@ def account_page() -> rx.Component:
                 overflow_x="auto",
                 width="100%",
             ),
+            notifications_card(),
             spacing="4",
             align="start",
             width="100%",

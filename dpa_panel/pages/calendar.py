@@ -8,28 +8,61 @@ from dpa_panel.components.forms import error_callout, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
 from dpa_panel.components.listing import data_table, labelled
-from dpa_panel.models.vocab import REQUEST_KINDS
+from dpa_panel.models.vocab import CALENDAR_ENTRY_KINDS, REQUEST_KINDS
 from dpa_panel.state.app_state import AppState
 from dpa_panel.state.calendar_state import CalendarState as C
 
 COUNTED_FROM = ("received", "identity_verified")
 
 
+def _confirm_form(h: rx.Var) -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            rx.el.input(type="hidden", name="day", value=h["day"]),
+            rx.input(name="source", size="1", placeholder=t("calendar.confirm_source"),
+                     aria_label=t("calendar.confirm_source")),
+            rx.button(t("calendar.confirm"), type="submit", size="1", variant="soft",
+                      id="confirm-" + h["day"].to(str)),
+            spacing="1",
+        ),
+        on_submit=C.confirm_holiday,
+        reset_on_submit=True,
+    )  # fmt: skip
+
+
 def _holiday(h: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(h["shown"], white_space="nowrap"),
-        rx.table.cell(h["name"]),
+        rx.table.cell(
+            h["name"],
+            rx.cond(h["replaces"] != "",
+                    rx.text(t("calendar.replaces"), " ", h["replaces"], size="1",
+                            color_scheme="gray")),
+        ),
+        rx.table.cell(
+            rx.badge(AppState.t["calendar.kind." + h["kind"].to(str)].to(str),
+                     color_scheme=h["tone"].to(str)),
+            rx.cond(h["unconfirmed"] != "",
+                    rx.badge(t("calendar.unconfirmed"), color_scheme="amber", margin_left="4px")),
+        ),
         rx.table.cell(rx.text(h["source"], size="1", color_scheme="gray")),
         rx.table.cell(
-            rx.button(
-                t("calendar.remove"),
-                size="1",
-                variant="soft",
-                color_scheme="red",
-                on_click=C.remove_holiday(h["day"].to(str)),
+            rx.cond(
+                h["stored"] != "",
+                rx.hstack(
+                    rx.cond(h["unconfirmed"] != "", _confirm_form(h)),
+                    rx.button(
+                        t("calendar.remove"), size="1", variant="soft", color_scheme="red",
+                        on_click=C.remove_holiday(h["day"].to(str)),
+                        aria_label=t("calendar.remove") + " " + h["shown"].to(str),
+                    ),
+                    spacing="2", wrap="wrap",
+                ),
+                rx.text(t("calendar.computed"), size="1", color_scheme="gray"),
             ),
-        ),  # fmt: skip
-    )
+        ),
+        id="day-" + h["day"].to(str),
+    )  # fmt: skip
 
 
 def _deadline(d: rx.Var) -> rx.Component:
@@ -38,6 +71,9 @@ def _deadline(d: rx.Var) -> rx.Component:
         rx.table.cell(d["days"]),
         rx.table.cell(AppState.t["calendar.from_" + d["from"].to(str)].to(str)),
         rx.table.cell(rx.text(d["source"], size="1", color_scheme="gray")),
+        rx.table.cell(rx.cond(d["pause"] != "", t("calendar.pause_stops"),
+                              t("calendar.pause_runs"))),  # fmt: skip
+        id="deadline-" + d["kind"].to(str),
     )
 
 
@@ -60,6 +96,12 @@ def holidays_card() -> rx.Component:
                 on_submit=C.choose_year,
                 key=C.year,
             ),  # fmt: skip
+            rx.cond(
+                C.missing_next,
+                rx.callout(t("calendar.next_year_missing"), icon="triangle-alert",
+                           color_scheme="amber", id="calendar-missing-next"),
+            ),
+            rx.text(t("calendar.transfer_note"), size="1", color_scheme="gray"),
             rx.box(
                 rx.table.root(
                     rx.table.body(rx.foreach(C.holidays, _holiday)), size="1", id="holiday-table"
@@ -71,7 +113,16 @@ def holidays_card() -> rx.Component:
                 rx.grid(
                     labelled(
                         "calendar.day",
-                        rx.input(name="day", type="date", id="holiday-day", width="100%"),
+                        rx.input(name="day", id="holiday-day", width="100%",
+                                 placeholder=t("date.placeholder"), max_length=10),
+                    ),
+                    labelled(
+                        "calendar.entry_kind",
+                        rx.el.select(
+                            *[rx.el.option(t(f"calendar.kind.{k}"), value=k)
+                              for k in CALENDAR_ENTRY_KINDS],
+                            name="kind", id="holiday-kind", class_name="dpa-select",
+                        ),
                     ),
                     labelled(
                         "calendar.name", rx.input(name="name", id="holiday-name", width="100%")
@@ -80,10 +131,16 @@ def holidays_card() -> rx.Component:
                         "calendar.source",
                         rx.input(name="source", id="holiday-source", width="100%"),
                     ),
+                    rx.el.label(
+                        rx.checkbox(name="movable", id="holiday-movable"),
+                        " ", t("calendar.movable"),
+                        style={"display": "flex", "gap": "6px", "alignItems": "center",
+                               "marginTop": "18px"},
+                    ),
                     rx.button(
                         t("calendar.add"), type="submit", id="holiday-add", margin_top="18px"
                     ),
-                    columns=rx.breakpoints(initial="1", md="4"),
+                    columns=rx.breakpoints(initial="1", md="3"),
                     spacing="2",
                     width="100%",
                 ),
@@ -108,7 +165,8 @@ def deadlines_card() -> rx.Component:
                     "requests.kind",
                     "calendar.working_days",
                     "calendar.counted_from",
-                    "calendar.source",
+                    "calendar.citation",
+                    "calendar.pause_rule",
                 ),
                 C.deadlines,
                 _deadline,
@@ -134,14 +192,22 @@ def deadlines_card() -> rx.Component:
                         rx.el.select(
                             *[rx.el.option(t(f"calendar.from_{c}"), value=c) for c in COUNTED_FROM],
                             name="from",
+                            id="deadline-from",
                             class_name="dpa-select",
                         ),
                     ),
-                    labelled("calendar.source", rx.input(name="source", width="100%")),
+                    labelled("calendar.citation",
+                             rx.input(name="source", id="deadline-source", width="100%")),
+                    rx.el.label(
+                        rx.checkbox(name="pause_stops_clock", id="deadline-pause"),
+                        " ", t("calendar.pause_stops"),
+                        style={"display": "flex", "gap": "6px", "alignItems": "center",
+                               "marginTop": "18px"},
+                    ),
                     rx.button(
                         t("detail.save"), type="submit", id="deadline-save", margin_top="18px"
                     ),
-                    columns=rx.breakpoints(initial="1", md="5"),
+                    columns=rx.breakpoints(initial="1", md="3"),
                     spacing="2",
                     width="100%",
                 ),

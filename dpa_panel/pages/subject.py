@@ -221,6 +221,39 @@ def _hold(h: rx.Var) -> rx.Component:
     )
 
 
+def _subject_request(r: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.link(r["reference"], href="/requests/" + r["id"].to(str)),
+                      white_space="nowrap"),
+        rx.table.cell(AppState.t["request_kind." + r["kind"].to(str)].to(str)),
+        rx.table.cell(AppState.t["request_status." + r["status"].to(str)].to(str)),
+        rx.table.cell(r["received"], white_space="nowrap"),
+        rx.table.cell(r["due"], white_space="nowrap"),
+    )  # fmt: skip
+
+
+def requests_card() -> rx.Component:
+    """Every data-subject request linked to this person, open or closed (issue 16)."""
+    return rx.card(
+        rx.vstack(
+            rx.heading(t("subject.requests"), size="4", as_="h2"),
+            rx.cond(
+                S.requests.length() > 0,
+                data_table(
+                    ("pipeline.reference", "requests.kind", "pipeline.status",
+                     "requests.received_on", "requests.due"),
+                    S.requests, _subject_request, "subject-requests",
+                ),
+                rx.text(t("subject.no_requests"), size="2", color_scheme="gray",
+                        id="subject-no-requests"),
+            ),  # fmt: skip
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
 def retention_card() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -358,6 +391,7 @@ def subject_page() -> rx.Component:
                         wrap="wrap",
                     ),  # fmt: skip
                     retention_card(),
+                    requests_card(),
                     disclosures_card(),
                     rx.heading(t("subject.history"), size="4", as_="h2"),
                     data_table(

@@ -281,6 +281,7 @@ def database_checks(
                 session, now=now, backup_max_hours=backup_max_hours,
                 sweep_max_hours=sweep_max_hours,
             )  # fmt: skip
+            checks.append(check_calendar(session, now))
         if server_version:
             checks.append(check_pg_tools(server_version))
         return checks
@@ -317,6 +318,29 @@ def operations_checks(
     return checks
 
 
+def check_calendar(session, now: datetime) -> Check:
+    """Request deadlines need next year's holidays before the year turns (issue 16)."""
+    from dpa_panel.services import calendar
+
+    year = now.year + 1
+    if calendar.has_year(session, year):
+        return Check(PASS, "calendar", f"holidays of {year} entered")
+    return Check(WARN, "calendar", f"no holidays for {year}: add them on /calendar")
+
+
+def check_smtp() -> Check:
+    """``DPA_SMTP_URL`` parses (it is not contacted here); unset = reminders stay queued."""
+    from dpa_panel.services import mail
+
+    try:
+        config = mail.configured()
+    except mail.MailConfigError as err:
+        return Check(FAIL, "smtp", str(err))
+    if config is None:
+        return Check(WARN, "smtp", "DPA_SMTP_URL not set: reminders stay in the outbox")
+    return Check(PASS, "smtp", config.describe())
+
+
 def configuration_checks() -> list[Check]:
     """The checks that read only the environment (cheap: no database, one Redis ping)."""
     return [
@@ -327,6 +351,7 @@ def configuration_checks() -> list[Check]:
         check_redis(),
         check_data_location(),
         check_backup_key(),
+        check_smtp(),
     ]
 
 

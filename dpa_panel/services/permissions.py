@@ -32,6 +32,7 @@ PERMISSIONS: dict[str, str] = {
     "disclosures.approve": "approve or refuse a disclosure (four eyes)",
     "stats.read": "anonymised aggregate statistics",
     "deployment.read": "the deployment's declared data location and operational checks",
+    "mail.manage": "queue again an e-mail the outbox gave up on (issue 16)",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -48,6 +49,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "members.write",
             "stats.read",
             "deployment.read",
+            "mail.manage",
         }
     ),
     "staff": frozenset(
@@ -75,6 +77,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "disclosures.approve",
             "stats.read",
             "deployment.read",
+            "mail.manage",
         }
     ),
     "board": frozenset({"stats.read"}),

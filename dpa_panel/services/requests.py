@@ -1,140 +1,131 @@
-"""Data-subject requests (policy clause 6): intake, identity, deadlines, answers, and the
-actions that fulfil them — the subject report (access), blocking, scheduling destruction.
+"""Data-subject requests (policy clause 6): intake, identity, pauses, assignment, notes,
+answers, refusals, withdrawals and reopening — each step written to the request's history
+(``request_event``: who, when, what).
 
-Deadlines: ``request_deadline`` says how many working days each kind gets and whether they
-count from receipt or from identity verification (seeded by migration 0004 from secondary
-readings of Law 94-V; see docs/compliance-matrix.md). Days are Asia/Almaty calendar days and
-working days come from ``services.calendar``. A request counted from identity verification
-gets a provisional due date from its receipt, recomputed when the identity is verified.
+Related jobs live beside this module: ``request_deadlines`` (per-kind periods and due dates on
+the working-day calendar), ``request_register`` (the register of all requests, its filters
+and counts), ``request_actions`` (blocking, destruction) and ``subject_report`` (the access
+report). Their public names are re-exported here for callers that know only this module.
 
-State machine: received → identity_check → in_progress → answered | refused; received and
-identity_check may also go to refused. ``in_progress`` is reached only by ``verify_identity``.
+State machine (``REQUEST_TRANSITIONS``): received → identity_check → in_progress → answered |
+refused; every open status may go to refused or withdrawn; ``in_progress`` is reached only by
+``verify_identity``; a closed request (answered, refused, withdrawn) can be reopened with a
+reason — back to ``in_progress`` when the identity was verified, else to ``received``. A
+request may be paused (waiting for the requester) while open; whether the pause extends the
+due date is the kind's setting.
 
 Like every service: the caller's session and transaction, audit events with codes only (the
-requester's name, the details, notes and answers are personal data and stay on the row).
+requester's name, the details, notes, answers and pause reasons are personal data and stay
+in the request's own rows).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
-from datetime import date, datetime
-from pathlib import Path
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import select
 from sqlmodel import Session
 
-from dpa_panel.i18n import normalise_locale, tr
-from dpa_panel.models import (
-    ApplicationEvent,
-    Consent,
-    DataSubject,
-    Member,
-    MembershipApplication,
-    PolicyVersion,
-    RequestDeadline,
-    StaffUser,
-    SubjectRequest,
-)
+from dpa_panel.models import DataSubject, RequestEvent, StaffUser, SubjectRequest
 from dpa_panel.models.types import utcnow
 from dpa_panel.models.vocab import (
+    CLOSED_REQUEST_STATUSES,
     OPEN_REQUEST_STATUSES,
     PURPOSES,
     REQUEST_CHANNELS,
     REQUEST_KINDS,
 )
-from dpa_panel.services import audit, calendar
+from dpa_panel.services import audit
 from dpa_panel.services.applications import local_date
 from dpa_panel.services.audit import Actor
 from dpa_panel.services.errors import ServiceError, ValidationFailed
+from dpa_panel.services.request_actions import (  # noqa: F401  (re-exported)
+    block_subject,
+    schedule_destruction,
+    unblock_subject,
+)
+from dpa_panel.services.request_deadlines import (  # noqa: F401  (re-exported)
+    COUNTED_FROM,
+    compute_due_date,
+    deadline_for,
+    extend_due_date,
+    list_deadlines,
+    set_deadline,
+    working_days_between,
+    working_days_left,
+)
+from dpa_panel.services.request_register import (  # noqa: F401  (re-exported)
+    RequestRow,
+    open_requests,
+    request_counts,
+    requests_about,
+)
+from dpa_panel.services.subject_report import (  # noqa: F401  (re-exported)
+    FONT_PACKAGE,
+    FONT_PATH,
+    report_json,
+    report_pdf,
+    subject_report,
+)
 from dpa_panel.services.validation import clean_text
 
 ENTITY = "subject_request"
 TEXT_MAX = 2000
+REASON_MAX = 300
 
 REQUEST_TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "received": ("identity_check", "in_progress", "refused"),
-    "identity_check": ("in_progress", "refused"),
-    "in_progress": ("answered", "refused"),
+    "received": ("identity_check", "in_progress", "refused", "withdrawn"),
+    "identity_check": ("in_progress", "refused", "withdrawn"),
+    "in_progress": ("answered", "refused", "withdrawn"),
     "answered": (),
     "refused": (),
+    "withdrawn": (),
 }
-CLOSED_REQUEST_STATUSES = ("answered", "refused")
 #: Roles whose active accounts can be given requests.
 REQUEST_ASSIGNABLE_ROLES = ("staff", "admin", "compliance")
-COUNTED_FROM = ("received", "identity_verified")
-
-#: The Unicode font of the PDF report (Debian package ``fonts-dejavu-core``).
-FONT_PATH = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
-FONT_PACKAGE = "fonts-dejavu-core"
 
 
 def allowed_request_transitions(status: str) -> tuple[str, ...]:
     return REQUEST_TRANSITIONS.get(status, ())
 
 
-# --- deadlines -------------------------------------------------------------------------------
+# --- history ---------------------------------------------------------------------------------
 
 
-def list_deadlines(session: Session) -> list[RequestDeadline]:
-    return list(session.scalars(select(RequestDeadline).order_by(RequestDeadline.kind)))
-
-
-def set_deadline(
+def _event(
     session: Session,
-    actor: Actor,
+    request: SubjectRequest,
     kind: str,
-    *,
-    working_days: int,
-    counted_from: str,
-    source: str,
-) -> RequestDeadline:
-    """Change a request kind's period (requests already received keep their due date)."""
-    if kind not in REQUEST_KINDS:
-        raise ServiceError("request.bad_kind", field="kind")
-    if not isinstance(working_days, int) or not 0 <= working_days <= 60:
-        raise ServiceError("request.bad_deadline", field="working_days")
-    if counted_from not in COUNTED_FROM:
-        raise ServiceError("request.bad_deadline", field="counted_from")
-    source_value, error = clean_text(source, 300, required=True)
-    if error:
-        raise ServiceError(error, field="source")
-    audit.lock_writers(session)
-    row = session.get(RequestDeadline, kind, populate_existing=True)
-    before = None
-    if row is None:
-        row = RequestDeadline(kind=kind, working_days=working_days)
-    else:
-        before = row.working_days
-    row.working_days = working_days
-    row.counted_from = counted_from
-    row.source = source_value
-    session.add(row)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "request.deadline_changed",
-        "request_deadline",
-        kind,
-        {"from": before, "to": working_days, "counted_from": counted_from},
+    actor: Actor,
+    now: datetime,
+    text: str = "",
+    **data,
+) -> RequestEvent:
+    event = RequestEvent(
+        request_id=request.id,
+        kind=kind,
+        at=now,
+        actor_id=actor.user_id,
+        text=text,
+        data=json.dumps(data, default=str, sort_keys=True),
     )
-    return row
+    session.add(event)
+    return event
 
 
-def compute_due_date(session: Session, kind: str, moment: datetime) -> date:
-    """The due date of a ``kind`` request counted from ``moment`` (receipt or verification):
-    the Almaty calendar day of ``moment`` plus the kind's working days."""
-    deadline = session.get(RequestDeadline, kind)
-    if deadline is None:
-        raise ServiceError("request.no_deadline", field="kind")
-    start = local_date(moment)
-    years = range(start.year, start.year + 2 + deadline.working_days // 200)
-    return calendar.add_working_days(
-        start, deadline.working_days, calendar.holidays(session, years)
+def request_history(session: Session, request_id: int) -> list[tuple[RequestEvent, str]]:
+    """The request's history in the order it was written, each with the username of who did
+    it (the order of writing is the truth; ``at`` of the first entry is the receipt, which
+    may be earlier than its recording)."""
+    stmt = (
+        select(RequestEvent, StaffUser.username)
+        .outerjoin(StaffUser, StaffUser.id == RequestEvent.actor_id)
+        .where(RequestEvent.request_id == request_id)
+        .order_by(RequestEvent.id)
     )
+    return [(event, username or "") for event, username in session.execute(stmt)]
 
 
 # --- intake and lifecycle --------------------------------------------------------------------
@@ -152,12 +143,6 @@ def get_request(session: Session, actor: Actor, request_id: int) -> SubjectReque
     request = _load(session, request_id)
     audit.record(session, actor, "request.read", "subject_request", request.id)
     return request
-
-
-def working_days_left(session: Session, due: date, today: date) -> int:
-    """Working days from ``today`` to ``due``: 0 on the due day, negative when overdue."""
-    years = range(min(due, today).year, max(due, today).year + 1)
-    return calendar.working_days_between(today, due, calendar.holidays(session, years))
 
 
 def create_request(
@@ -223,6 +208,8 @@ def create_request(
     session.flush()
     request.reference = f"R-{local_date(now).year}-{request.id:06d}"
     session.add(request)
+    _event(session, request, "received", actor, received_at, channel=channel,
+           due=request.due_date.isoformat())  # fmt: skip
     session.flush()
     audit.record(
         session,
@@ -240,13 +227,14 @@ def verify_identity(
     actor: Actor,
     request_id: int,
     *,
-    subject_id: int,
+    subject_id: int | None = None,
     method: str,
     now: datetime | None = None,
 ) -> SubjectRequest:
     """Record that the requester is the subject (who, when, how) and link the subject;
-    status → ``in_progress``. Kinds counted from identity verification get their due date
-    recomputed from this moment."""
+    status → ``in_progress``. Without ``subject_id`` the subject the request is already
+    linked to is used (``request.subject_required`` when it has none). Kinds counted from
+    identity verification get their due date recomputed from this moment."""
     now = now or utcnow()
     method_value, error = clean_text(method, 300, required=True)
     if error:
@@ -255,6 +243,10 @@ def verify_identity(
     request = _load(session, request_id)
     if "in_progress" not in allowed_request_transitions(request.status):
         raise ServiceError("request.illegal_transition")
+    if subject_id is None:
+        subject_id = request.subject_id
+    if subject_id is None:
+        raise ServiceError("request.subject_required", field="subject_id")
     subject = session.get(DataSubject, subject_id)
     if subject is None or subject.status == "destroyed":
         raise ServiceError("subject.not_found", field="subject_id")
@@ -264,12 +256,15 @@ def verify_identity(
     request.identity_verified_by_id = actor.user_id
     request.identity_method = method_value
     request.status = "in_progress"
-    deadline = session.get(RequestDeadline, request.kind)
-    recomputed = deadline is not None and deadline.counted_from == "identity_verified"
+    deadline = deadline_for(session, request.kind)
+    recomputed = deadline.counted_from == "identity_verified"
+    due_before = request.due_date
     if recomputed:
         request.due_date = compute_due_date(session, request.kind, now)
     request.updated_at = now
     session.add(request)
+    _event(session, request, "identity_verified", actor, now, method_value,
+           due_from=due_before.isoformat(), due=request.due_date.isoformat())  # fmt: skip
     session.flush()
     audit.record(
         session,
@@ -299,8 +294,9 @@ def change_request_status(
 ) -> SubjectRequest:
     """Move a request along ``REQUEST_TRANSITIONS``. ``answered`` needs the answer text
     (``request.answer_required``), ``refused`` the reason (``request.reason_required``);
-    both record ``answered_at`` (when the request was closed). ``in_progress`` is reached
-    through ``verify_identity`` (``request.verify_identity_first``)."""
+    ``withdrawn`` takes an optional note in ``refusal_reason``. Closing records
+    ``answered_at`` (when the request was closed) and ends a pause. ``in_progress`` is
+    reached through ``verify_identity`` (``request.verify_identity_first``)."""
     now = now or utcnow()
     answer_value, error = clean_text(answer, TEXT_MAX * 5, required=False, multiline=True)
     if error:
@@ -326,8 +322,13 @@ def change_request_status(
         request.refusal_reason = reason_value
     if to_status in CLOSED_REQUEST_STATUSES:
         request.answered_at = now
+        request.paused_at = None
+        request.pause_reason = ""
     request.updated_at = now
     session.add(request)
+    if to_status in CLOSED_REQUEST_STATUSES:
+        text = {"answered": answer_value, "refused": reason_value}.get(to_status, reason_value)
+        _event(session, request, to_status, actor, now, text, **{"from": from_status})
     session.flush()
     audit.record(
         session,
@@ -340,8 +341,105 @@ def change_request_status(
     return request
 
 
+def reopen_request(
+    session: Session, actor: Actor, request_id: int, reason: str, *, now: datetime | None = None
+) -> SubjectRequest:
+    """Reopen a closed request (e.g. the requester disputes the answer) with a reason: back to
+    ``in_progress`` when the identity was verified, else ``received``. The due date is kept,
+    so a late answer stays late."""
+    now = now or utcnow()
+    value, error = clean_text(reason, REASON_MAX, required=True)
+    if error:
+        raise ServiceError(
+            "request.reason_required" if error == "field.required" else error, field="reason"
+        )
+    audit.lock_writers(session)
+    request = _load(session, request_id)
+    if request.status not in CLOSED_REQUEST_STATUSES:
+        raise ServiceError("request.not_closed")
+    from_status = request.status
+    request.status = "in_progress" if request.identity_verified_at else "received"
+    request.answered_at = None
+    request.updated_at = now
+    session.add(request)
+    _event(session, request, "reopened", actor, now, value, to=request.status,
+           **{"from": from_status})  # fmt: skip
+    session.flush()
+    audit.record(session, actor, "request.reopened", ENTITY, request.id,
+                 {"from": from_status, "to": request.status})  # fmt: skip
+    return request
+
+
+def pause_request(
+    session: Session, actor: Actor, request_id: int, reason: str, *, now: datetime | None = None
+) -> SubjectRequest:
+    """Pause an open request (e.g. waiting for the requester's electronic identity proof);
+    the reason is required. A closed request (``request.closed``) or one already paused
+    (``request.already_paused``) is refused."""
+    now = now or utcnow()
+    value, error = clean_text(reason, REASON_MAX, required=True)
+    if error:
+        raise ServiceError(
+            "request.pause_reason_required" if error == "field.required" else error,
+            field="reason",
+        )
+    audit.lock_writers(session)
+    request = _load(session, request_id)
+    if request.status not in OPEN_REQUEST_STATUSES:
+        raise ServiceError("request.closed")
+    if request.paused_at is not None:
+        raise ServiceError("request.already_paused")
+    request.paused_at = now
+    request.pause_reason = value
+    request.updated_at = now
+    session.add(request)
+    _event(session, request, "paused", actor, now, value)
+    session.flush()
+    audit.record(session, actor, "request.paused", ENTITY, request.id, {})
+    return request
+
+
+def resume_request(
+    session: Session, actor: Actor, request_id: int, *, now: datetime | None = None
+) -> SubjectRequest:
+    """End a pause. When the kind's ``pause_stops_clock`` is set, the due date moves on by
+    the working days the request was paused (counted like a deadline: the days after the
+    pause began, up to and including the resumption day)."""
+    now = now or utcnow()
+    audit.lock_writers(session)
+    request = _load(session, request_id)
+    if request.status not in OPEN_REQUEST_STATUSES:
+        raise ServiceError("request.closed")
+    if request.paused_at is None:
+        raise ServiceError("request.not_paused")
+    deadline = deadline_for(session, request.kind)
+    paused_days = 0
+    due_before = request.due_date
+    if deadline.pause_stops_clock:
+        paused_days = max(
+            0,
+            working_days_between(session, local_date(request.paused_at), local_date(now)),
+        )
+        request.due_date = extend_due_date(session, request.due_date, paused_days)
+    request.paused_at = None
+    request.pause_reason = ""
+    request.updated_at = now
+    session.add(request)
+    _event(session, request, "resumed", actor, now, paused_days=paused_days,
+           due_from=due_before.isoformat(), due=request.due_date.isoformat())  # fmt: skip
+    session.flush()
+    audit.record(session, actor, "request.resumed", ENTITY, request.id,
+                 {"paused_days": paused_days})  # fmt: skip
+    return request
+
+
 def assign_request(
-    session: Session, actor: Actor, request_id: int, assignee_id: int | None
+    session: Session,
+    actor: Actor,
+    request_id: int,
+    assignee_id: int | None,
+    *,
+    now: datetime | None = None,
 ) -> SubjectRequest:
     """Give the request to an active staff, compliance or admin account (``None`` = nobody)."""
     audit.lock_writers(session)
@@ -357,9 +455,11 @@ def assign_request(
     previous = request.assignee_id
     if previous == assignee_id:
         return request
+    now = now or utcnow()
     request.assignee_id = assignee_id
-    request.updated_at = utcnow()
+    request.updated_at = now
     session.add(request)
+    _event(session, request, "assigned", actor, now, to=assignee_id, **{"from": previous})
     session.flush()
     audit.record(
         session,
@@ -375,7 +475,8 @@ def assign_request(
 def add_request_note(
     session: Session, actor: Actor, request_id: int, text: str, *, now: datetime | None = None
 ) -> SubjectRequest:
-    """Append a dated note to the request's ``notes`` (free text: stays on the row)."""
+    """A dated note: a history entry, also appended to the request's ``notes`` (the subject
+    report's copy)."""
     now = now or utcnow()
     value, error = clean_text(text, TEXT_MAX, required=True, multiline=True)
     if error:
@@ -390,443 +491,7 @@ def add_request_note(
     request.notes = f"{request.notes}\n{entry}" if request.notes else entry
     request.updated_at = now
     session.add(request)
+    _event(session, request, "noted", actor, now, value)
     session.flush()
     audit.record(session, actor, "request.note_added", ENTITY, request.id, {})
     return request
-
-
-# --- lists -----------------------------------------------------------------------------------
-
-
-@dataclass
-class RequestRow:
-    id: int
-    reference: str
-    kind: str
-    status: str
-    requester: str
-    subject_id: int | None
-    received_at: datetime
-    due_date: date
-    #: Working days from today to the due date: 0 on the due day, negative when overdue.
-    days_left: int
-    overdue: bool
-    assignee_id: int | None
-    assignee_username: str | None
-
-
-def open_requests(session: Session, *, today: date) -> list[RequestRow]:
-    """Every open request (received, identity check, in progress), soonest due first."""
-    stmt = (
-        select(SubjectRequest, StaffUser.username)
-        .outerjoin(StaffUser, StaffUser.id == SubjectRequest.assignee_id)
-        .where(SubjectRequest.status.in_(OPEN_REQUEST_STATUSES))
-        .order_by(SubjectRequest.due_date, SubjectRequest.id)
-    )
-    found = session.execute(stmt).all()
-    years: set[int] = {today.year}
-    for request, _ in found:
-        years.update(
-            range(
-                min(today.year, request.due_date.year), max(today.year, request.due_date.year) + 1
-            )
-        )
-    hol = calendar.holidays(session, years)
-    return [
-        RequestRow(
-            id=r.id,
-            reference=r.reference,
-            kind=r.kind,
-            status=r.status,
-            requester=r.requester,
-            subject_id=r.subject_id,
-            received_at=r.received_at,
-            due_date=r.due_date,
-            days_left=calendar.working_days_between(today, r.due_date, hol),
-            overdue=today > r.due_date,
-            assignee_id=r.assignee_id,
-            assignee_username=username,
-        )
-        for r, username in found
-    ]
-
-
-def request_counts(session: Session, today: date) -> dict[str, Any]:
-    """``open``, ``overdue``, ``due_today`` (open requests), ``closed``, ``closed_on_time``
-    (answered or refused on or before the due date, Almaty day) and ``answered_on_time_share``
-    (closed_on_time / closed, ``None`` when nothing was closed yet)."""
-    SR = SubjectRequest
-    open_cond = SR.status.in_(OPEN_REQUEST_STATUSES)
-    open_n = session.scalar(select(func.count()).select_from(SR).where(open_cond))
-    overdue = session.scalar(
-        select(func.count()).select_from(SR).where(open_cond, SR.due_date < today)
-    )
-    due_today = session.scalar(
-        select(func.count()).select_from(SR).where(open_cond, SR.due_date == today)
-    )
-    closed = on_time = 0
-    # The Almaty day of each closing moment is computed in Python (portable across engines);
-    # requests number in the hundreds a year.
-    for answered_at, due in session.execute(
-        select(SR.answered_at, SR.due_date).where(
-            SR.status.in_(CLOSED_REQUEST_STATUSES), SR.answered_at.is_not(None)
-        )
-    ):
-        closed += 1
-        if local_date(answered_at) <= due:
-            on_time += 1
-    return {
-        "open": open_n,
-        "overdue": overdue,
-        "due_today": due_today,
-        "closed": closed,
-        "closed_on_time": on_time,
-        "answered_on_time_share": (on_time / closed) if closed else None,
-    }
-
-
-def requests_about(session: Session, subject_id: int) -> list[SubjectRequest]:
-    return list(
-        session.scalars(
-            select(SubjectRequest)
-            .where(SubjectRequest.subject_id == subject_id)
-            .order_by(SubjectRequest.received_at.desc(), SubjectRequest.id.desc())
-        )
-    )
-
-
-# --- actions: blocking, destruction ----------------------------------------------------------
-
-
-def _reason(reason: str) -> str:
-    value, error = clean_text(reason, TEXT_MAX, required=True, multiline=True)
-    if error:
-        raise ServiceError("subject.reason_required" if error == "field.required" else error,
-                           field="reason")  # fmt: skip
-    return value
-
-
-def _note_on_request(
-    session: Session, actor: Actor, request_id: int | None, text: str, now: datetime
-) -> None:
-    if request_id is not None:
-        add_request_note(session, actor, request_id, text, now=now)
-
-
-def _recompute(session: Session, subject_id: int) -> None:
-    from dpa_panel.services import retention
-
-    retention.recompute_retention(session, [subject_id])
-
-
-def _change_block(
-    session: Session,
-    actor: Actor,
-    subject_id: int,
-    reason: str,
-    *,
-    block: bool,
-    request_id: int | None,
-    now: datetime | None,
-) -> DataSubject:
-    """Block (``active`` -> ``blocked``) or lift a block (``blocked`` -> ``active``), with the
-    required reason noted on ``request_id``; one audited change, decision recomputed."""
-    now = now or utcnow()
-    value = _reason(reason)
-    audit.lock_writers(session)
-    subject = session.get(DataSubject, subject_id, populate_existing=True)
-    if subject is None:
-        raise ServiceError("subject.not_found")
-    if subject.status != ("active" if block else "blocked"):
-        raise ServiceError("subject.not_active" if block else "subject.not_blocked")
-    subject.status = "blocked" if block else "active"
-    subject.blocked_at = now if block else None
-    subject.blocked_reason = value if block else ""
-    subject.updated_at = now
-    session.add(subject)
-    session.flush()
-    _recompute(session, subject.id)
-    _note_on_request(session, actor, request_id, value, now)
-    action = "subject.blocked" if block else "subject.unblocked"
-    audit.record(session, actor, action, "data_subject", subject.id, {"request_id": request_id})
-    return subject
-
-
-def block_subject(
-    session: Session,
-    actor: Actor,
-    subject_id: int,
-    reason: str,
-    *,
-    request_id: int | None = None,
-    now: datetime | None = None,
-) -> DataSubject:
-    """Block the subject's data: status ``blocked``, ``blocked_at``, ``blocked_reason``.
-    Blocked subjects vanish from staff lists and every processing service refuses them."""
-    return _change_block(
-        session, actor, subject_id, reason, block=True, request_id=request_id, now=now
-    )
-
-
-def unblock_subject(
-    session: Session,
-    actor: Actor,
-    subject_id: int,
-    reason: str,
-    *,
-    request_id: int | None = None,
-    now: datetime | None = None,
-) -> DataSubject:
-    """Lift a block: status ``active``; ``blocked_at``/``blocked_reason`` are cleared (the
-    audit trail keeps when it was blocked and lifted). The reason is required; with
-    ``request_id`` it is noted on that request."""
-    return _change_block(
-        session, actor, subject_id, reason, block=False, request_id=request_id, now=now
-    )
-
-
-def schedule_destruction(
-    session: Session,
-    actor: Actor,
-    subject_id: int,
-    reason: str,
-    *,
-    request_id: int | None = None,
-    now: datetime | None = None,
-) -> DataSubject:
-    """Hand the subject to the retention sweep: ``destruction_due_at = now`` (an earlier due
-    moment is kept). The reason is required; with ``request_id`` it is noted there."""
-    now = now or utcnow()
-    value = _reason(reason)
-    audit.lock_writers(session)
-    subject = session.get(DataSubject, subject_id, populate_existing=True)
-    if subject is None or subject.status == "destroyed":
-        raise ServiceError("subject.not_found")
-    if subject.destruction_due_at is None or subject.destruction_due_at > now:
-        subject.destruction_due_at = now
-    subject.updated_at = now
-    session.add(subject)
-    session.flush()
-    _recompute(session, subject.id)
-    _note_on_request(session, actor, request_id, value, now)
-    audit.record(
-        session,
-        actor,
-        "subject.destruction_scheduled",
-        "data_subject",
-        subject.id,
-        {"request_id": request_id},
-    )
-    return subject
-
-
-# --- the subject report (right of access) ----------------------------------------------------
-
-#: Subject columns never put in a report: internal copies, not data about the person.
-REPORT_EXCLUDED_SUBJECT_COLUMNS = ("search_text",)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
-def _derived_key(name: str) -> bool:
-    """The statistics' stored month keys and day counts (``models.types.keep_derived_keys``):
-    copies of dates the report already shows, so they are left out."""
-    return name.endswith("_month") or name == "decision_days"
-
-
-def _row_dict(obj, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
-    columns = inspect(type(obj)).columns
-    return {
-        c.key: _jsonable(getattr(obj, c.key))
-        for c in columns
-        if c.key not in exclude and not _derived_key(c.key)
-    }
-
-
-def subject_report(session: Session, actor: Actor, subject_id: int) -> dict[str, Any]:
-    """Everything stored about the subject, for an access request (one audited read).
-
-    Sections: ``subject`` (every column but the search copy), ``consents`` (every row, with
-    its policy label), ``policies`` (the editions those consents point at, with their texts),
-    ``applications`` (each with its ``events`` timeline), ``member``, ``requests`` (about the
-    subject), ``disclosures`` (clause 5: to whom, which fields, the package digest) and
-    ``retention`` (status, block, ``destruction_due_at``, purpose end dates).
-    """
-    subject = session.get(DataSubject, subject_id)
-    if subject is None:
-        raise ServiceError("subject.not_found")
-    consents = list(
-        session.scalars(
-            select(Consent)
-            .where(Consent.subject_id == subject_id)
-            .order_by(Consent.granted_at, Consent.id)
-        )
-    )
-    version_ids = sorted({c.policy_version_id for c in consents})
-    versions = {
-        v.id: v
-        for v in session.scalars(select(PolicyVersion).where(PolicyVersion.id.in_(version_ids)))
-    }
-    apps = list(
-        session.scalars(
-            select(MembershipApplication)
-            .where(MembershipApplication.subject_id == subject_id)
-            .order_by(MembershipApplication.submitted_at, MembershipApplication.id)
-        )
-    )
-    events: dict[int, list[ApplicationEvent]] = {a.id: [] for a in apps}
-    if apps:
-        for event in session.scalars(
-            select(ApplicationEvent)
-            .where(ApplicationEvent.application_id.in_(list(events)))
-            .order_by(ApplicationEvent.id)
-        ):
-            events[event.application_id].append(event)
-    member = session.scalars(select(Member).where(Member.subject_id == subject_id)).first()
-    about = requests_about(session, subject_id)
-    from dpa_panel.services import disclosures
-
-    report: dict[str, Any] = {
-        "generated_at": utcnow().isoformat(),
-        "language": subject.language,
-        "subject": _row_dict(subject, REPORT_EXCLUDED_SUBJECT_COLUMNS),
-        "consents": [
-            {**_row_dict(c), "policy_label": versions[c.policy_version_id].label} for c in consents
-        ],
-        "policies": [
-            {
-                "id": v.id,
-                "label": v.label,
-                "effective_date": v.effective_date.isoformat(),
-                "sha256": v.sha256,
-                "text": getattr(v, f"text_{normalise_locale(subject.language)}"),
-            }
-            for v in (versions[i] for i in version_ids)
-        ],
-        "applications": [
-            {**_row_dict(a), "events": [_row_dict(e) for e in events[a.id]]} for a in apps
-        ],
-        "member": _row_dict(member) if member is not None else None,
-        "requests": [_row_dict(r) for r in about],
-        # Clause 5: to whom the data was (or is to be) disclosed, which fields, the digest.
-        "disclosures": disclosures.report_section(session, subject_id),
-        "retention": {
-            "status": subject.status,
-            "blocked_at": _jsonable(subject.blocked_at),
-            "destruction_due_at": _jsonable(subject.destruction_due_at),
-            "applications_closed_at": [_jsonable(a.closed_at) for a in apps if a.closed_at],
-            "membership_ended_at": _jsonable(member.ended_at) if member else None,
-            "consents_withdrawn_at": [
-                _jsonable(c.withdrawn_at) for c in consents if c.withdrawn_at
-            ],
-        },
-    }
-    audit.record(session, actor, "subject.report_generated", "data_subject", subject_id, {})
-    return report
-
-
-def report_json(report: dict[str, Any]) -> bytes:
-    """The report as UTF-8 JSON (readable: indented, non-ASCII kept)."""
-    return json.dumps(report, ensure_ascii=False, indent=2, default=str).encode("utf-8")
-
-
-def _label(language: str, key: str, fallback: str) -> str:
-    try:
-        return tr(language, key)
-    except KeyError:
-        return fallback
-
-
-def report_pdf(report: dict[str, Any], language: str | None = None) -> bytes:
-    """The report as a PDF, labels in ``language`` (default: the subject's language).
-
-    Needs the DejaVuSans TrueType font (Kazakh and Russian letters); ``RuntimeError`` naming
-    the Debian package when it is missing.
-    """
-    from fpdf import FPDF
-    from fpdf.enums import XPos, YPos
-
-    if not FONT_PATH.exists():
-        raise RuntimeError(
-            f"PDF font {FONT_PATH} is missing: install the Debian package {FONT_PACKAGE}"
-        )
-    lang = normalise_locale(language or report.get("language"))
-    pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.add_font("DejaVu", "", str(FONT_PATH))
-    pdf.add_page()
-
-    def heading(text: str, size: int = 13) -> None:
-        pdf.set_font("DejaVu", size=size)
-        pdf.multi_cell(0, 8, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.set_font("DejaVu", size=9)
-
-    def line(text: str) -> None:
-        pdf.multi_cell(0, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode="CHAR")
-
-    def fields(values: dict[str, Any], prefix: str = "") -> None:
-        for key, value in values.items():
-            if isinstance(value, list | dict) or value is None or value == "":
-                continue
-            name = _label(lang, f"{prefix}{key}", key) if prefix else key
-            line(f"{name}: {value}")
-
-    def t(key: str) -> str:
-        return tr(lang, f"report.{key}")
-
-    heading(t("title"), 16)
-    line(f"{t('generated_at')}: {report['generated_at']}")
-    heading(t("subject"))
-    fields(report["subject"], "subject.")
-    heading(t("consents"))
-    if not report["consents"]:
-        line(t("none"))
-    for consent in report["consents"]:
-        line(f"— {_label(lang, 'purpose.' + consent['purpose_code'], consent['purpose_code'])}")
-        fields(consent)
-    heading(t("policies"))
-    for version in report["policies"]:
-        line(f"{version['label']} ({version['effective_date']}) SHA-256 {version['sha256']}")
-        line(version["text"])
-    heading(t("applications"))
-    if not report["applications"]:
-        line(t("none"))
-    for application in report["applications"]:
-        line(f"— {application['reference']}")
-        fields(application)
-        heading(t("events"), 10)
-        for event in application["events"]:
-            fields(event)
-            line("")
-    heading(t("member"))
-    if report["member"] is None:
-        line(t("none"))
-    else:
-        fields(report["member"])
-    heading(t("requests"))
-    if not report["requests"]:
-        line(t("none"))
-    for request in report["requests"]:
-        line(f"— {request['reference']}")
-        fields(request)
-    heading(t("disclosures"))
-    if not report.get("disclosures"):
-        line(t("none"))
-    for item in report.get("disclosures", []):
-        kind = _label(lang, "disclosure.kind." + item["kind"], item["kind"])
-        status = _label(lang, "disclosure.status." + item["status"], item["status"])
-        line(f"— {item['reference']} ({kind}, {status})")
-        fields({k: ", ".join(v) if isinstance(v, list) else v for k, v in item.items()
-                if k not in ("id", "kind", "status", "reference")})  # fmt: skip
-    heading(t("retention"))
-    retention = report["retention"]
-    status = retention["status"]
-    line(f"{t('status')}: {_label(lang, 'subject_status.' + status, status)}")
-    line(f"{t('destruction_due_at')}: {retention['destruction_due_at'] or t('none')}")
-    fields({k: ", ".join(v) if isinstance(v, list) else v for k, v in retention.items()
-            if k not in ("status", "destruction_due_at")})  # fmt: skip
-    return bytes(pdf.output())

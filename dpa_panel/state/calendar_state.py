@@ -11,6 +11,7 @@ from datetime import date
 import reflex as rx
 
 from dpa_panel.db import session_scope
+from dpa_panel.i18n.dates import format_entry_date, parse_date
 from dpa_panel.i18n.formatting import format_date
 from dpa_panel.models.types import utcnow
 from dpa_panel.services import calendar, requests
@@ -25,6 +26,7 @@ MANAGE = "calendar.manage"
 class CalendarState(AuthState):
     year: str = ""
     holidays: list[dict[str, str]] = []
+    missing_next: bool = False
     deadlines: list[dict[str, str]] = []
     notice: str = ""
     action_error: str = ""
@@ -42,16 +44,23 @@ class CalendarState(AuthState):
                     "day": h.day.isoformat(),
                     "shown": format_date(h.day, self.locale, "full"),
                     "name": h.name,
+                    "kind": h.kind,
+                    "tone": "green" if h.kind == "working_day" else "blue",
                     "source": h.source,
+                    "unconfirmed": "" if h.confirmed else "1",
+                    "stored": "1" if h.stored else "",
+                    "replaces": format_entry_date(h.replaces),
                 }
-                for h in calendar.list_holidays(session, year)
+                for h in calendar.year_days(session, year)
             ]
+            self.missing_next = not calendar.has_year(session, utcnow().year + 1)
             self.deadlines = [
                 {
                     "kind": d.kind,
                     "days": str(d.working_days),
                     "from": d.counted_from,
                     "source": d.source,
+                    "pause": "1" if d.pause_stops_clock else "",
                 }
                 for d in requests.list_deadlines(session)
             ]
@@ -61,7 +70,7 @@ class CalendarState(AuthState):
             try:
                 fn(session, actor)
             except ValueError as err:  # a date the form could not parse
-                raise ServiceError("audit.bad_date") from err
+                raise ServiceError("date.bad") from err
 
         run_action(self, work, notice_key)
 
@@ -82,9 +91,24 @@ class CalendarState(AuthState):
         raw = str(form_data.get("day", "")).strip()
         name = str(form_data.get("name", ""))[:200]
         source = str(form_data.get("source", ""))[:300]
+        kind = str(form_data.get("kind", "") or "holiday")
+        confirmed = not str(form_data.get("movable", "") or "")
+
+        def add(s, a):
+            day = parse_date(raw)
+            if day is None:
+                raise ServiceError("date.bad")
+            calendar.add_holiday(s, a, day, name, source, kind=kind, confirmed=confirmed)
+
+        self._act(add, "calendar.holiday_added")
+
+    @requires(MANAGE)
+    def confirm_holiday(self, form_data: dict):
+        day = str(form_data.get("day", ""))
+        source = str(form_data.get("source", ""))[:300]
         self._act(
-            lambda s, a: calendar.add_holiday(s, a, date.fromisoformat(raw), name, source),
-            "calendar.holiday_added",
+            lambda s, a: calendar.confirm_holiday(s, a, date.fromisoformat(day), source),
+            "calendar.confirmed",
         )
 
     @requires(MANAGE)
@@ -104,6 +128,7 @@ class CalendarState(AuthState):
                 working_days=int(raw_days) if raw_days.isdigit() else -1,
                 counted_from=str(form_data.get("from", "")),
                 source=str(form_data.get("source", ""))[:300],
+                pause_stops_clock=bool(form_data.get("pause_stops_clock")),
             ),
             "calendar.deadline_saved",
         )  # fmt: skip

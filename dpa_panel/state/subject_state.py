@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 
 from dpa_panel.db import session_scope
 from dpa_panel.i18n import normalise_locale, tr
-from dpa_panel.i18n.formatting import format_datetime
+from dpa_panel.i18n.dates import format_entry_date
+from dpa_panel.i18n.formatting import format_datetime, to_local
 from dpa_panel.models import DataSubject
 from dpa_panel.services import auth, consent, disclosures, requests, retention
 from dpa_panel.services.errors import ServiceError
@@ -101,7 +102,8 @@ class SubjectState(AuthState):
                     "reference": r.reference,
                     "kind": r.kind,
                     "status": r.status,
-                    "due": r.due_date.isoformat(),
+                    "received": format_entry_date(to_local(r.received_at).date()),
+                    "due": format_entry_date(r.due_date),
                 }
                 for r in requests.requests_about(session, sid)
             ]

@@ -165,7 +165,24 @@ def test_admin_extends_the_holiday_table(new_page, live_server):
     wait_path(page, "/admin/users")
     page.goto(live_server.url + "/calendar")
     expect(page.locator("#holiday-table")).to_contain_text("Наурыз")
-    page.fill("#holiday-day", f"{date.today().year}-12-31")
+    # The transfer rule's days are listed, computed (e.g. 9 March 2026 for 8 March, a Sunday).
+    expect(page.locator("#holiday-table")).to_contain_text(tr("en", "calendar.kind.transfer"))
+    year = date.today().year
+    # A weekday cannot be entered as a worked weekend day.
+    page.fill("#holiday-day", f"30.12.{year}" if date(year, 12, 30).weekday() < 5
+              else f"29.12.{year}")  # fmt: skip
+    page.select_option("#holiday-kind", "working_day")
+    page.fill("#holiday-name", "Worked day")
+    page.fill("#holiday-source", "Government decree (example)")
+    page.click("#holiday-add")
+    expect(page.locator("#calendar-error")).to_have_text(
+        tr("en", "calendar.working_day_not_weekend")
+    )
+    day = date(year, 12, 31)
+    while day.weekday() >= 5:
+        day = day.replace(day=day.day - 1)
+    page.fill("#holiday-day", day.strftime("%d.%m.%Y"))
+    page.select_option("#holiday-kind", "day_off")
     page.fill("#holiday-name", "Day off moved by decree")
     page.fill("#holiday-source", "Government decree (example)")
     page.click("#holiday-add")

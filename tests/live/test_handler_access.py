@@ -32,6 +32,11 @@ WATCHED_TABLES = [
     "two_factor",
     "recovery_code",
     "login_throttle",
+    "subject_request",
+    "request_event",
+    "request_deadline",
+    "holiday",
+    "outbox_message",
 ]
 
 
