@@ -1,0 +1,24 @@
+"""member import (issue 21)
+
+Revision ID: 0015
+Revises: 0014
+Create Date: 2026-12-06 00:00:00.000000
+
+Reserved in the revision chain for this feature; its schema change is written here.
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0015"
+down_revision: str | None = "0014"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
+
