@@ -7,6 +7,7 @@ from dpa_panel.models.disclosure import Disclosure, DisclosureEvent, DisclosureS
 from dpa_panel.models.membership import ApplicationEvent, Member, MembershipApplication
 from dpa_panel.models.requests import Holiday, RequestDeadline, SubjectRequest
 from dpa_panel.models.retention import DestructionAct, LegalHold, RetentionRule
+from dpa_panel.models.stats_release import StatsRelease, StatsReleaseCell
 from dpa_panel.models.subject import DataSubject
 
 __all__ = [
@@ -31,4 +32,6 @@ __all__ = [
     "PolicyVersion",
     "Purpose",
     "StaffUser",
+    "StatsRelease",
+    "StatsReleaseCell",
 ]

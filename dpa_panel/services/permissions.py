@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, str] = {
     "disclosures.manage": "record and prepare authority disclosures",
     "disclosures.approve": "approve or refuse a disclosure (four eyes)",
     "stats.read": "anonymised aggregate statistics",
+    "stats.preview": "preview the next statistics release and the true values it hides",
     "deployment.read": "the deployment's declared data location and operational checks",
 }
 
@@ -47,6 +48,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "members.read",
             "members.write",
             "stats.read",
+            "stats.preview",
             "deployment.read",
         }
     ),
@@ -74,6 +76,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "disclosures.manage",
             "disclosures.approve",
             "stats.read",
+            "stats.preview",
             "deployment.read",
         }
     ),
