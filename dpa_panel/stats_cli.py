@@ -94,8 +94,9 @@ def cmd_export(args) -> int:
 
 
 def publish_due_for_demo() -> str:
-    """``dpa-panel demo``: publish every due release so the board's page has data; a refusal
-    (the audit's time limit) is reported, not raised: the demo still starts."""
+    """``dpa-panel demo``: publish every due release but the newest, so the board's page has
+    data and the compliance preview has a release awaiting publication (the timer publishes
+    it). A refusal (the audit's time limit) is reported, not raised: the demo still starts."""
     from dpa_panel.db import session_scope
     from dpa_panel.services import stats_releases as releases
     from dpa_panel.services.audit import Actor
@@ -104,7 +105,7 @@ def publish_due_for_demo() -> str:
     published = 0
     with session_scope() as session:
         due = releases.due_periods(session)
-    for period in due:
+    for period in due[:-1]:
         try:
             with session_scope() as session:
                 releases.publish(session, period, Actor.system())

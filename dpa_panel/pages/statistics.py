@@ -13,15 +13,15 @@ import reflex as rx
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
 from dpa_panel.components.listing import labelled
-from dpa_panel.models.vocab import PURPOSES
 from dpa_panel.services.statistics import BODY_TYPES
+from dpa_panel.services.stats_release_data import CONSENT_PURPOSES
 from dpa_panel.state.statistics_state import STOCKS
 from dpa_panel.state.statistics_state import StatisticsState as S
 from dpa_panel.state.statistics_state import StatsPreviewState as P
 
 PALETTE = ["#0d9488", "#2563eb", "#f59e0b", "#dc2626", "#6b7280", "#7c3aed", "#0891b2",
            "#65a30d", "#db2777", "#334155"]  # fmt: skip
-PURPOSE_SERIES = [(p, f"stats_rel.col_{p}") for p in PURPOSES]
+PURPOSE_SERIES = [(p, f"stats_rel.col_{p}") for p in CONSENT_PURPOSES]
 
 #: chart -> (title key, [(data key, legend key)] drawn, stacked?, columns of its table)
 CHARTS: dict[str, tuple[str, list[tuple[str, str]], bool, list[str]]] = {

@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
-from dpa_panel.models.vocab import PURPOSES
 from dpa_panel.services.stats_release_data import (
     ALL,
+    CONSENT_PURPOSES,
     DIMENSION_TABLES,
     FLOW_TABLES,
     GRANTED,
@@ -161,7 +161,7 @@ def identities(cells: dict[Key, AuditCell]) -> list[Constraint]:
                     if parts and total:
                         add({total: 1, **parts}, f"{p}: {flow} add up to {total_col}")
         subjects = get("subjects", p, ALL, "subjects")
-        for purpose in PURPOSES:
+        for purpose in CONSENT_PURPOSES:
             with_c = get("consents", p, purpose, "with_consent")
             without = get("consents", p, purpose, "without_consent")
             if subjects and with_c and without:
@@ -183,7 +183,7 @@ def identities(cells: dict[Key, AuditCell]) -> list[Constraint]:
                     add({key: 1, before: -1, get(JOINED_BY[dim], p, row, "n"): -1,
                          get(LEFT_BY[dim], p, row, "n"): 1},
                         f"{p}: {table} {row} = previous + joined − left")  # fmt: skip
-            for purpose in PURPOSES:
+            for purpose in CONSENT_PURPOSES:
                 now_c = get("consents", p, purpose, "with_consent")
                 before = get("consents", prev, purpose, "with_consent")
                 withdrawn = get("withdrawals", p, ALL, purpose)

@@ -44,12 +44,16 @@ from dpa_panel.services.stats_sql import _Sql
 
 #: The single row label of a one-row table.
 ALL = "all"
+#: Purposes that rest on consent. Statistics is never asked (policy clause 3: anonymised
+#: only), so its consent count is 0 by construction; a structural zero tells nothing, and a
+#: hidden one could never be protected (its true value is known to everyone).
+CONSENT_PURPOSES = tuple(p for p in PURPOSES if p != "statistics")
 
 #: Flow tables: table -> columns (disclosures: the release's unfolded body types + total).
 FLOW_TABLES: dict[str, tuple[str, ...]] = {
     "applications": ("submitted", "approved", "rejected", "decisions"),
     "memberships": ("joined", "left"),
-    "withdrawals": (*PURPOSES, "total"),
+    "withdrawals": (*CONSENT_PURPOSES, "total"),
     "requests": ("received", "answered_on_time", "answered_late"),
     "destructions": ("due", "done"),
     "disclosures": (),
@@ -211,7 +215,7 @@ def snapshot(session: Session, month: int, k: int) -> Snapshot:
         snap.add("memberships", label, ALL, "joined", _sum_range(joined, lo, hi).get((), 0))
         snap.add("memberships", label, ALL, "left", _sum_range(left, lo, hi).get((), 0))
         per_purpose = _sum_range(withdrawn, lo, hi)
-        for purpose in PURPOSES:
+        for purpose in CONSENT_PURPOSES:
             snap.add("withdrawals", label, ALL, purpose, per_purpose.get((purpose,), 0))
         snap.add("withdrawals", label, ALL, "total", sum(per_purpose.values()))
         snap.add("requests", label, ALL, "received", _sum_range(received, lo, hi).get((), 0))
@@ -301,7 +305,7 @@ def _stocks(session: Session, snap: Snapshot, categories: list, end_utc: datetim
             .group_by(c.purpose_code),
         )
     )
-    for purpose in PURPOSES:
+    for purpose in CONSENT_PURPOSES:
         with_consent = int(holders.get(purpose, 0))
         snap.add("consents", label, purpose, "with_consent", with_consent)
         snap.add("consents", label, purpose, "without_consent", max(0, subjects - with_consent))

@@ -14,12 +14,11 @@ import reflex as rx
 from dpa_panel.db import session_scope
 from dpa_panel.i18n import tr
 from dpa_panel.i18n.formatting import format_datetime
-from dpa_panel.models.vocab import PURPOSES
 from dpa_panel.services import audit, auth
 from dpa_panel.services import stats_releases as releases
 from dpa_panel.services.permissions import has_permission
 from dpa_panel.services.statistics import BODY_TYPES
-from dpa_panel.services.stats_release_data import ALL, DIMENSION_TABLES
+from dpa_panel.services.stats_release_data import ALL, CONSENT_PURPOSES, DIMENSION_TABLES
 from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.guard import actor_for, current_identity, hard_navigate, requires
 
@@ -33,7 +32,7 @@ SERIES = {
     "applications": ("submitted", "approved", "rejected", "decisions"),
     "decision_time": ("median_days",),
     "memberships": ("joined", "left"),
-    "withdrawals": (*PURPOSES, "total"),
+    "withdrawals": (*CONSENT_PURPOSES, "total"),
     "requests": ("received", "answered_on_time", "answered_late"),
     "destructions": ("due", "done"),
     "disclosures": (*BODY_TYPES, "total"),
