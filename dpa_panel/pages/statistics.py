@@ -151,28 +151,36 @@ def _chart(chart: str, series: list[tuple[str, str]], stacked: bool) -> rx.Compo
     )
 
 
+_CELL = {"padding": "4px 6px", "border_bottom": "1px solid var(--gray-a5)",
+         "overflow_wrap": "anywhere", "font_size": "13px"}  # fmt: skip
+
+
 def _desktop_table(chart: str, columns: list[str]) -> rx.Component:
-    return rx.table.root(
-        rx.table.header(
-            rx.table.row(
-                rx.table.column_header_cell(""),
-                *[rx.table.column_header_cell(t(_column_label(c)), white_space="normal")
+    """A plain table with a fixed layout: columns share the card's width and long headers
+    wrap, so every column stays visible (never cut off or scrolled out of the card)."""
+    return rx.el.table(
+        rx.el.thead(
+            rx.el.tr(
+                rx.el.th("", style=_CELL),
+                *[rx.el.th(t(_column_label(c)), scope="col",
+                           style={**_CELL, "text_align": "right", "font_weight": "600"})
                   for c in columns],
             )
-        ),  # fmt: skip
-        rx.table.body(
+        ),
+        rx.el.tbody(
             rx.foreach(
                 S.tables[chart],
-                lambda row: rx.table.row(
-                    rx.table.row_header_cell(row["label"]),
-                    *[rx.table.cell(row[c]) for c in columns],
+                lambda row: rx.el.tr(
+                    rx.el.th(row["label"], scope="row",
+                             style={**_CELL, "text_align": "left", "font_weight": "500"}),
+                    *[rx.el.td(row[c], style={**_CELL, "text_align": "right"})
+                      for c in columns],
                 ),
             )
         ),
-        size="1",
-        width="100%",
+        style={"table_layout": "fixed", "width": "100%", "border_collapse": "collapse"},
         class_name=f"stats-table stats-table-{chart}",
-    )
+    )  # fmt: skip
 
 
 def _phone_rows(chart: str, columns: list[str]) -> rx.Component:
@@ -221,6 +229,9 @@ def chart_card(chart: str) -> rx.Component:
         ),  # fmt: skip
         width="100%",
         min_width="0",
+        # A table of many columns (disclosures by body, withdrawals by purpose) takes the
+        # whole row of the grid on a wide screen.
+        grid_column="1 / -1" if len(columns) > 4 else None,
         id=f"chart-{chart}",
     )
 

@@ -8,7 +8,7 @@ subjects; a quarter (year) is the sum of its months; one subject per application
 hidden cell and every *implied* cell (joins, leavers per category, consents granted: the
 difference of two published stocks) is an unknown non-negative integer.
 
-For every hidden cell (and every implied cell that is not zero) the audit solves its maximum
+For every hidden cell (and every implied cell holding a small count) the audit solves its maximum
 (and, unless the maximum alone proves protection, its minimum) subject to all of that with
 HiGHS (``highspy``): first the LP relaxation; when the LP optimum is not attained at an
 integral point, the integer program. An integral LP optimum is the integer optimum, so every
@@ -69,12 +69,13 @@ class AuditCell:
         """A variable of the attacker's program: hidden, or never shown at all."""
         return self.hidden or not self.visible
 
-    @property
-    def required(self) -> bool:
-        """Must be protected: a hidden cell, or a non-zero implied sensitive one."""
+    def required(self, k: int) -> bool:
+        """Must be protected: a hidden cell, or an implied sensitive one whose true value is
+        a small count (``1 .. k-1``). An implied count of ``k`` or more that the attacker can
+        pin tells what a published cell of that size would: nothing about one person."""
         if self.visible:
             return self.hidden
-        return self.sensitive and self.true > 0
+        return self.sensitive and 0 < self.true < k
 
 
 @dataclass
@@ -369,7 +370,7 @@ def audit(
             by_component[next(iter(roots))].append(con)
     for comp in touched:
         variables_c = members[comp]
-        required = [key for key in variables_c if cells[key].required
+        required = [key for key in variables_c if cells[key].required(k)
                     and (only_keys is None or key in only_keys)]  # fmt: skip
         if not required:
             continue
