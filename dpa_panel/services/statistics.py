@@ -37,31 +37,47 @@ import io
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from dpa_panel import settings
-from dpa_panel.models import (
-    Consent,
-    DataSubject,
-    DestructionAct,
-    Disclosure,
-    Member,
-    MembershipApplication,
-    SubjectRequest,
-)
-from dpa_panel.models.types import almaty_month, utcnow
 from dpa_panel.models.vocab import (
     AUTHORITY_BODY_TYPES,
     EDUCATION_LEVELS,
     POSITION_LEVELS,
     PURPOSES,
     WORKPLACE_CATEGORIES,
+)
+from dpa_panel.services.stats_queries import (  # noqa: F401  (re-exported)
+    ALL_TIME,
+    ANSWERED_REQUEST_STATUSES,
+    DECISIONS,
+    RawAggregates,
+    StatsFilter,
+    _bounds,
+    _fetch_applications,
+    _fetch_categories,
+    _fetch_consents,
+    _fetch_decisions,
+    _fetch_destructions,
+    _fetch_disclosures,
+    _fetch_members,
+    _fetch_requests,
+    _filter_months,
+    _filter_quarters,
+    _key_bounds,
+    _keyed,
+    _local_start,
+    _month_label,
+    _months_between,
+    _rows,
+    month_key,
+    quarter_of,
+    raw_aggregates,
+    stock_end,
+    year_of,
 )
 from dpa_panel.services.stats_sql import _Sql, _tz_transitions  # noqa: F401  (re-exported)
 from dpa_panel.services.stats_suppression import (  # noqa: F401  (re-exported)
@@ -94,9 +110,7 @@ OUTCOMES: dict[str, tuple[str, ...]] = {
 _OUTCOME_OF = {status: outcome for outcome, codes in OUTCOMES.items() for status in codes}
 #: Outcomes that mean the association took the application up ("reviewed" in the funnel).
 REVIEWED_OUTCOMES = ("in_progress", "approved", "rejected")
-DECISIONS = ("approved", "rejected")
 REQUEST_STATES = ("on_time", "late", "open")
-ANSWERED_REQUEST_STATUSES = ("answered", "refused")
 #: Columns of the disclosures chart: the coded types of the requesting state body. Only
 #: authority requests (kind ``authority``) count; transfers to third parties rest on the
 #: subject's written consent and are not "authority disclosures". Rare types fold into
@@ -120,319 +134,6 @@ def effective_k(k: int | None = None) -> int:
         except ValueError:
             k = DEFAULT_K
     return max(MIN_K, int(k))
-
-
-# --- periods ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StatsFilter:
-    """One year, one quarter of a year, or (both ``None``) all time."""
-
-    year: int | None = None
-    quarter: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.quarter is not None and (self.year is None or self.quarter not in (1, 2, 3, 4)):
-            raise ValueError("quarter must be 1..4 and needs a year")
-
-
-def month_key(year: int, month: int) -> str:
-    return f"{year:04d}-{month:02d}"
-
-
-def quarter_of(month: str) -> str:
-    """``"2025-08"`` -> ``"2025-Q3"``."""
-    return f"{month[:4]}-Q{(int(month[5:7]) - 1) // 3 + 1}"
-
-
-def year_of(period: str) -> str:
-    return period[:4]
-
-
-def _local_start(year: int, month: int) -> datetime:
-    if month > 12:
-        year, month = year + 1, month - 12
-    return datetime(year, month, 1, tzinfo=_TZ).astimezone(UTC)
-
-
-def _months_between(first: str, last: str) -> list[str]:
-    y, m = int(first[:4]), int(first[5:7])
-    out = []
-    while month_key(y, m) <= last:
-        out.append(month_key(y, m))
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
-
-
-def _bounds(flt: StatsFilter, *, whole_year: bool = False) -> tuple[datetime, datetime] | None:
-    """UTC instants ``[start, end)`` of the filter (or of its whole year); None for all time."""
-    if flt.year is None:
-        return None
-    if flt.quarter is None or whole_year:
-        return _local_start(flt.year, 1), _local_start(flt.year, 13)
-    first = 3 * (flt.quarter - 1) + 1
-    return _local_start(flt.year, first), _local_start(flt.year, first + 3)
-
-
-def _filter_months(flt: StatsFilter) -> list[str] | None:
-    if flt.year is None:
-        return None
-    if flt.quarter is None:
-        return [month_key(flt.year, m) for m in range(1, 13)]
-    first = 3 * (flt.quarter - 1) + 1
-    return [month_key(flt.year, m) for m in range(first, first + 3)]
-
-
-def _filter_quarters(flt: StatsFilter) -> list[str] | None:
-    if flt.year is None:
-        return None
-    if flt.quarter is None:
-        return [f"{flt.year}-Q{q}" for q in range(1, 5)]
-    return [f"{flt.year}-Q{flt.quarter}"]
-
-
-def stock_end(flt: StatsFilter, now: datetime | None = None) -> datetime:
-    """When "current" figures (members, consents) are taken: the end of the filter's period,
-    but never later than the start of the current Almaty month (a complete month)."""
-    local_now = (now or utcnow()).astimezone(_TZ)
-    current = _local_start(local_now.year, local_now.month)
-    bounds = _bounds(flt)
-    return current if bounds is None else min(bounds[1], current)
-
-
-# --- raw aggregates --------------------------------------------------------------------------
-
-
-@dataclass
-class RawAggregates:
-    """What the database returns for one filter: aggregate rows only."""
-
-    #: (month of submission, status, applications)
-    applications: list[tuple[str, str, int]] = field(default_factory=list)
-    #: (month of decision, whole days from submission, decisions)
-    decisions: list[tuple[str, int, int]] = field(default_factory=list)
-    #: (workplace_category, position_level, education_level, subjects, members at stock_end,
-    #:  subjects at stock_end)
-    categories: list[tuple[str, str, str, int, int, int]] = field(default_factory=list)
-    #: (month, memberships that started / ended)
-    members_new: list[tuple[str, int]] = field(default_factory=list)
-    members_ended: list[tuple[str, int]] = field(default_factory=list)
-    #: (purpose, subjects with a consent in force at stock_end)
-    consent_stock: list[tuple[str, int]] = field(default_factory=list)
-    #: (month of withdrawal, purpose, withdrawals)
-    withdrawals: list[tuple[str, str, int]] = field(default_factory=list)
-    #: (month received, on_time | late | open, requests)
-    requests: list[tuple[str, str, int]] = field(default_factory=list)
-    #: (month, subjects due for destruction / destroyed)
-    destructions_due: list[tuple[str, int]] = field(default_factory=list)
-    destructions_done: list[tuple[str, int]] = field(default_factory=list)
-    #: (month disclosed, body_type, authority disclosures) over the filter's whole year(s)
-    disclosures: list[tuple[str, str, int]] = field(default_factory=list)
-    #: (body_type, authority disclosures of all time): decides which types fold
-    disclosure_population: list[tuple[str, int]] = field(default_factory=list)
-
-
-def _rows(session: Session, stmt) -> list[tuple]:
-    return [tuple(row) for row in session.execute(stmt)]
-
-
-def _month_label(key: int) -> str:
-    """A stored month key ``YYYYMM`` as the period label ``"YYYY-MM"``."""
-    return month_key(key // 100, key % 100)
-
-
-def _keyed(rows: list[tuple]) -> list[tuple]:
-    """Aggregate rows whose first value is a stored month key, labelled ``"YYYY-MM"``."""
-    return [(_month_label(int(key)), *rest) for key, *rest in rows]
-
-
-def _key_bounds(flt: StatsFilter, *, whole_year: bool = False) -> tuple[int, int] | None:
-    """The filter (or its whole year) as stored month keys ``[start, end)``; None: all time.
-
-    ``key >= start AND key < end`` selects exactly the rows whose timestamp lies in
-    ``_bounds(flt)`` (both are Almaty month boundaries)."""
-    if flt.year is None:
-        return None
-    if flt.quarter is None or whole_year:
-        return flt.year * 100 + 1, flt.year * 100 + 13
-    first = flt.year * 100 + 3 * (flt.quarter - 1) + 1
-    return first, first + 3
-
-
-def _in_keys(col, bounds: tuple[int, int] | None) -> list[ColumnElement]:
-    if bounds is None:
-        return [col.is_not(None)]
-    return [col >= bounds[0], col < bounds[1]]
-
-
-def _fetch_applications(session: Session, sql: _Sql, flt: StatsFilter) -> list:
-    a = MembershipApplication.__table__.c
-    stmt = (
-        select(a.submitted_month, a.status, func.count())
-        .where(*_in_keys(a.submitted_month, _key_bounds(flt)))
-        .group_by(a.submitted_month, a.status)
-    )
-    return _keyed(_rows(session, stmt))
-
-
-def _fetch_decisions(session: Session, sql: _Sql, flt: StatsFilter) -> list:
-    a = MembershipApplication.__table__.c
-    stmt = (
-        select(a.decided_month, a.decision_days, func.count())
-        .where(a.decision.in_(DECISIONS), *_in_keys(a.decided_month, _key_bounds(flt)))
-        .group_by(a.decided_month, a.decision_days)
-    )
-    return _keyed(_rows(session, stmt))
-
-
-def _fetch_categories(session: Session, end: datetime) -> list:
-    """Per category triple: subjects, members in force at ``end`` and subjects created
-    before ``end``. ``end`` is an Almaty month start, so each comparison with it is one on
-    the stored month keys (``since`` is a local date: its month is its key)."""
-    s, m = DataSubject.__table__.c, Member.__table__.c
-    end_key = almaty_month(end)
-    # The membership must have started before ``end`` to join at all (a subject has at most
-    # one member row, so the subject counts are unchanged); with that range in the join,
-    # SQLite looks members up in the covering ix_stats_member_subject.
-    joined = and_(m.subject_id == s.id, m.since_month < end_key)
-    in_force = and_(m.id.is_not(None), or_(m.ended_month.is_(None), m.ended_month >= end_key))
-    stmt = (
-        select(
-            s.workplace_category,
-            s.position_level,
-            s.education_level,
-            func.count(),
-            func.coalesce(func.sum(case((in_force, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((s.created_month < end_key, 1), else_=0)), 0),
-        )
-        .select_from(DataSubject.__table__.outerjoin(Member.__table__, joined))
-        .group_by(s.workplace_category, s.position_level, s.education_level)
-    )
-    return _rows(session, stmt)
-
-
-def _fetch_members(session: Session, sql: _Sql, flt: StatsFilter) -> tuple[list, list]:
-    m = Member.__table__.c
-    bounds = _key_bounds(flt, whole_year=True)
-    new = _rows(
-        session,
-        select(m.since_month, func.count())
-        .where(*_in_keys(m.since_month, bounds))
-        .group_by(m.since_month),
-    )
-    ended = _rows(
-        session,
-        select(m.ended_month, func.count())
-        .where(*_in_keys(m.ended_month, bounds))
-        .group_by(m.ended_month),
-    )
-    return _keyed(new), _keyed(ended)
-
-
-def _fetch_consents(
-    session: Session, sql: _Sql, flt: StatsFilter, end: datetime
-) -> tuple[list, list]:
-    c = Consent.__table__.c
-    end_key = almaty_month(end)
-    stock = _rows(
-        session,
-        select(c.purpose_code, func.count(func.distinct(c.subject_id)))
-        .where(
-            c.granted_month < end_key,
-            or_(c.withdrawn_month.is_(None), c.withdrawn_month >= end_key),
-        )
-        .group_by(c.purpose_code),
-    )
-    withdrawals = _rows(
-        session,
-        select(c.withdrawn_month, c.purpose_code, func.count())
-        .where(*_in_keys(c.withdrawn_month, _key_bounds(flt)))
-        .group_by(c.withdrawn_month, c.purpose_code),
-    )
-    return stock, _keyed(withdrawals)
-
-
-def _fetch_requests(session: Session, sql: _Sql, flt: StatsFilter) -> list:
-    r = SubjectRequest.__table__.c
-    answered = and_(r.answered_at.is_not(None), r.status.in_(ANSWERED_REQUEST_STATUSES))
-    state = case(
-        (and_(answered, sql.local_date(r.answered_at) <= r.due_date), "on_time"),
-        (answered, "late"),
-        else_="open",
-    ).label("s")
-    stmt = (
-        select(r.received_month, state, func.count())
-        .where(*_in_keys(r.received_month, _key_bounds(flt)))
-        .group_by(r.received_month, "s")
-    )
-    return _keyed(_rows(session, stmt))
-
-
-def _fetch_destructions(session: Session, sql: _Sql, flt: StatsFilter) -> tuple[list, list]:
-    s = DataSubject.__table__.c
-    bounds = _key_bounds(flt, whole_year=True)
-    due = _rows(
-        session,
-        select(s.destruction_due_month, func.count())
-        .where(*_in_keys(s.destruction_due_month, bounds))
-        .group_by(s.destruction_due_month),
-    )
-    # Done: one destruction act per destroyed subject, counted when it was destroyed.
-    act = DestructionAct.__table__.c
-    done = _rows(
-        session,
-        select(act.destroyed_month, func.count())
-        .where(*_in_keys(act.destroyed_month, bounds))
-        .group_by(act.destroyed_month),
-    )
-    return _keyed(due), _keyed(done)
-
-
-def _fetch_disclosures(session: Session, flt: StatsFilter) -> tuple[list, list]:
-    """Authority disclosures made (status ``disclosed``) per stored month of ``disclosed_at``
-    and body type, for the filter's whole year(s); and per body type over all time (the
-    population the folding is decided on, the same for every filter). Both read the
-    covering ``ix_stats_disclosure_disclosed`` only."""
-    d = Disclosure.__table__.c
-    made = (d.status == "disclosed", d.kind == "authority")
-    monthly = _rows(
-        session,
-        select(d.disclosed_month, d.body_type, func.count())
-        .where(*made, *_in_keys(d.disclosed_month, _key_bounds(flt, whole_year=True)))
-        .group_by(d.disclosed_month, d.body_type),
-    )
-    if flt.year is None:  # all time: the population is the sum of the same rows
-        totals: dict[str, int] = defaultdict(int)
-        for _month, body_type, n in monthly:
-            totals[body_type] += n
-        population = list(totals.items())
-    else:
-        population = _rows(
-            session,
-            select(d.body_type, func.count())
-            .where(*made, d.disclosed_month.is_not(None))
-            .group_by(d.body_type),
-        )
-    return population, _keyed(monthly)
-
-
-def raw_aggregates(
-    session: Session, flt: StatsFilter = StatsFilter(), *, now: datetime | None = None
-) -> RawAggregates:
-    """Run every aggregate statement of the dashboard for ``flt`` (no suppression yet)."""
-    sql = _Sql(session.get_bind().dialect.name)
-    end = stock_end(flt, now)
-    raw = RawAggregates()
-    raw.applications = _fetch_applications(session, sql, flt)
-    raw.decisions = _fetch_decisions(session, sql, flt)
-    raw.categories = _fetch_categories(session, end)
-    raw.members_new, raw.members_ended = _fetch_members(session, sql, flt)
-    raw.consent_stock, raw.withdrawals = _fetch_consents(session, sql, flt, end)
-    raw.requests = _fetch_requests(session, sql, flt)
-    raw.destructions_due, raw.destructions_done = _fetch_destructions(session, sql, flt)
-    raw.disclosure_population, raw.disclosures = _fetch_disclosures(session, flt)
-    return raw
 
 
 # --- blocked period tables -------------------------------------------------------------------
@@ -719,7 +420,7 @@ def build_dashboard(raw: RawAggregates, flt: StatsFilter, k: int) -> dict[str, T
 
 def dashboard(
     session: Session,
-    flt: StatsFilter = StatsFilter(),
+    flt: StatsFilter = ALL_TIME,
     k: int | None = None,
     *,
     now: datetime | None = None,
@@ -737,7 +438,7 @@ def _one(session: Session, flt: StatsFilter, now: datetime | None = None) -> tup
 
 
 def applications_per_month(
-    session: Session, flt: StatsFilter = StatsFilter(), k: int | None = None
+    session: Session, flt: StatsFilter = ALL_TIME, k: int | None = None
 ) -> Table:
     """Applications per Almaty month of submission, by outcome (stacked), with totals."""
     sql, _ = _one(session, flt)
@@ -746,7 +447,7 @@ def applications_per_month(
 
 
 def application_funnel(
-    session: Session, flt: StatsFilter = StatsFilter(), k: int | None = None
+    session: Session, flt: StatsFilter = ALL_TIME, k: int | None = None
 ) -> Table:
     """Submitted -> reviewed -> approved for applications submitted in the period."""
     k = effective_k(k)
@@ -754,7 +455,7 @@ def application_funnel(
 
 
 def decision_time_per_quarter(
-    session: Session, flt: StatsFilter = StatsFilter(), k: int | None = None
+    session: Session, flt: StatsFilter = ALL_TIME, k: int | None = None
 ) -> Table:
     """Decisions (approved/rejected) per quarter of decision and their median days."""
     sql, _ = _one(session, flt)
@@ -765,7 +466,7 @@ def decision_time_per_quarter(
 def members_by_category(
     session: Session,
     dimension: str,
-    flt: StatsFilter = StatsFilter(),
+    flt: StatsFilter = ALL_TIME,
     k: int | None = None,
     *,
     now: datetime | None = None,
@@ -780,7 +481,7 @@ def members_by_category(
 
 
 def memberships_per_quarter(
-    session: Session, flt: StatsFilter = StatsFilter(), k: int | None = None
+    session: Session, flt: StatsFilter = ALL_TIME, k: int | None = None
 ) -> Table:
     """Memberships that started (``since``) and ended (``ended_at``) per quarter."""
     sql, _ = _one(session, flt)
@@ -792,7 +493,7 @@ def memberships_per_quarter(
 
 def consent_rates(
     session: Session,
-    flt: StatsFilter = StatsFilter(),
+    flt: StatsFilter = ALL_TIME,
     k: int | None = None,
     *,
     now: datetime | None = None,
@@ -805,7 +506,7 @@ def consent_rates(
 
 
 def withdrawals_per_month(
-    session: Session, flt: StatsFilter = StatsFilter(), k: int | None = None
+    session: Session, flt: StatsFilter = ALL_TIME, k: int | None = None
 ) -> Table:
     """Consent withdrawals per Almaty month, by purpose, with totals."""
     sql, end = _one(session, flt)
@@ -814,7 +515,7 @@ def withdrawals_per_month(
 
 
 def requests_per_month(
-    session: Session, flt: StatsFilter = StatsFilter(), k: int | None = None
+    session: Session, flt: StatsFilter = ALL_TIME, k: int | None = None
 ) -> Table:
     """Data-subject requests per month received: answered on time, late, still open."""
     sql, _ = _one(session, flt)
@@ -823,7 +524,7 @@ def requests_per_month(
 
 
 def destructions_per_quarter(
-    session: Session, flt: StatsFilter = StatsFilter(), k: int | None = None
+    session: Session, flt: StatsFilter = ALL_TIME, k: int | None = None
 ) -> Table:
     """Subjects due for destruction (``destruction_due_at``) and destroyed (destruction
     acts by ``destroyed_at``), per quarter."""
@@ -833,7 +534,7 @@ def destructions_per_quarter(
 
 
 def disclosures_per_quarter(
-    session: Session, flt: StatsFilter = StatsFilter(), k: int | None = None
+    session: Session, flt: StatsFilter = ALL_TIME, k: int | None = None
 ) -> Table:
     """Authority disclosures made (status ``disclosed``) per Almaty quarter of
     ``disclosed_at``, by type of body (rare types folded into ``other_state``), with totals."""
