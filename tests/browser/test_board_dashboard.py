@@ -94,6 +94,7 @@ def test_choose_release_scope_and_download(new_page, live_server):
 def test_compliance_preview(new_page, live_server, width, viewport):
     page = new_page(locale="kk", viewport=viewport)
     log_in(page, live_server.url, "compliance", PASSWORD["compliance"])
+    wait_path(page, "/requests")
     page.goto(live_server.url + "/statistics")
     page.click("#stats-preview-link")
     wait_path(page, "/statistics/preview")
