@@ -75,7 +75,7 @@ class Candidate:
     k: int
     snap: Snapshot
     hidden: set[Key] = field(default_factory=set)
-    #: key -> primary | zero | complementary
+    #: key -> primary | zero | complementary | few (a median of fewer than k decisions)
     reasons: dict[Key, str] = field(default_factory=dict)
     audit: AuditResult | None = None
     rounds: int = 0
@@ -96,7 +96,8 @@ class Candidate:
             "folding": self.snap.folding,
             "body_folding": self.snap.body_folding,
             "hidden": {"primary": self._count("primary"), "zero": self._count("zero"),
-                       "complementary": self._count("complementary")},  # fmt: skip
+                       "complementary": self._count("complementary"),
+                       "few": self._count("few")},  # fmt: skip
             "audit": {
                 "rounds": self.rounds,
                 "programs": self.audit.programs if self.audit else 0,
@@ -252,7 +253,7 @@ def protect(
             decisions = values[("applications", cell.period, ALL, "decisions")]
             if decisions.key in cand.hidden or decisions.value < k:
                 cand.hidden.add(cell.key)
-                cand.reasons[cell.key] = "complementary" if decisions.value >= k else "primary"
+                cand.reasons[cell.key] = "complementary" if decisions.value >= k else "few"
     cand.seconds = time.monotonic() - started
     return cand
 
