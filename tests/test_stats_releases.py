@@ -154,11 +154,6 @@ def attack(documents: list[dict], truth: dict) -> dict:
             else:
                 published[key] = c["value"]
     variables = {key: i for i, key in enumerate(hidden)}
-    extra = [0]
-
-    def fresh():
-        extra[0] += 1
-        return ("free", extra[0])
 
     equations: list[dict] = []
     cells = set(published) | set(hidden)
@@ -184,7 +179,9 @@ def attack(documents: list[dict], truth: dict) -> dict:
                 if before and {k[2] for k in before} == {k[2] for k in rows}:
                     joins, leaves = [], []
                     for k in rows:
-                        j, lv = fresh(), fresh()
+                        # Joins and leavers of this category: never published.
+                        j = (f"joined_by_{dim}", p, k[2], "n")
+                        lv = (f"left_by_{dim}", p, k[2], "n")
                         joins.append(j)
                         leaves.append(lv)
                         equations.append({k: 1, (k[0], _prev(p), k[2], k[3]): -1, j: -1, lv: 1})
@@ -213,14 +210,17 @@ def attack(documents: list[dict], truth: dict) -> dict:
     for eq in equations:
         if None in eq:
             continue
-        if sum(coef * truth.get(key, 0) for key, coef in eq.items() if key[0] != "free") != 0:
-            if not any(key[0] == "free" for key in eq):
-                continue  # false on the data: the attacker would only deceive themselves
+        if all(key in truth for key in eq) and sum(c * truth[key] for key, c in eq.items()):
+            continue  # false on the data: the attacker would only deceive themselves
         usable.append(eq)
     for eq in usable:
         for key in eq:
             if key not in published and key not in variables:
                 variables[key] = len(variables)
+                # A join or leave count per category is what the difference of two stocks
+                # says about people: a small one must be as protected as a hidden cell.
+                if 0 < truth.get(key, 0) < K:
+                    hidden.append(key)
     n = len(variables)
     rows, rhs = [], []
     for eq in usable:
