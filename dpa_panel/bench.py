@@ -180,7 +180,7 @@ def _board_raw_sql(engine: Engine, _n: int):
 # --- board statistics releases (issue 14) ----------------------------------------------------
 
 STATS_PUBLISH = "stats release publish (compute + audit)"
-STATS_BOARD_PAGE = "stats board page data from stored release"
+STATS_BOARD_PAGE = "stats board page from stored release (read + build)"
 
 
 def _prepare_stats(engine: Engine) -> int:
@@ -215,16 +215,17 @@ def _stats_publish(engine: Engine, _n: int):
 
 @operation(STATS_BOARD_PAGE, group="stats-read")
 def _stats_board_page(engine: Engine, _n: int):
-    """What the board page's handler reads: the release list and every shown cell of the
-    releases up to the newest (no recomputation)."""
+    """What the board page's handler does: read the release list and every shown cell of the
+    releases up to the newest (no recomputation), and build the page's tables and charts."""
     from dpa_panel.services import stats_releases
+    from dpa_panel.state.statistics_state import release_view
 
     with Session(engine) as session:
         listed = stats_releases.releases(session)
         cells = stats_releases.board_cells(session, listed[0].period)
-    table: dict[tuple, object] = {(t, p, r, c): v for t, p, r, c, v in cells}
-    assert table
-    return table
+    shown, _plotted = release_view(cells, "month", listed[0].period, "kk")
+    assert shown["applications"]
+    return shown
 
 
 #: (numerator, denominator) operations whose ratio of medians gets its own line.

@@ -455,3 +455,37 @@ def test_months_without_data_are_due_only_when_closed(engine):
     with Session(engine) as s:
         due = sr.due_periods(s, datetime(2025, 8, 1, 12, tzinfo=UTC))
     assert due and due[-1] == 202507 and due[0] <= 202506  # 2025-08 (open) is not due
+
+
+def test_the_page_shows_the_hidden_mark_gaps_and_every_column():
+    """The board page's view of stored cells: a hidden value is the "hidden" mark in the table
+    (never "<k") and a gap (None) in the chart; a column the release does not have (a folded
+    body type) is a dash; stock rows follow their vocabulary's order."""
+    from dpa_panel.i18n import tr
+    from dpa_panel.state.statistics_state import FOLDED, SERIES, release_view
+
+    cells = [
+        ("applications", "2026-01", "all", "submitted", 12),
+        ("applications", "2026-01", "all", "approved", None),
+        ("applications", "2026-01", "all", "rejected", None),
+        ("applications", "2026-01", "all", "decisions", 9),
+        ("disclosures", "2026-01", "all", "law_enforcement", 0),
+        ("disclosures", "2026-01", "all", "total", 0),
+        ("members_by_education_level", "2026-01", "other", "members", None),
+        ("members_by_education_level", "2026-01", "bachelor", "members", 40),
+        ("consents", "2026-01", "informing", "with_consent", 30),
+        ("consents", "2026-01", "informing", "without_consent", None),
+    ]
+    shown, plotted = release_view(cells, "month", "2026-01", "kk")
+    mark = tr("kk", "stats_rel.hidden_mark")
+    assert shown["applications"] == [{"label": "2026-01", "submitted": "12", "approved": mark,
+                                      "rejected": mark, "decisions": "9"}]  # fmt: skip
+    assert plotted["applications"][0]["approved"] is None
+    assert plotted["applications"][0]["submitted"] == 12
+    row = shown["disclosures"][0]
+    assert set(row) == {"label", *SERIES["disclosures"]}
+    assert row["prosecutor"] == FOLDED and row["law_enforcement"] == "0"
+    labels = [r["label"] for r in shown["members_by_education_level"]]
+    assert labels == [tr("kk", "education_level.bachelor"), tr("kk", "education_level.other")]
+    assert shown["consents"][0]["share_pct"] == mark  # a share of a hidden count is hidden
+    assert "<" not in json.dumps(shown, ensure_ascii=False)

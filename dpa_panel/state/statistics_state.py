@@ -14,7 +14,7 @@ import reflex as rx
 from dpa_panel.db import session_scope
 from dpa_panel.i18n import tr
 from dpa_panel.i18n.formatting import format_datetime
-from dpa_panel.services import audit, auth
+from dpa_panel.services import audit, auth, statistics
 from dpa_panel.services import stats_releases as releases
 from dpa_panel.services.permissions import has_permission
 from dpa_panel.services.statistics import BODY_TYPES
@@ -53,6 +53,66 @@ def _period_kind(period: str) -> str:
     return "month" if "-" in period else "year"
 
 
+def _row_label(locale: str, vocabulary: str, code: str) -> str:
+    if vocabulary == "consents.short":
+        return (tr(locale, f"consents.short_{code}") if code != "statistics"
+                else tr(locale, "stats.statistics_short"))  # fmt: skip
+    return tr(locale, f"{vocabulary}.{code}")
+
+
+#: Row order of the stock tables: their vocabularies' order.
+ROW_ORDER = {
+    **{table: list(statistics.DIMENSIONS[dim]) for dim, table in DIMENSION_TABLES.items()},
+    "consents": list(CONSENT_PURPOSES),
+}
+
+
+def release_view(cells: list[tuple], scope: str, period: str, locale: str) -> tuple[dict, dict]:
+    """The page's tables (text, the hidden mark for a hidden value) and chart rows (a hidden
+    value is ``None``: a gap) from stored shown cells ``(table, period, row, col, value)``."""
+    hidden = tr(locale, "stats_rel.hidden_mark")
+    values: dict[tuple[str, str, str, str], int | None] = {
+        (t, p, r, c): v for t, p, r, c, v in cells
+    }
+
+    def text(value) -> str:
+        return hidden if value is None else str(value)
+
+    shown: dict[str, list] = {}
+    plotted: dict[str, list] = {}
+    for table, columns in SERIES.items():
+        kept = {p for t, p, _r, _c in values if t == table and _period_kind(p) == scope}
+        shown[table], plotted[table] = [], []
+        for label in sorted(kept)[-SERIES_LENGTH[scope] :]:
+            row_shown: dict[str, str] = {"label": label}
+            row_plot: dict[str, int | float | str | None] = {"label": label}
+            for col in columns:
+                key = (table, label, ALL, col)
+                row_shown[col] = text(values[key]) if key in values else FOLDED
+                row_plot[col] = values.get(key)
+            shown[table].append(row_shown)
+            plotted[table].append(row_plot)
+    for table, (vocabulary, columns) in STOCKS.items():
+        present = {r for t, p, r, _c in values if t == table and p == period}
+        shown[table], plotted[table] = [], []
+        for row in [r for r in ROW_ORDER[table] if r in present]:
+            label = _row_label(locale, vocabulary, row)
+            row_shown = {"label": label}
+            row_plot: dict[str, int | float | str | None] = {"label": label}
+            for col in columns:
+                if col == "share_pct":
+                    with_c = values.get((table, period, row, "with_consent"))
+                    without = values.get((table, period, row, "without_consent"))
+                    value = (None if with_c is None or without is None or with_c + without == 0
+                             else int(with_c * 100 / (with_c + without) + 0.5))  # fmt: skip
+                else:
+                    value = values.get((table, period, row, col))
+                row_shown[col], row_plot[col] = text(value), value
+            shown[table].append(row_shown)
+            plotted[table].append(row_plot)
+    return shown, plotted
+
+
 class StatisticsState(AuthState):
     releases: list[dict[str, str]] = []
     release_id: str = ""
@@ -67,18 +127,6 @@ class StatisticsState(AuthState):
     @rx.var
     def has_release(self) -> bool:
         return bool(self.release_period)
-
-    def _hidden(self) -> str:
-        return tr(self.locale, "stats_rel.hidden_mark")
-
-    def _row_label(self, vocabulary: str, code: str) -> str:
-        if vocabulary == "consents.short":
-            return (tr(self.locale, f"consents.short_{code}") if code != "statistics"
-                    else tr(self.locale, "stats.statistics_short"))  # fmt: skip
-        return tr(self.locale, f"{vocabulary}.{code}")
-
-    def _shown(self, value) -> str:
-        return self._hidden() if value is None else str(value)
 
     def _refresh(self) -> None:
         self.can_preview = has_permission(current_identity().role, PREVIEW)
@@ -95,47 +143,7 @@ class StatisticsState(AuthState):
             self.release_id, self.release_period, self.k = str(chosen.id), chosen.period, chosen.k
             self.published_at = format_datetime(chosen.published_at, self.locale)
             cells = releases.board_cells(session, chosen.period)
-        values: dict[tuple[str, str, str, str], int | None] = {
-            (t, p, r, c): v for t, p, r, c, v in cells
-        }
-        shown, plotted = {}, {}
-        for table, columns in SERIES.items():
-            kept = {p for t, p, _r, _c in values if t == table and _period_kind(p) == self.scope}
-            periods = sorted(kept)[-SERIES_LENGTH[self.scope] :]
-            shown[table], plotted[table] = [], []
-            for period in periods:
-                row_shown: dict[str, str] = {"label": period}
-                row_plot: dict[str, int | float | str | None] = {"label": period}
-                for col in columns:
-                    key = (table, period, ALL, col)
-                    if key not in values:
-                        row_shown[col] = FOLDED
-                        row_plot[col] = None
-                        continue
-                    row_shown[col] = self._shown(values[key])
-                    row_plot[col] = values[key]
-                shown[table].append(row_shown)
-                plotted[table].append(row_plot)
-        for table, (vocabulary, columns) in STOCKS.items():
-            rows = [r for t, p, r, _c in values if t == table and p == self.release_period]
-            order = list(dict.fromkeys(rows))
-            shown[table], plotted[table] = [], []
-            for row in order:
-                label = self._row_label(vocabulary, row)
-                row_shown = {"label": label}
-                row_plot: dict[str, int | float | str | None] = {"label": label}
-                for col in columns:
-                    if col == "share_pct":
-                        with_c = values.get((table, self.release_period, row, "with_consent"))
-                        without = values.get((table, self.release_period, row, "without_consent"))
-                        share = (None if with_c is None or without is None or with_c + without == 0
-                                 else int(with_c * 100 / (with_c + without) + 0.5))  # fmt: skip
-                        row_shown[col], row_plot[col] = self._shown(share), share
-                        continue
-                    value = values.get((table, self.release_period, row, col))
-                    row_shown[col], row_plot[col] = self._shown(value), value
-                shown[table].append(row_shown)
-                plotted[table].append(row_plot)
+        shown, plotted = release_view(cells, self.scope, self.release_period, self.locale)
         self.tables, self.charts = shown, plotted
 
     @requires(READ)
