@@ -47,6 +47,9 @@ def _cmd_demo(args) -> int:
             f"demo data: {report.subjects} subjects, {report.applications} applications, "
             f"{report.members} members, {report.consents} consents"
         )
+    from dpa_panel import stats_cli
+
+    print(stats_cli.publish_due_for_demo())
     print("demo accounts (username / password / role / TOTP key for an authenticator app):")
     for username, role, _name, password in demo.DEMO_ACCOUNTS:
         totp = demo.DEMO_TOTP_SECRETS.get(username, "")
@@ -454,6 +457,10 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("username")
     admin.add_argument("--full-name", default="")
     admin.set_defaults(func=_cmd_create_admin)
+
+    from dpa_panel import stats_cli
+
+    stats_cli.register(sub)
     return parser
 
 

@@ -24,7 +24,7 @@ from dpa_panel.pages.privacy import privacy_page
 from dpa_panel.pages.requests import request_detail_page, requests_page
 from dpa_panel.pages.retention import retention_page
 from dpa_panel.pages.settings import settings_page
-from dpa_panel.pages.statistics import statistics_page
+from dpa_panel.pages.statistics import preview_page, statistics_page
 from dpa_panel.pages.subject import subject_page
 from dpa_panel.state.account_state import AccountState
 from dpa_panel.state.admin_state import AdminState
@@ -42,7 +42,7 @@ from dpa_panel.state.privacy_state import PrivacyState
 from dpa_panel.state.requests_state import RequestDetailState, RequestsState
 from dpa_panel.state.retention_state import RetentionState
 from dpa_panel.state.settings_state import SettingsState
-from dpa_panel.state.statistics_state import StatisticsState
+from dpa_panel.state.statistics_state import StatisticsState, StatsPreviewState
 from dpa_panel.state.subject_state import SubjectState
 from dpa_panel.state.tab_binding import TabBindingMiddleware
 
@@ -89,6 +89,7 @@ _protected(requests_page, "/requests", RequestsState.load)
 _protected(request_detail_page, "/requests/[request_id]", RequestDetailState.load)
 _protected(policy_versions_page, "/policy-versions", PolicyVersionsState.load)
 _protected(statistics_page, "/statistics", StatisticsState.load)
+_protected(preview_page, "/statistics/preview", StatsPreviewState.load)
 _protected(retention_page, "/retention", RetentionState.load)
 _protected(calendar_page, "/calendar", CalendarState.load)
 _protected(disclosures_page, "/disclosures", DisclosuresState.load)

@@ -86,25 +86,25 @@ def _stream_report_pdf(params: dict, user_id: int) -> Iterator[bytes]:
     yield requests.report_pdf(_report(params, user_id), params.get("language", "kk"))
 
 
-def _stats_table(params: dict) -> list[dict]:
-    from dpa_panel.services import statistics
+def _release_id(params: dict) -> int:
+    return int(params.get("release_id", 0) or 0)
 
-    flt = statistics.filter_from_strings(params.get("year", ""), params.get("quarter", ""))
+
+def _stream_release_json(params: dict, _user_id: int) -> Iterator[bytes]:
+    """A published statistics release (issue 14): the stored cells, never recomputed."""
+    from dpa_panel.services import stats_releases
+
     with session_scope() as session:
-        tables = statistics.dashboard(session, flt)
-    return tables.get(params.get("chart", ""), [])
+        data = stats_releases.export_json(session, _release_id(params))
+    yield data
 
 
-def _stream_stats_csv(params: dict, _user_id: int) -> Iterator[bytes]:
-    from dpa_panel.services import statistics
+def _stream_release_csv(params: dict, _user_id: int) -> Iterator[bytes]:
+    from dpa_panel.services import stats_releases
 
-    yield statistics.to_csv_bytes(_stats_table(params))
-
-
-def _stream_stats_xlsx(params: dict, _user_id: int) -> Iterator[bytes]:
-    from dpa_panel.services import statistics
-
-    yield statistics.to_xlsx_bytes(_stats_table(params))
+    with session_scope() as session:
+        data = stats_releases.export_csv(session, _release_id(params))
+    yield data
 
 
 def _stream_acts_csv(_params: dict, _user_id: int) -> Iterator[bytes]:
@@ -287,17 +287,17 @@ EXPORTS: dict[str, Export] = {
         filename=lambda params: f"destruction-acts-{date.today().isoformat()}.pdf",
         stream=_stream_acts_pdf,
     ),
-    "stats_csv": Export(
+    "stats_release_json": Export(
+        permission="stats.read",
+        media_type="application/json",
+        filename=lambda params: f"statistics-release-{params.get('release_id', '')}.json",
+        stream=_stream_release_json,
+    ),
+    "stats_release_csv": Export(
         permission="stats.read",
         media_type="text/csv; charset=utf-8",
-        filename=lambda params: f"{params.get('chart', 'table')}.csv",
-        stream=_stream_stats_csv,
-    ),
-    "stats_xlsx": Export(
-        permission="stats.read",
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        filename=lambda params: f"{params.get('chart', 'table')}.xlsx",
-        stream=_stream_stats_xlsx,
+        filename=lambda params: f"statistics-release-{params.get('release_id', '')}.csv",
+        stream=_stream_release_csv,
     ),
     "mailing_csv": Export(
         permission="consents.write",

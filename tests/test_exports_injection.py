@@ -196,11 +196,16 @@ SCENARIOS = {
     "acts_csv": ["acts_csv"],
     "requests_csv": ["requests_csv"],
     "requests_xlsx": ["requests_xlsx"],
-    "stats_csv": [],
-    "stats_xlsx": [],
+    "stats_release_csv": [],
 }
 #: Exports that write no spreadsheet (PDF keeps every character; JSON is data, not cells).
-NOT_TABULAR = {"disclosure_log_pdf", "acts_pdf", "subject_report_json", "subject_report_pdf"}
+NOT_TABULAR = {
+    "disclosure_log_pdf",
+    "acts_pdf",
+    "subject_report_json",
+    "subject_report_pdf",
+    "stats_release_json",
+}
 
 
 def test_every_export_kind_is_classified():
@@ -266,15 +271,18 @@ def test_payloads_come_out_neutralised_in_every_export(world):
     assert len(checked) == 9
 
 
-@pytest.mark.parametrize("kind", ["stats_csv", "stats_xlsx"])
-def test_statistics_downloads_have_no_formula(world, kind):
-    from dpa_panel.state.statistics_state import CHARTS
+def test_release_csv_goes_through_the_writer():
+    """A release's CSV holds codes and counts only; its one writer still quotes any text that
+    could start a formula and keeps counts numeric."""
+    from dpa_panel.services.stats_releases import release_csv
 
-    for chart in CHARTS:
-        data = _fetch(kind, {"chart": chart}, world["officer"])
-        rows = _sheets(data, chart) if kind.endswith("xlsx") else _csv_rows(data, chart)
-        assert rows and not [c for r in rows for c in r if isinstance(c, str) and
-                             needs_neutralising(c)]  # fmt: skip
+    rows = [{"table": p, "period": "2026-01", "row": "=1+1", "column": "@SUM(1+1)",
+             "value": -3, "hidden": False} for p in PAYLOADS]  # fmt: skip
+    text = release_csv(rows).decode("utf-8-sig")
+    parsed = list(csv.reader(io.StringIO(text, newline="")))
+    assert not [c for r in parsed for c in r if needs_neutralising(c)]
+    assert [r[0] for r in parsed[1:]] == ["'" + p for p in PAYLOADS]
+    assert {r[4] for r in parsed[1:]} == {"-3"}
 
 
 def test_statistics_writer_quotes_text_and_keeps_counts():

@@ -1036,11 +1036,11 @@ def test_disclosures_chart_on_the_dashboard_and_its_download(register):
     assert lines[-1] == "total,41,23,<5,<5,84"
     frame = pd.read_excel(io.BytesIO(st.to_xlsx_bytes(table)), engine="openpyxl")
     assert frame.to_dict("records") == table
-    # The page renders it like every other chart: labels from the catalog, a table whose
-    # columns cover every type of body (a folded one shows a dash), CSV/XLSX buttons.
-    assert "disclosures_per_quarter" in state.CHARTS
-    title, series, stacked, columns = page.CHARTS["disclosures_per_quarter"]
-    assert title == "stats.disclosures" and stacked
+    # The board's release page (issue 14) draws the same body types: labels from the
+    # catalog, a table whose columns cover every type of body (a folded one shows a dash).
+    assert "disclosures" in state.CHARTS
+    title, series, _stacked, columns = page.CHARTS["disclosures"]
+    assert title == "stats_rel.table_disclosures"
     assert [key for key, _ in series] == list(st.BODY_TYPES)
     assert set(SHOWN_BODIES) <= set(columns) and "third_party" not in columns
-    assert state.OPTIONAL_COLUMNS["disclosures_per_quarter"] == st.BODY_TYPES
+    assert state.SERIES["disclosures"] == (*st.BODY_TYPES, "total")

@@ -9,6 +9,7 @@ from dpa_panel.models.outbox import OutboxMessage
 from dpa_panel.models.requests import Holiday, RequestDeadline, RequestEvent, SubjectRequest
 from dpa_panel.models.retention import DestructionAct, LegalHold, RetentionRule
 from dpa_panel.models.security import LoginThrottle, RecoveryCode, TwoFactor
+from dpa_panel.models.stats_release import StatsRelease, StatsReleaseCell
 from dpa_panel.models.subject import DataSubject
 
 __all__ = [
@@ -38,4 +39,6 @@ __all__ = [
     "LoginThrottle",
     "RecoveryCode",
     "TwoFactor",
+    "StatsRelease",
+    "StatsReleaseCell",
 ]

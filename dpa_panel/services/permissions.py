@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, str] = {
     "disclosures.manage": "record and prepare authority disclosures",
     "disclosures.approve": "approve or refuse a disclosure (four eyes)",
     "stats.read": "anonymised aggregate statistics",
+    "stats.preview": "preview the next statistics release and the true values it hides",
     "deployment.read": "the deployment's declared data location and operational checks",
     "mail.manage": "queue again an e-mail the outbox gave up on (issue 16)",
 }
@@ -48,6 +49,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "members.read",
             "members.write",
             "stats.read",
+            "stats.preview",
             "deployment.read",
             "mail.manage",
         }
@@ -76,6 +78,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "disclosures.manage",
             "disclosures.approve",
             "stats.read",
+            "stats.preview",
             "deployment.read",
             "mail.manage",
         }

@@ -534,7 +534,7 @@ def bucket_counts(session: Session, *, today: date) -> dict[str, int]:
 def due_per_month(session: Session, *, today: date, months: int = 24) -> list[dict]:
     """Subjects falling due per Almaty month, from this month for ``months`` months (overdue
     dates count in the current month); every month present, zeros included."""
-    from dpa_panel.services.statistics import _Sql
+    from dpa_panel.services.stats_sql import _Sql
 
     months = max(1, min(120, int(months)))
     first = today.replace(day=1)

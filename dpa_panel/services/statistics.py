@@ -33,30 +33,15 @@ is left out of its row.
 
 from __future__ import annotations
 
-import heapq
 import os
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, and_, case, cast, extract, func, literal, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from dpa_panel import settings
-from dpa_panel.models import (
-    Consent,
-    DataSubject,
-    DestructionAct,
-    Disclosure,
-    Member,
-    MembershipApplication,
-    SubjectRequest,
-)
-from dpa_panel.models.types import almaty_month, utcnow
 from dpa_panel.models.vocab import (
     AUTHORITY_BODY_TYPES,
     EDUCATION_LEVELS,
@@ -64,15 +49,50 @@ from dpa_panel.models.vocab import (
     PURPOSES,
     WORKPLACE_CATEGORIES,
 )
+from dpa_panel.services.stats_queries import (  # noqa: F401  (re-exported)
+    ALL_TIME,
+    ANSWERED_REQUEST_STATUSES,
+    DECISIONS,
+    RawAggregates,
+    StatsFilter,
+    _bounds,
+    _fetch_applications,
+    _fetch_categories,
+    _fetch_consents,
+    _fetch_decisions,
+    _fetch_destructions,
+    _fetch_disclosures,
+    _fetch_members,
+    _fetch_requests,
+    _filter_months,
+    _filter_quarters,
+    _key_bounds,
+    _keyed,
+    _local_start,
+    _month_label,
+    _months_between,
+    _rows,
+    month_key,
+    quarter_of,
+    raw_aggregates,
+    stock_end,
+    year_of,
+)
+from dpa_panel.services.stats_sql import _Sql, _tz_transitions  # noqa: F401  (re-exported)
+from dpa_panel.services.stats_suppression import (  # noqa: F401  (re-exported)
+    TOTAL,
+    Cell,
+    _pct,
+    _primary,
+    _sum_published,
+    marker,
+    suppress_block,
+)
 
 #: Smallest count shown as a number (default) and the floor no setting can go under.
 DEFAULT_K = 5
 MIN_K = 3
 
-#: The label of the totals row.
-TOTAL = "total"
-
-Cell = int | str
 Row = dict[str, Cell]
 Table = list[Row]
 
@@ -89,9 +109,7 @@ OUTCOMES: dict[str, tuple[str, ...]] = {
 _OUTCOME_OF = {status: outcome for outcome, codes in OUTCOMES.items() for status in codes}
 #: Outcomes that mean the association took the application up ("reviewed" in the funnel).
 REVIEWED_OUTCOMES = ("in_progress", "approved", "rejected")
-DECISIONS = ("approved", "rejected")
 REQUEST_STATES = ("on_time", "late", "open")
-ANSWERED_REQUEST_STATUSES = ("answered", "refused")
 #: Columns of the disclosures chart: the coded types of the requesting state body. Only
 #: authority requests (kind ``authority``) count; transfers to third parties rest on the
 #: subject's written consent and are not "authority disclosures". Rare types fold into
@@ -115,600 +133,6 @@ def effective_k(k: int | None = None) -> int:
         except ValueError:
             k = DEFAULT_K
     return max(MIN_K, int(k))
-
-
-def marker(k: int) -> str:
-    """What a suppressed cell shows."""
-    return f"<{k}"
-
-
-# --- periods ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StatsFilter:
-    """One year, one quarter of a year, or (both ``None``) all time."""
-
-    year: int | None = None
-    quarter: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.quarter is not None and (self.year is None or self.quarter not in (1, 2, 3, 4)):
-            raise ValueError("quarter must be 1..4 and needs a year")
-
-
-def month_key(year: int, month: int) -> str:
-    return f"{year:04d}-{month:02d}"
-
-
-def quarter_of(month: str) -> str:
-    """``"2025-08"`` -> ``"2025-Q3"``."""
-    return f"{month[:4]}-Q{(int(month[5:7]) - 1) // 3 + 1}"
-
-
-def year_of(period: str) -> str:
-    return period[:4]
-
-
-def _local_start(year: int, month: int) -> datetime:
-    if month > 12:
-        year, month = year + 1, month - 12
-    return datetime(year, month, 1, tzinfo=_TZ).astimezone(UTC)
-
-
-def _months_between(first: str, last: str) -> list[str]:
-    y, m = int(first[:4]), int(first[5:7])
-    out = []
-    while month_key(y, m) <= last:
-        out.append(month_key(y, m))
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
-
-
-def _bounds(flt: StatsFilter, *, whole_year: bool = False) -> tuple[datetime, datetime] | None:
-    """UTC instants ``[start, end)`` of the filter (or of its whole year); None for all time."""
-    if flt.year is None:
-        return None
-    if flt.quarter is None or whole_year:
-        return _local_start(flt.year, 1), _local_start(flt.year, 13)
-    first = 3 * (flt.quarter - 1) + 1
-    return _local_start(flt.year, first), _local_start(flt.year, first + 3)
-
-
-def _filter_months(flt: StatsFilter) -> list[str] | None:
-    if flt.year is None:
-        return None
-    if flt.quarter is None:
-        return [month_key(flt.year, m) for m in range(1, 13)]
-    first = 3 * (flt.quarter - 1) + 1
-    return [month_key(flt.year, m) for m in range(first, first + 3)]
-
-
-def _filter_quarters(flt: StatsFilter) -> list[str] | None:
-    if flt.year is None:
-        return None
-    if flt.quarter is None:
-        return [f"{flt.year}-Q{q}" for q in range(1, 5)]
-    return [f"{flt.year}-Q{flt.quarter}"]
-
-
-def stock_end(flt: StatsFilter, now: datetime | None = None) -> datetime:
-    """When "current" figures (members, consents) are taken: the end of the filter's period,
-    but never later than the start of the current Almaty month (a complete month)."""
-    local_now = (now or utcnow()).astimezone(_TZ)
-    current = _local_start(local_now.year, local_now.month)
-    bounds = _bounds(flt)
-    return current if bounds is None else min(bounds[1], current)
-
-
-# --- SQL building blocks ---------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def _tz_transitions() -> tuple[tuple[datetime, int], ...]:
-    """``(utc instant, offset seconds)`` of Asia/Almaty from 2000 to 2050, ascending.
-
-    SQLite has no time zones; its month expression picks the offset with a ``CASE`` over
-    these few instants (the newest first, so almost every row stops at the first branch).
-    """
-
-    def offset(moment: datetime) -> int:
-        return int(moment.astimezone(_TZ).utcoffset().total_seconds())
-
-    t = datetime(2000, 1, 1, tzinfo=UTC)
-    end = datetime(2050, 1, 1, tzinfo=UTC)
-    current = offset(t)
-    out = [(t, current)]
-    while t < end:
-        nxt = t + timedelta(days=1)
-        if offset(nxt) != current:
-            lo, hi = t, nxt
-            while hi - lo > timedelta(seconds=1):
-                mid = lo + (hi - lo) / 2
-                lo, hi = (mid, hi) if offset(mid) == current else (lo, mid)
-            current = offset(hi)
-            out.append((hi.replace(microsecond=0), current))
-        t = nxt
-    return tuple(out)
-
-
-class _Sql:
-    """Dialect-specific per-row expressions: Almaty month of a timestamp, Almaty date, day
-    spans. The dashboard reads stored keys instead; ``month``/``whole_days`` remain the SQL
-    definition the keys are tested against (and serve small tables, e.g. the retention
-    countdown)."""
-
-    def __init__(self, dialect: str) -> None:
-        self.pg = dialect == "postgresql"
-
-    def _sqlite_modifier(self, col) -> ColumnElement:
-        transitions = _tz_transitions()
-        whens = [(col >= t, f"{off:+d} seconds") for t, off in reversed(transitions[1:])]
-        first = f"{transitions[0][1]:+d} seconds"
-        return case(*whens, else_=first) if whens else literal(first)
-
-    def month(self, col) -> ColumnElement:
-        """``'YYYY-MM'`` of a UTC timestamp in Asia/Almaty."""
-        if self.pg:
-            return func.to_char(func.timezone(settings.DISPLAY_TZ, col), "YYYY-MM")
-        return func.strftime("%Y-%m", col, self._sqlite_modifier(col))
-
-    def month_of_date(self, col) -> ColumnElement:
-        if self.pg:
-            return func.to_char(col, "YYYY-MM")
-        return func.strftime("%Y-%m", col)
-
-    def local_date(self, col) -> ColumnElement:
-        if self.pg:
-            return cast(func.timezone(settings.DISPLAY_TZ, col), Date)
-        return func.date(col, self._sqlite_modifier(col))
-
-    def whole_days(self, start, end) -> ColumnElement:
-        if self.pg:
-            return cast(func.floor(extract("epoch", end - start) / 86400), Integer)
-        return cast(func.julianday(end) - func.julianday(start), Integer)
-
-
-# --- raw aggregates --------------------------------------------------------------------------
-
-
-@dataclass
-class RawAggregates:
-    """What the database returns for one filter: aggregate rows only."""
-
-    #: (month of submission, status, applications)
-    applications: list[tuple[str, str, int]] = field(default_factory=list)
-    #: (month of decision, whole days from submission, decisions)
-    decisions: list[tuple[str, int, int]] = field(default_factory=list)
-    #: (workplace_category, position_level, education_level, subjects, members at stock_end,
-    #:  subjects at stock_end)
-    categories: list[tuple[str, str, str, int, int, int]] = field(default_factory=list)
-    #: (month, memberships that started / ended)
-    members_new: list[tuple[str, int]] = field(default_factory=list)
-    members_ended: list[tuple[str, int]] = field(default_factory=list)
-    #: (purpose, subjects with a consent in force at stock_end)
-    consent_stock: list[tuple[str, int]] = field(default_factory=list)
-    #: (month of withdrawal, purpose, withdrawals)
-    withdrawals: list[tuple[str, str, int]] = field(default_factory=list)
-    #: (month received, on_time | late | open, requests)
-    requests: list[tuple[str, str, int]] = field(default_factory=list)
-    #: (month, subjects due for destruction / destroyed)
-    destructions_due: list[tuple[str, int]] = field(default_factory=list)
-    destructions_done: list[tuple[str, int]] = field(default_factory=list)
-    #: (month disclosed, body_type, authority disclosures) over the filter's whole year(s)
-    disclosures: list[tuple[str, str, int]] = field(default_factory=list)
-    #: (body_type, authority disclosures of all time): decides which types fold
-    disclosure_population: list[tuple[str, int]] = field(default_factory=list)
-
-
-def _rows(session: Session, stmt) -> list[tuple]:
-    return [tuple(row) for row in session.execute(stmt)]
-
-
-def _month_label(key: int) -> str:
-    """A stored month key ``YYYYMM`` as the period label ``"YYYY-MM"``."""
-    return month_key(key // 100, key % 100)
-
-
-def _keyed(rows: list[tuple]) -> list[tuple]:
-    """Aggregate rows whose first value is a stored month key, labelled ``"YYYY-MM"``."""
-    return [(_month_label(int(key)), *rest) for key, *rest in rows]
-
-
-def _key_bounds(flt: StatsFilter, *, whole_year: bool = False) -> tuple[int, int] | None:
-    """The filter (or its whole year) as stored month keys ``[start, end)``; None: all time.
-
-    ``key >= start AND key < end`` selects exactly the rows whose timestamp lies in
-    ``_bounds(flt)`` (both are Almaty month boundaries)."""
-    if flt.year is None:
-        return None
-    if flt.quarter is None or whole_year:
-        return flt.year * 100 + 1, flt.year * 100 + 13
-    first = flt.year * 100 + 3 * (flt.quarter - 1) + 1
-    return first, first + 3
-
-
-def _in_keys(col, bounds: tuple[int, int] | None) -> list[ColumnElement]:
-    if bounds is None:
-        return [col.is_not(None)]
-    return [col >= bounds[0], col < bounds[1]]
-
-
-def _fetch_applications(session: Session, sql: _Sql, flt: StatsFilter) -> list:
-    a = MembershipApplication.__table__.c
-    stmt = (
-        select(a.submitted_month, a.status, func.count())
-        .where(*_in_keys(a.submitted_month, _key_bounds(flt)))
-        .group_by(a.submitted_month, a.status)
-    )
-    return _keyed(_rows(session, stmt))
-
-
-def _fetch_decisions(session: Session, sql: _Sql, flt: StatsFilter) -> list:
-    a = MembershipApplication.__table__.c
-    stmt = (
-        select(a.decided_month, a.decision_days, func.count())
-        .where(a.decision.in_(DECISIONS), *_in_keys(a.decided_month, _key_bounds(flt)))
-        .group_by(a.decided_month, a.decision_days)
-    )
-    return _keyed(_rows(session, stmt))
-
-
-def _fetch_categories(session: Session, end: datetime) -> list:
-    """Per category triple: subjects, members in force at ``end`` and subjects created
-    before ``end``. ``end`` is an Almaty month start, so each comparison with it is one on
-    the stored month keys (``since`` is a local date: its month is its key)."""
-    s, m = DataSubject.__table__.c, Member.__table__.c
-    end_key = almaty_month(end)
-    # The membership must have started before ``end`` to join at all (a subject has at most
-    # one member row, so the subject counts are unchanged); with that range in the join,
-    # SQLite looks members up in the covering ix_stats_member_subject.
-    joined = and_(m.subject_id == s.id, m.since_month < end_key)
-    in_force = and_(m.id.is_not(None), or_(m.ended_month.is_(None), m.ended_month >= end_key))
-    stmt = (
-        select(
-            s.workplace_category,
-            s.position_level,
-            s.education_level,
-            func.count(),
-            func.coalesce(func.sum(case((in_force, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((s.created_month < end_key, 1), else_=0)), 0),
-        )
-        .select_from(DataSubject.__table__.outerjoin(Member.__table__, joined))
-        .group_by(s.workplace_category, s.position_level, s.education_level)
-    )
-    return _rows(session, stmt)
-
-
-def _fetch_members(session: Session, sql: _Sql, flt: StatsFilter) -> tuple[list, list]:
-    m = Member.__table__.c
-    bounds = _key_bounds(flt, whole_year=True)
-    new = _rows(
-        session,
-        select(m.since_month, func.count())
-        .where(*_in_keys(m.since_month, bounds))
-        .group_by(m.since_month),
-    )
-    ended = _rows(
-        session,
-        select(m.ended_month, func.count())
-        .where(*_in_keys(m.ended_month, bounds))
-        .group_by(m.ended_month),
-    )
-    return _keyed(new), _keyed(ended)
-
-
-def _fetch_consents(
-    session: Session, sql: _Sql, flt: StatsFilter, end: datetime
-) -> tuple[list, list]:
-    c = Consent.__table__.c
-    end_key = almaty_month(end)
-    stock = _rows(
-        session,
-        select(c.purpose_code, func.count(func.distinct(c.subject_id)))
-        .where(
-            c.granted_month < end_key,
-            or_(c.withdrawn_month.is_(None), c.withdrawn_month >= end_key),
-        )
-        .group_by(c.purpose_code),
-    )
-    withdrawals = _rows(
-        session,
-        select(c.withdrawn_month, c.purpose_code, func.count())
-        .where(*_in_keys(c.withdrawn_month, _key_bounds(flt)))
-        .group_by(c.withdrawn_month, c.purpose_code),
-    )
-    return stock, _keyed(withdrawals)
-
-
-def _fetch_requests(session: Session, sql: _Sql, flt: StatsFilter) -> list:
-    r = SubjectRequest.__table__.c
-    answered = and_(r.answered_at.is_not(None), r.status.in_(ANSWERED_REQUEST_STATUSES))
-    state = case(
-        (and_(answered, sql.local_date(r.answered_at) <= r.due_date), "on_time"),
-        (answered, "late"),
-        else_="open",
-    ).label("s")
-    stmt = (
-        select(r.received_month, state, func.count())
-        .where(*_in_keys(r.received_month, _key_bounds(flt)))
-        .group_by(r.received_month, "s")
-    )
-    return _keyed(_rows(session, stmt))
-
-
-def _fetch_destructions(session: Session, sql: _Sql, flt: StatsFilter) -> tuple[list, list]:
-    s = DataSubject.__table__.c
-    bounds = _key_bounds(flt, whole_year=True)
-    due = _rows(
-        session,
-        select(s.destruction_due_month, func.count())
-        .where(*_in_keys(s.destruction_due_month, bounds))
-        .group_by(s.destruction_due_month),
-    )
-    # Done: one destruction act per destroyed subject, counted when it was destroyed.
-    act = DestructionAct.__table__.c
-    done = _rows(
-        session,
-        select(act.destroyed_month, func.count())
-        .where(*_in_keys(act.destroyed_month, bounds))
-        .group_by(act.destroyed_month),
-    )
-    return _keyed(due), _keyed(done)
-
-
-def _fetch_disclosures(session: Session, flt: StatsFilter) -> tuple[list, list]:
-    """Authority disclosures made (status ``disclosed``) per stored month of ``disclosed_at``
-    and body type, for the filter's whole year(s); and per body type over all time (the
-    population the folding is decided on, the same for every filter). Both read the
-    covering ``ix_stats_disclosure_disclosed`` only."""
-    d = Disclosure.__table__.c
-    made = (d.status == "disclosed", d.kind == "authority")
-    monthly = _rows(
-        session,
-        select(d.disclosed_month, d.body_type, func.count())
-        .where(*made, *_in_keys(d.disclosed_month, _key_bounds(flt, whole_year=True)))
-        .group_by(d.disclosed_month, d.body_type),
-    )
-    if flt.year is None:  # all time: the population is the sum of the same rows
-        totals: dict[str, int] = defaultdict(int)
-        for _month, body_type, n in monthly:
-            totals[body_type] += n
-        population = list(totals.items())
-    else:
-        population = _rows(
-            session,
-            select(d.body_type, func.count())
-            .where(*made, d.disclosed_month.is_not(None))
-            .group_by(d.body_type),
-        )
-    return population, _keyed(monthly)
-
-
-def raw_aggregates(
-    session: Session, flt: StatsFilter = StatsFilter(), *, now: datetime | None = None
-) -> RawAggregates:
-    """Run every aggregate statement of the dashboard for ``flt`` (no suppression yet)."""
-    sql = _Sql(session.get_bind().dialect.name)
-    end = stock_end(flt, now)
-    raw = RawAggregates()
-    raw.applications = _fetch_applications(session, sql, flt)
-    raw.decisions = _fetch_decisions(session, sql, flt)
-    raw.categories = _fetch_categories(session, end)
-    raw.members_new, raw.members_ended = _fetch_members(session, sql, flt)
-    raw.consent_stock, raw.withdrawals = _fetch_consents(session, sql, flt, end)
-    raw.requests = _fetch_requests(session, sql, flt)
-    raw.destructions_due, raw.destructions_done = _fetch_destructions(session, sql, flt)
-    raw.disclosure_population, raw.disclosures = _fetch_disclosures(session, flt)
-    return raw
-
-
-# --- suppression -----------------------------------------------------------------------------
-
-_GROUND = ("ground",)
-_MARGIN_PENALTY = 1_000_000
-
-
-@dataclass
-class _Entry:
-    key: tuple[Hashable, Hashable]
-    value: int
-    rv: Hashable  # the row line it belongs to (or ground: a line without a published total)
-    cv: Hashable  # the column line
-    sign: int  # +1 cell or grand total, -1 a row/column total (see docs/anonymisation.md)
-    margin: bool
-
-
-def _entries(
-    rows: Sequence[Hashable],
-    cols: Sequence[Hashable],
-    cells: dict[tuple[Hashable, Hashable], int],
-    row_totals: bool,
-    col_totals: bool,
-) -> list[_Entry]:
-    both = row_totals and col_totals
-
-    def rv(r):
-        return ("r", r) if row_totals else _GROUND
-
-    def cv(c):
-        return ("c", c) if col_totals else _GROUND
-
-    out = [_Entry((r, c), cells.get((r, c), 0), rv(r), cv(c), 1, False) for r in rows for c in cols]
-    if row_totals:
-        for r in rows:
-            total = sum(cells.get((r, c), 0) for c in cols)
-            out.append(
-                _Entry((r, TOTAL), total, rv(r), ("c", TOTAL) if both else _GROUND, -1, True)
-            )
-    if col_totals:
-        for c in cols:
-            total = sum(cells.get((r, c), 0) for r in rows)
-            out.append(
-                _Entry((TOTAL, c), total, ("r", TOTAL) if both else _GROUND, cv(c), -1, True)
-            )
-    if both:
-        grand = sum(cells.get((r, c), 0) for r in rows for c in cols)
-        out.append(_Entry((TOTAL, TOTAL), grand, ("r", TOTAL), ("c", TOTAL), 1, True))
-    return out
-
-
-def _arcs(entry: _Entry, k: int, hidden: bool) -> list[tuple[Hashable, Hashable]]:
-    """Directions in which an attacker could move a hidden entry by one and stay consistent.
-
-    Moving "row line -> column line" changes the entry by ``sign``; the other way by
-    ``-sign``. A small hidden value lies in ``1..k-1``; any other hidden value is ``>= k``
-    (the attacker is assumed to know which is which — the worst case).
-    """
-    x = entry.value
-    small = 0 < x < k
-    if hidden and small:
-        can_up, can_down = x <= k - 2, x >= 2
-    else:  # a complementary (or candidate complementary) entry: x >= k
-        can_up, can_down = True, x >= k + 1
-    arcs = []
-    if (entry.sign > 0 and can_up) or (entry.sign < 0 and can_down):
-        arcs.append((entry.rv, entry.cv))
-    if (entry.sign > 0 and can_down) or (entry.sign < 0 and can_up):
-        arcs.append((entry.cv, entry.rv))
-    return arcs
-
-
-def _reachable(start: Hashable, goal: Hashable, adjacency: dict[Hashable, list[Hashable]]) -> bool:
-    seen, stack = {start}, [start]
-    while stack:
-        node = stack.pop()
-        if node == goal:
-            return True
-        for nxt in adjacency.get(node, ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
-    return False
-
-
-def _unprotected(entries: list[_Entry], hidden: set[int], k: int) -> list[int]:
-    """Hidden entries whose value the published numbers (with the bounds) pin down."""
-    arcs = {i: _arcs(entries[i], k, True) for i in hidden}
-    out = []
-    for i in sorted(hidden):
-        e = entries[i]
-        if e.rv == _GROUND and e.cv == _GROUND:
-            continue  # in no published equation at all
-        adjacency: dict[Hashable, list[Hashable]] = defaultdict(list)
-        for j in hidden:
-            if j != i:
-                for a, b in arcs[j]:
-                    adjacency[a].append(b)
-        if not any(_reachable(b, a, adjacency) for a, b in arcs[i]):
-            out.append(i)
-    return out
-
-
-def _cheapest_complement(
-    entries: list[_Entry], hidden: set[int], i: int, k: int
-) -> list[int] | None:
-    """The cheapest published entries whose hiding puts entry ``i`` on a movable cycle."""
-    edges: dict[Hashable, list[tuple[Hashable, int, int | None]]] = defaultdict(list)
-    for j, e in enumerate(entries):
-        if j == i:
-            continue
-        if j in hidden:
-            cost, tag = 0, None
-        elif e.value > 0:
-            cost = e.value + (_MARGIN_PENALTY if e.margin else 0)
-            tag = j
-        else:
-            continue  # a published zero is never hidden
-        for a, b in _arcs(e, k, j in hidden):
-            edges[a].append((b, cost, tag))
-    best: tuple[int, list[int]] | None = None
-    for a, b in _arcs(entries[i], k, True):
-        # Dijkstra from b back to a.
-        heap: list[tuple[int, int, Hashable, tuple[int, ...]]] = [(0, 0, b, ())]
-        done: set = set()
-        counter = 1
-        while heap:
-            cost, _, node, path = heapq.heappop(heap)
-            if node in done:
-                continue
-            done.add(node)
-            if node == a:
-                if best is None or cost < best[0]:
-                    best = (cost, list(path))
-                break
-            for nxt, step, tag in edges.get(node, ()):
-                if nxt not in done:
-                    heapq.heappush(
-                        heap,
-                        (cost + step, counter, nxt, path + ((tag,) if tag is not None else ())),
-                    )
-                    counter += 1
-    return best[1] if best else None
-
-
-def suppress_block(
-    rows: Sequence[Hashable],
-    cols: Sequence[Hashable],
-    cells: dict[tuple[Hashable, Hashable], int],
-    k: int,
-    *,
-    row_totals: bool = True,
-    col_totals: bool = True,
-) -> dict[tuple[Hashable, Hashable], Cell]:
-    """Primary and complementary suppression of one table with its totals.
-
-    Returns every published entry keyed ``(row, col)``; totals are keyed with ``TOTAL``
-    (``(row, TOTAL)``, ``(TOTAL, col)``, ``(TOTAL, TOTAL)``). Values are ``int`` or
-    ``marker(k)``.
-
-    1. Primary: every entry (cell or total) with ``1 <= value <= k-1`` is hidden.
-    2. Complementary, until stable: a hidden entry is *pinned* when the published totals and
-       the bounds (small: ``1..k-1``; others: ``>= k``; zeros are published) leave it a single
-       possible value. For each pinned entry the cheapest set of published non-zero entries
-       (cells before totals, smallest first) that puts it on a cycle along which it can move
-       is hidden too. In a single line this is "hide the next-smallest cell".
-    3. If no such set exists, every non-zero entry of the table is hidden.
-    """
-    entries = _entries(rows, cols, cells, row_totals, col_totals)
-    hidden = {i for i, e in enumerate(entries) if 0 < e.value < k}
-    while hidden:
-        pinned = _unprotected(entries, hidden, k)
-        if not pinned:
-            break
-        extra = _cheapest_complement(entries, hidden, pinned[0], k)
-        if not extra:
-            everything = {i for i, e in enumerate(entries) if e.value > 0}
-            if everything <= hidden:
-                break
-            hidden = everything
-            continue
-        hidden.update(extra)
-    mark = marker(k)
-    return {e.key: (mark if i in hidden else e.value) for i, e in enumerate(entries)}
-
-
-def _sum_published(values: Iterable[Cell], k: int) -> Cell:
-    """A coarser total: the sum of published parts, or the marker if any part is hidden."""
-    total = 0
-    for value in values:
-        if isinstance(value, str):
-            return marker(k)
-        total += value
-    return total
-
-
-def _pct(numerator: Cell, denominator: Cell, k: int) -> Cell | None:
-    """A whole percentage of two published counts; hidden if either is; None if 0/0."""
-    if isinstance(numerator, str) or isinstance(denominator, str):
-        return marker(k)
-    if denominator == 0:
-        return None
-    return int(numerator * 100 / denominator + 0.5)
-
-
-def _primary(value: int, k: int) -> Cell:
-    return marker(k) if 0 < value < k else value
 
 
 # --- blocked period tables -------------------------------------------------------------------
@@ -995,7 +419,7 @@ def build_dashboard(raw: RawAggregates, flt: StatsFilter, k: int) -> dict[str, T
 
 def dashboard(
     session: Session,
-    flt: StatsFilter = StatsFilter(),
+    flt: StatsFilter = ALL_TIME,
     k: int | None = None,
     *,
     now: datetime | None = None,
@@ -1013,7 +437,7 @@ def _one(session: Session, flt: StatsFilter, now: datetime | None = None) -> tup
 
 
 def applications_per_month(
-    session: Session, flt: StatsFilter = StatsFilter(), k: int | None = None
+    session: Session, flt: StatsFilter = ALL_TIME, k: int | None = None
 ) -> Table:
     """Applications per Almaty month of submission, by outcome (stacked), with totals."""
     sql, _ = _one(session, flt)
@@ -1022,7 +446,7 @@ def applications_per_month(
 
 
 def application_funnel(
-    session: Session, flt: StatsFilter = StatsFilter(), k: int | None = None
+    session: Session, flt: StatsFilter = ALL_TIME, k: int | None = None
 ) -> Table:
     """Submitted -> reviewed -> approved for applications submitted in the period."""
     k = effective_k(k)
@@ -1030,7 +454,7 @@ def application_funnel(
 
 
 def decision_time_per_quarter(
-    session: Session, flt: StatsFilter = StatsFilter(), k: int | None = None
+    session: Session, flt: StatsFilter = ALL_TIME, k: int | None = None
 ) -> Table:
     """Decisions (approved/rejected) per quarter of decision and their median days."""
     sql, _ = _one(session, flt)
@@ -1041,7 +465,7 @@ def decision_time_per_quarter(
 def members_by_category(
     session: Session,
     dimension: str,
-    flt: StatsFilter = StatsFilter(),
+    flt: StatsFilter = ALL_TIME,
     k: int | None = None,
     *,
     now: datetime | None = None,
@@ -1056,7 +480,7 @@ def members_by_category(
 
 
 def memberships_per_quarter(
-    session: Session, flt: StatsFilter = StatsFilter(), k: int | None = None
+    session: Session, flt: StatsFilter = ALL_TIME, k: int | None = None
 ) -> Table:
     """Memberships that started (``since``) and ended (``ended_at``) per quarter."""
     sql, _ = _one(session, flt)
@@ -1068,7 +492,7 @@ def memberships_per_quarter(
 
 def consent_rates(
     session: Session,
-    flt: StatsFilter = StatsFilter(),
+    flt: StatsFilter = ALL_TIME,
     k: int | None = None,
     *,
     now: datetime | None = None,
@@ -1081,7 +505,7 @@ def consent_rates(
 
 
 def withdrawals_per_month(
-    session: Session, flt: StatsFilter = StatsFilter(), k: int | None = None
+    session: Session, flt: StatsFilter = ALL_TIME, k: int | None = None
 ) -> Table:
     """Consent withdrawals per Almaty month, by purpose, with totals."""
     sql, end = _one(session, flt)
@@ -1090,7 +514,7 @@ def withdrawals_per_month(
 
 
 def requests_per_month(
-    session: Session, flt: StatsFilter = StatsFilter(), k: int | None = None
+    session: Session, flt: StatsFilter = ALL_TIME, k: int | None = None
 ) -> Table:
     """Data-subject requests per month received: answered on time, late, still open."""
     sql, _ = _one(session, flt)
@@ -1099,7 +523,7 @@ def requests_per_month(
 
 
 def destructions_per_quarter(
-    session: Session, flt: StatsFilter = StatsFilter(), k: int | None = None
+    session: Session, flt: StatsFilter = ALL_TIME, k: int | None = None
 ) -> Table:
     """Subjects due for destruction (``destruction_due_at``) and destroyed (destruction
     acts by ``destroyed_at``), per quarter."""
@@ -1109,7 +533,7 @@ def destructions_per_quarter(
 
 
 def disclosures_per_quarter(
-    session: Session, flt: StatsFilter = StatsFilter(), k: int | None = None
+    session: Session, flt: StatsFilter = ALL_TIME, k: int | None = None
 ) -> Table:
     """Authority disclosures made (status ``disclosed``) per Almaty quarter of
     ``disclosed_at``, by type of body (rare types folded into ``other_state``), with totals."""

@@ -233,8 +233,8 @@ class RequestsState(AuthState):
             # "request_kind" (what exports.py reads).
             params = {k: v for k, v in self.filters.items() if k != "kind"}
             params["request_kind"] = self.filters.get("kind", "")
-            ticket = auth.issue_ticket(
-                session, current_identity().user_id, "download",
+            ticket = auth.download_ticket(
+                session, current_identity(),
                 {"kind": kind, **params, "view": self.view, "language": self.locale},
             )  # fmt: skip
         return hard_navigate(f"/api/download/{ticket}")

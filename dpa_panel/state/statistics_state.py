@@ -1,8 +1,10 @@
-"""``/statistics``: the board's anonymised aggregate charts (clause 3, last purpose).
+"""``/statistics``: the board's anonymised statistics, read from published releases only.
 
-Only the output of ``services.statistics`` (counts already suppressed below k, codes of
-coarse categories, month/quarter labels) ever enters this state, so nothing a board member's
-browser receives can identify a person. Downloads rebuild the same tables on the server.
+Nothing here computes a figure from live data: the state reads the stored, published columns
+of frozen releases (``services.stats_releases.board_cells``), so a board member's browser
+receives release periods, category codes' labels, published counts and the "hidden" mark —
+never a true value, and never anything that changes before the next release. The filter form
+chooses a release and the kind of period (month, quarter, year).
 """
 
 from __future__ import annotations
@@ -11,122 +13,231 @@ import reflex as rx
 
 from dpa_panel.db import session_scope
 from dpa_panel.i18n import tr
-from dpa_panel.models.types import utcnow
+from dpa_panel.i18n.formatting import format_datetime
 from dpa_panel.services import audit, auth, statistics
+from dpa_panel.services import stats_releases as releases
+from dpa_panel.services.permissions import has_permission
+from dpa_panel.services.statistics import BODY_TYPES
+from dpa_panel.services.stats_release_data import ALL, CONSENT_PURPOSES, DIMENSION_TABLES
 from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.guard import actor_for, current_identity, hard_navigate, requires
 
 READ = "stats.read"
-FIRST_YEAR = 2025  # policy edition v1 took effect on 2025-05-27
-#: Row-label column of each table, and the vocabulary that translates its codes (if any).
-LABELS = {
-    "applications_per_month": ("period", None),
-    "application_funnel": ("stage", "stats.stage"),
-    "decision_time_per_quarter": ("period", None),
-    "members_by_workplace_category": ("category", "workplace_category"),
-    "members_by_position_level": ("category", "position_level"),
-    "members_by_education_level": ("category", "education_level"),
-    "memberships_per_quarter": ("period", None),
-    "consent_rates": ("purpose", "consents.short"),
-    "withdrawals_per_month": ("period", None),
-    "requests_per_month": ("period", None),
-    "destructions_per_quarter": ("period", None),
-    "disclosures_per_quarter": ("period", None),
+PREVIEW = "stats.preview"
+SCOPES = ("month", "quarter", "year")
+#: How many periods a series shows, per scope.
+SERIES_LENGTH = {"month": 12, "quarter": 8, "year": 5}
+#: Flow tables drawn as a series of periods: table -> columns (in the release's cells).
+SERIES = {
+    "applications": ("submitted", "approved", "rejected", "decisions"),
+    "decision_time": ("median_days",),
+    "memberships": ("joined", "left"),
+    "withdrawals": (*CONSENT_PURPOSES, "total"),
+    "requests": ("received", "answered_on_time", "answered_late"),
+    "destructions": ("due", "done"),
+    "disclosures": (*BODY_TYPES, "total"),
+}  # fmt: skip
+#: Stock tables at the end of the release's month: table -> (vocabulary of rows, columns).
+STOCKS = {
+    **{table: (dim, ("members",)) for dim, table in DIMENSION_TABLES.items()},
+    "consents": ("consents.short", ("with_consent", "without_consent", "share_pct")),
 }
-CHARTS = tuple(LABELS)
-#: Columns a table may leave out (a rare body type folded into ``other_state``): shown as a
-#: dash in the page's table so every row has every column the page renders.
-OPTIONAL_COLUMNS = {"disclosures_per_quarter": statistics.BODY_TYPES}
+CHARTS = (*SERIES, *STOCKS)
+#: Shown where a release has no such column (a rare body type folded into another).
 FOLDED = "—"
 
 
+def _period_kind(period: str) -> str:
+    if "-Q" in period:
+        return "quarter"
+    return "month" if "-" in period else "year"
+
+
+def _row_label(locale: str, vocabulary: str, code: str) -> str:
+    if vocabulary == "consents.short":
+        return (tr(locale, f"consents.short_{code}") if code != "statistics"
+                else tr(locale, "stats.statistics_short"))  # fmt: skip
+    return tr(locale, f"{vocabulary}.{code}")
+
+
+#: Row order of the stock tables: their vocabularies' order.
+ROW_ORDER = {
+    **{table: list(statistics.DIMENSIONS[dim]) for dim, table in DIMENSION_TABLES.items()},
+    "consents": list(CONSENT_PURPOSES),
+}
+
+
+def release_view(cells: list[tuple], scope: str, period: str, locale: str) -> tuple[dict, dict]:
+    """The page's tables (text, the hidden mark for a hidden value) and chart rows (a hidden
+    value is ``None``: a gap) from stored shown cells ``(table, period, row, col, value)``."""
+    hidden = tr(locale, "stats_rel.hidden_mark")
+    values: dict[tuple[str, str, str, str], int | None] = {
+        (t, p, r, c): v for t, p, r, c, v in cells
+    }
+
+    def text(value) -> str:
+        return hidden if value is None else str(value)
+
+    shown: dict[str, list] = {}
+    plotted: dict[str, list] = {}
+    for table, columns in SERIES.items():
+        kept = {p for t, p, _r, _c in values if t == table and _period_kind(p) == scope}
+        shown[table], plotted[table] = [], []
+        for label in sorted(kept)[-SERIES_LENGTH[scope] :]:
+            row_shown: dict[str, str] = {"label": label}
+            row_plot: dict[str, int | float | str | None] = {"label": label}
+            for col in columns:
+                key = (table, label, ALL, col)
+                row_shown[col] = text(values[key]) if key in values else FOLDED
+                row_plot[col] = values.get(key)
+            shown[table].append(row_shown)
+            plotted[table].append(row_plot)
+    for table, (vocabulary, columns) in STOCKS.items():
+        present = {r for t, p, r, _c in values if t == table and p == period}
+        shown[table], plotted[table] = [], []
+        for row in [r for r in ROW_ORDER[table] if r in present]:
+            label = _row_label(locale, vocabulary, row)
+            row_shown = {"label": label}
+            row_plot: dict[str, int | float | str | None] = {"label": label}
+            for col in columns:
+                if col == "share_pct":
+                    with_c = values.get((table, period, row, "with_consent"))
+                    without = values.get((table, period, row, "without_consent"))
+                    value = (None if with_c is None or without is None or with_c + without == 0
+                             else int(with_c * 100 / (with_c + without) + 0.5))  # fmt: skip
+                else:
+                    value = values.get((table, period, row, col))
+                row_shown[col], row_plot[col] = text(value), value
+            shown[table].append(row_shown)
+            plotted[table].append(row_plot)
+    return shown, plotted
+
+
 class StatisticsState(AuthState):
-    year: str = ""
-    quarter: str = ""
+    releases: list[dict[str, str]] = []
+    release_id: str = ""
+    scope: str = "month"
+    release_period: str = ""
+    published_at: str = ""
     k: int = 5
+    can_preview: bool = False
     tables: dict[str, list[dict[str, str]]] = {c: [] for c in CHARTS}
     charts: dict[str, list[dict[str, int | float | str | None]]] = {c: [] for c in CHARTS}
 
     @rx.var
-    def years(self) -> list[str]:
-        return [str(y) for y in range(FIRST_YEAR, utcnow().year + 1)]
-
-    def _label(self, chart: str, code: str) -> str:
-        _column, vocabulary = LABELS[chart]
-        if code == "total":
-            return tr(self.locale, "stats.total")
-        if vocabulary is None:
-            return code
-        if vocabulary == "consents.short":
-            return (
-                tr(self.locale, f"consents.short_{code}")
-                if code != "statistics"
-                else tr(self.locale, "stats.statistics_short")
-            )
-        return tr(self.locale, f"{vocabulary}.{code}")
+    def has_release(self) -> bool:
+        return bool(self.release_period)
 
     def _refresh(self) -> None:
-        flt = statistics.filter_from_strings(self.year, self.quarter)
-        self.k = statistics.effective_k()
+        self.can_preview = has_permission(current_identity().role, PREVIEW)
         with session_scope() as session:
-            tables = statistics.dashboard(session, flt, self.k)
-        shown, plotted = {}, {}
-        for chart in CHARTS:
-            column, _vocabulary = LABELS[chart]
-            rows = tables.get(chart, [])
-            optional = dict.fromkeys(OPTIONAL_COLUMNS.get(chart, ()), FOLDED)
-            shown[chart] = [
-                {
-                    key: str(value)
-                    for key, value in {
-                        **optional,
-                        **row,
-                        "label": self._label(chart, str(row[column])),
-                    }.items()
-                }
-                for row in rows
-            ]
-            plotted[chart] = [
-                {
-                    **{
-                        key: (value if isinstance(value, int | float) else None)
-                        for key, value in row.items()
-                    },
-                    "label": self._label(chart, str(row[column])),
-                }
-                for row in rows
-                if row[column] != "total"
-            ]
+            listed = releases.releases(session)
+            self.releases = [{"id": str(r.id), "label": r.period} for r in listed]
+            chosen = next((r for r in listed if str(r.id) == self.release_id), None)
+            chosen = chosen or (listed[0] if listed else None)
+            if chosen is None:
+                self.release_id, self.release_period, self.published_at = "", "", ""
+                self.tables = {c: [] for c in CHARTS}
+                self.charts = {c: [] for c in CHARTS}
+                return
+            self.release_id, self.release_period, self.k = str(chosen.id), chosen.period, chosen.k
+            self.published_at = format_datetime(chosen.published_at, self.locale)
+            cells = releases.board_cells(session, chosen.period)
+        shown, plotted = release_view(cells, self.scope, self.release_period, self.locale)
         self.tables, self.charts = shown, plotted
 
     @requires(READ)
     def load(self):
-        self.year = str(utcnow().year)
-        self.quarter = ""
+        self.release_id = ""
+        self.scope = "month"
         self._refresh()
 
     @requires(READ)
-    def choose_period(self, form_data: dict):
-        year = str(form_data.get("year", "") or "")
-        quarter = str(form_data.get("quarter", "") or "")
-        self.year = year if year in self.years else ""
-        self.quarter = quarter if quarter in ("1", "2", "3", "4") and self.year else ""
+    def choose_release(self, form_data: dict):
+        release = str(form_data.get("release", "") or "")
+        scope = str(form_data.get("scope", "") or "")
+        self.release_id = release if release in {r["id"] for r in self.releases} else ""
+        self.scope = scope if scope in SCOPES else "month"
         self._refresh()
 
     @requires(READ)
-    def download(self, chart: str, fmt: str):
-        """Exactly the anonymised numbers of one chart, as CSV or XLSX."""
-        if chart not in CHARTS:
+    def download(self, fmt: str):
+        """The shown release, every cell (value or hidden), as JSON or CSV."""
+        if not self.release_id or fmt not in ("json", "csv"):
             return None
         ident = current_identity()
-        params = {
-            "kind": "stats_xlsx" if fmt == "xlsx" else "stats_csv",
-            "chart": chart,
-            "year": self.year,
-            "quarter": self.quarter,
-        }
+        params = {"kind": f"stats_release_{fmt}", "release_id": self.release_id}
         with session_scope() as session:
-            audit.record(session, actor_for(self), "stats.downloaded", "statistics", chart,
-                         {"format": fmt, "year": self.year, "quarter": self.quarter})  # fmt: skip
+            audit.record(session, actor_for(self), "stats.release_downloaded", "stats_release",
+                         self.release_id, {"format": fmt})  # fmt: skip
             ticket = auth.download_ticket(session, ident, params)
         return hard_navigate(f"/api/download/{ticket}")
+
+
+class StatsPreviewState(AuthState):
+    """``/statistics/preview``: the next release as it would be published, and what it hides
+    (compliance and admin only: it shows the true values of the hidden cells)."""
+
+    period: str = ""
+    k: int = 5
+    summary: list[dict[str, str]] = []
+    hidden_cells: list[dict[str, str]] = []
+    message: str = ""
+
+    @requires(PREVIEW)
+    def load(self):
+        from dpa_panel.services.errors import ServiceError
+        from dpa_panel.services.stats_audit import AuditTimeout
+        from dpa_panel.services.stats_release_data import month_label
+
+        self.period, self.summary, self.hidden_cells, self.message = "", [], [], ""
+        try:
+            with session_scope() as session:
+                cand = releases.preview(session)
+                if cand is None:
+                    self.message = tr(self.locale, "stats_rel.nothing_due")
+                    return
+                audit.record(session, actor_for(self), "stats.release_previewed", "stats_release",
+                             month_label(cand.period), {"hidden": len(cand.hidden)})  # fmt: skip
+        except AuditTimeout:
+            self.message = tr(self.locale, "stats.release_audit_timeout", period="")
+            return
+        except ServiceError as exc:
+            self.message = tr(self.locale, exc.key, **exc.params)
+            return
+        self.period, self.k = month_label(cand.period), cand.k
+        choices = cand.choices()
+        self.summary = [
+            {"label": tr(self.locale, f"stats_rel.reason_{reason}"), "value": str(n)}
+            for reason, n in choices["hidden"].items()
+        ] + [
+            {"label": tr(self.locale, "stats_rel.audit_rounds"),
+             "value": str(choices["audit"]["rounds"])},
+            {"label": tr(self.locale, "stats_rel.audit_seconds"),
+             "value": str(choices["audit"]["seconds"])},
+        ]  # fmt: skip
+        values = {cell.key: cell.value for cell in cand.snap.cells}
+        self.hidden_cells = [
+            {
+                "table": tr(self.locale, f"stats_rel.table_{key[0]}"),
+                "period": key[1],
+                "cell": self._cell_label(key),
+                "value": str(values[key]),
+                "reason": tr(self.locale, f"stats_rel.reason_{cand.reasons.get(key, 'primary')}"),
+            }
+            for key in sorted(cand.hidden)
+        ]
+
+    def _cell_label(self, key) -> str:
+        table, _period, row, col = key
+        column = tr(self.locale, f"stats_rel.col_{col}") if col not in BODY_TYPES else tr(
+            self.locale, f"disclosure.body_type.{col}")  # fmt: skip
+        if row == ALL:
+            return column
+        vocabulary = STOCKS.get(table, ("", ()))[0]
+        if vocabulary == "consents.short":
+            name = (tr(self.locale, f"consents.short_{row}") if row != "statistics"
+                    else tr(self.locale, "stats.statistics_short"))  # fmt: skip
+        else:
+            name = tr(self.locale, f"{vocabulary}.{row}")
+        return f"{name}: {column}"
