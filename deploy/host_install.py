@@ -382,6 +382,40 @@ class Installer:
         text, generated = render_env(template, settings)
         self.j.write(path, text, 0o600, what=f"{path} (mode 600; fresh {', '.join(generated)})")
 
+    def audit_keys(self, settings: dict[str, str]) -> None:
+        """The audit checkpoint key pair (docs/security.md, signed checkpoints): the private
+        key in ``audit.env`` (mode 600, loaded only by the checkpoint and backup units), the
+        public key in the env file the web server reads. Made once; an existing pair is kept."""
+        path = self.layout.env_dir / "audit.env"
+        if path.is_file():
+            return
+        if self.o.dry_run:
+            self.j.change(f"generate the audit checkpoint key pair ({path}, mode 600)")
+            return
+        venv = self.layout.code / ".venv" / "bin"
+        result = self._run(
+            [str(venv / "dpa-panel"), "audit", "checkpoint", "--generate-key"],
+            cwd=self.layout.code,
+        )
+        pair = dict(
+            line.split("=", 1) for line in result.stdout.splitlines() if line.startswith("DPA_")
+        )
+        self.j.write(
+            path,
+            "# Written by deploy/install.sh: the audit checkpoint signing key. Only the\n"
+            "# checkpoint and backup units load it; keep a copy off this host.\n"
+            f"DPA_AUDIT_KEY={pair['DPA_AUDIT_KEY']}\n",
+            0o600,
+            what=f"{path} (mode 600; fresh audit checkpoint key)",
+        )
+        if self.layout.env_file.is_file():
+            self.j.note(
+                f"{self.layout.env_file} kept: set DPA_AUDIT_PUBLIC_KEY="
+                f"{pair['DPA_AUDIT_PUBLIC_KEY']} in it (the new key's public half)"
+            )
+        else:
+            settings["DPA_AUDIT_PUBLIC_KEY"] = pair["DPA_AUDIT_PUBLIC_KEY"]
+
     def tls(self, host: str) -> tuple[Path | None, Path | None]:
         if self.o.proxy != "nginx":
             if self.o.tls_cert and self.o.tls_key:
@@ -569,6 +603,7 @@ class Installer:
             code_files = self.sync_code()
             self.make_setup()
             self.writable_dirs()
+            self.audit_keys(settings)
             self.env_file(settings)
             cert, key = self.tls(host)
             before = len(self.j.changes)
@@ -742,17 +777,22 @@ class Installer:
             self._run(["systemctl", "daemon-reload"], check=False)
         self._remove_proxy(manifest.get("proxy_files", {}), manifest.get("proxy", ""))
         self._remove_code(manifest)
-        for path in (layout.state, layout.tls_dir):
+        # The signed audit checkpoints are evidence of the trail: kept, like the backups.
+        leftovers = [p for p in layout.state.iterdir() if p.name != "audit"] if (
+            layout.state.is_dir()) else []  # fmt: skip
+        for path in (*leftovers, layout.tls_dir):
             if path.exists():
                 self.j.change(f"remove {path}")
                 if not self.o.dry_run:
-                    shutil.rmtree(path)
+                    shutil.rmtree(path) if path.is_dir() else path.unlink()
         if not self.o.dry_run:
             layout.manifest.unlink(missing_ok=True)
         print("\nKept (never removed by --uninstall):")
         print("  - the database (DPA_DATABASE_URL): drop it yourself if you must")
         print(f"  - the backups in {layout.backups}")
         print(f"  - {layout.env_file}: it holds DPA_BACKUP_KEY, needed to restore those backups")
+        print(f"  - {layout.env_dir / 'audit.env'} and {layout.state / 'audit'}: the audit "
+              "checkpoint key and the signed checkpoints")  # fmt: skip
         print(f"  - the service user {manifest.get('user', self.o.user)} (it owns the backups)")
         return 0
 

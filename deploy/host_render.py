@@ -235,7 +235,7 @@ def render_unit(text: str, layout: Layout, user: str, group: str, app_port: int)
     """A unit of deploy/systemd with the prefix's paths, the service user and the app port."""
     for path, target in (
         ("/opt/dpa-panel", layout.code),
-        ("/etc/dpa-panel/env", layout.env_file),
+        ("/etc/dpa-panel", layout.env_dir),  # env, and audit.env (the checkpoint signing key)
         ("/var/backups/dpa-panel", layout.backups),
         ("/var/lib/dpa-panel", layout.state),
     ):
