@@ -454,6 +454,10 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("username")
     admin.add_argument("--full-name", default="")
     admin.set_defaults(func=_cmd_create_admin)
+
+    from dpa_panel import import_cli  # issue 21: dpa-panel import members|applications|reconsent
+
+    import_cli.add_parser(sub)
     return parser
 
 
