@@ -33,6 +33,7 @@ PERMISSIONS: dict[str, str] = {
     "stats.read": "anonymised aggregate statistics",
     "deployment.read": "the deployment's declared data location and operational checks",
     "mail.manage": "queue again an e-mail the outbox gave up on (issue 16)",
+    "members.import": "import members and applications from a spreadsheet (issue 21)",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -50,6 +51,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "stats.read",
             "deployment.read",
             "mail.manage",
+            "members.import",
         }
     ),
     "staff": frozenset(
