@@ -123,12 +123,16 @@ def mapping_card() -> rx.Component:
     )
 
 
+#: The field column is left out on a phone: the file's column name says where the cell is.
+_WIDE_ONLY = rx.breakpoints(initial="none", md="table-cell")
+
+
 def _problem(p: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(p["row"]),
         rx.table.cell(p["column"]),
-        rx.table.cell(p["field"]),
-        rx.table.cell(p["reason"]),
+        rx.table.cell(p["field"], display=_WIDE_ONLY),
+        rx.table.cell(p["reason"], min_width="12em"),
     )
 
 
@@ -155,7 +159,8 @@ def preview_card() -> rx.Component:
                         rx.table.header(rx.table.row(
                             rx.table.column_header_cell(t("import.report.row")),
                             rx.table.column_header_cell(t("import.report.column")),
-                            rx.table.column_header_cell(t("import.report.field")),
+                            rx.table.column_header_cell(t("import.report.field"),
+                                                        display=_WIDE_ONLY),
                             rx.table.column_header_cell(t("import.report.reason")),
                         )),  # fmt: skip
                         rx.table.body(rx.foreach(S.problems, _problem)),
