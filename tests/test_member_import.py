@@ -368,3 +368,18 @@ def test_the_report_lists_every_refused_cell_in_the_users_language(engine):
     # a value that looks like a formula is neutralised by the one writer
     phone_row = next(r for r in refused[1:] if r[0] == 10)
     assert phone_row[3] == "123"
+
+
+def test_look_alike_letters_in_an_e_mail_are_refused(engine):
+    header = ["Фамилия", "Имя", "Телефон", "E-mail", "Место работы", "Должность", "Дата вступления"]
+    rows = [
+        ["Ким", "Анна", "87011230001", "anna@m\u0430il.kz", "ТОО", "Юрист", "01.02.2020"],
+        ["Ли", "Ольга", "87011230002", "olga\u0430@mail.kz", "ТОО", "Юрист", "01.02.2020"],
+        ["Ан", "Ирина", "87011230003", "irina@сайт.қаз", "ТОО", "Юрист", "01.02.2020"],
+    ]
+    loaded = mi.load(xlsx(header, rows), "m.xlsx", "members")
+    with session_scope(engine) as s:
+        plan = mi.plan(s, loaded, today=TODAY)
+    keys = {p.row: p.key for p in plan.problems}
+    assert keys == {2: "import.email_mixed_script", 3: "field.email_invalid"}
+    assert [a.subject["email"] for a in plan.accepted] == ["irina@сайт.қаз"]

@@ -31,6 +31,7 @@ listed for a re-consent campaign (``reconsent_rows``).
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -278,6 +279,24 @@ def _edition_on(editions: list[tuple[date, int]], day: date) -> int | None:
     return found
 
 
+def _script(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    for script in ("LATIN", "CYRILLIC"):
+        if name.startswith(script):
+            return script
+    return ""
+
+
+def mixed_script_domain(email: str) -> bool:
+    """Whether a label of the address's domain mixes Latin and Cyrillic letters (``mаil.kz``
+    with a Cyrillic ``а``): a look-alike that would send mail elsewhere. (The local part is
+    ASCII already — ``validation.validate_email``; ``.қаз`` alone is fine.)"""
+    for label in email.rpartition("@")[2].split("."):
+        if len({_script(ch) for ch in label if ch.isalpha()} - {""}) > 1:
+            return True
+    return False
+
+
 def _subject_values(row: _Row, mapped: set[str]) -> dict[str, Any] | None:
     values: dict[str, Any] = {}
     raw = {f: row.text(f) for f in cols.SUBJECT_FIELDS}
@@ -308,6 +327,8 @@ def _subject_values(row: _Row, mapped: set[str]) -> dict[str, Any] | None:
         if error and not (is_name and name_refused):
             source = "full_name" if is_name and from_full_name else fld
             row.refuse(source, error, rule_value if source != fld else None)
+        if fld == "email" and not error and mixed_script_domain(value):
+            row.refuse("email", "import.email_mixed_script")
         values[fld] = value
     language = DEFAULT_LANGUAGE
     if "language" in mapped and raw["language"].strip():
