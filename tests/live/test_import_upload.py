@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-import requests
+import httpx
 from sqlalchemy import text
 
 from dpa_panel.db import make_engine
@@ -31,7 +31,7 @@ STATE = ImportState.get_full_name()
 
 
 def _upload(live_server, client: ReflexClient, data: bytes) -> str:
-    response = requests.post(
+    response = httpx.post(
         f"{live_server.url}/_upload",
         headers={"reflex-client-token": client.token,
                  "reflex-event-handler": f"{STATE}.handle_upload"},
