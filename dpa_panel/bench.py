@@ -934,6 +934,12 @@ def run(
             if not only or "retention-sweep" in only:
                 _prepare_sweep(engine, min(SWEEP_SUBJECTS, n))
                 timed("retention-sweep", n)
+            if not only or "import" in only:  # issue 21: adds 10,000 subjects per run
+                from dpa_panel import bench_import
+
+                bench_import.register(operation)
+                bench_import.prepare()
+                timed("import", bench_import.ROWS)
         finally:
             engine.dispose()
     return lines

@@ -461,6 +461,9 @@ def build_parser() -> argparse.ArgumentParser:
     from dpa_panel import stats_cli
 
     stats_cli.register(sub)
+    from dpa_panel import import_cli  # issue 21: dpa-panel import members|applications|reconsent
+
+    import_cli.add_parser(sub)
     return parser
 
 

@@ -17,6 +17,7 @@ from dpa_panel.pages.disclosure_detail import disclosure_detail_page
 from dpa_panel.pages.disclosures import disclosures_page
 from dpa_panel.pages.home import home_page
 from dpa_panel.pages.login import login_page
+from dpa_panel.pages.member_import import import_page
 from dpa_panel.pages.members import member_detail_page, members_page
 from dpa_panel.pages.pipeline import pipeline_page
 from dpa_panel.pages.policy_versions import policy_versions_page
@@ -35,6 +36,7 @@ from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.calendar_state import CalendarState
 from dpa_panel.state.consent_state import ConsentLedgerState
 from dpa_panel.state.disclosures_state import DisclosureDetailState, DisclosuresState
+from dpa_panel.state.import_state import ImportState
 from dpa_panel.state.members_state import MemberDetailState, MembersState
 from dpa_panel.state.pipeline_state import PipelineState
 from dpa_panel.state.policy_versions_state import PolicyVersionsState
@@ -78,6 +80,7 @@ _public(apply_page, "/apply", ApplyState.load)
 _protected(account_page, "/account", AccountState.load_sessions)
 _protected(password_page, "/account/password")
 _protected(admin_users_page, "/admin/users", AdminState.load)
+_protected(import_page, "/admin/import", ImportState.load)
 _protected(audit_page, "/audit", AuditViewState.load)
 _protected(pipeline_page, "/applications", PipelineState.load)
 _protected(detail_page, "/applications/[app_id]", ApplicationDetailState.load)

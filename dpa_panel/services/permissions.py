@@ -34,6 +34,7 @@ PERMISSIONS: dict[str, str] = {
     "stats.preview": "preview the next statistics release and the true values it hides",
     "deployment.read": "the deployment's declared data location and operational checks",
     "mail.manage": "queue again an e-mail the outbox gave up on (issue 16)",
+    "members.import": "import members and applications from a spreadsheet (issue 21)",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -52,6 +53,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "stats.preview",
             "deployment.read",
             "mail.manage",
+            "members.import",
         }
     ),
     "staff": frozenset(

@@ -96,6 +96,7 @@ class AuthState(AppState):
             ("/disclosures", "nav.disclosures", "disclosures.manage"),
             ("/statistics", "nav.statistics", "stats.read"),
             ("/admin/users", "nav.accounts", "accounts.manage"),
+            ("/admin/import", "import.nav", "members.import"),
             ("/calendar", "nav.calendar", "calendar.manage"),
             ("/admin/settings", "nav.settings", "deployment.read"),
             ("/audit", "nav.audit", "audit.read"),

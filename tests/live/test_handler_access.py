@@ -37,6 +37,8 @@ WATCHED_TABLES = [
     "request_deadline",
     "holiday",
     "outbox_message",
+    "import_batch",
+    "import_row",
 ]
 
 
