@@ -16,7 +16,6 @@ AST test keeps ``csv``/``openpyxl``/pandas writers out of every module but the w
 from __future__ import annotations
 
 import ast
-import asyncio
 import csv
 import io
 import json
@@ -39,6 +38,7 @@ from dpa_panel.services.applications import local_date
 from dpa_panel.services.audit import Actor
 from dpa_panel.services.consent import full_name
 from dpa_panel.services.tabular import needs_neutralising
+from tests.handler_call import run_handler
 from tests.pipeline_helpers import form, make_staff, submit
 from tests.test_tabular import PAYLOADS
 
@@ -70,7 +70,7 @@ def _apply_through_the_handler(values: dict) -> str:
         "consent_application_review": "on",
         "consent_informing": True,  # a Reflex ref sends a boolean
     }
-    asyncio.run(ApplyState.submit.fn(state, payload))
+    run_handler(ApplyState.submit.fn(state, payload))
     assert state.form_error == "" and state.errors == {}, (state.form_error, state.errors)
     assert state.reference.startswith("A-")
     return state.reference

@@ -9,7 +9,6 @@ share the validator.
 
 from __future__ import annotations
 
-import asyncio
 import unicodedata
 
 import pytest
@@ -29,6 +28,7 @@ from dpa_panel.services.validation import (
     form_flag,
     validate_application_fields,
 )
+from tests.handler_call import run_handler
 from tests.pipeline_helpers import form, make_staff, submit
 
 INVISIBLE = sorted(BIDI_CONTROLS | ZERO_WIDTH)
@@ -132,7 +132,7 @@ def _submit(payload, locale: str = "en"):
     root = State(_reflex_internal_init=True)
     state = root.get_substate(ApplyState.get_full_name().split(".")[1:])
     state.locale = locale
-    asyncio.run(ApplyState.submit.fn(state, payload))
+    run_handler(ApplyState.submit.fn(state, payload))
     return state
 
 
