@@ -6,12 +6,16 @@ from dpa_panel.models.consent import Consent, PolicyVersion, Purpose
 from dpa_panel.models.disclosure import Disclosure, DisclosureEvent, DisclosureSubject
 from dpa_panel.models.membership import ApplicationEvent, Member, MembershipApplication
 from dpa_panel.models.outbox import OutboxMessage
+from dpa_panel.models.privacy import AccessPackage, SubjectCode, SubjectSession
 from dpa_panel.models.requests import Holiday, RequestDeadline, RequestEvent, SubjectRequest
 from dpa_panel.models.retention import DestructionAct, LegalHold, RetentionRule
 from dpa_panel.models.security import LoginThrottle, RecoveryCode, TwoFactor
 from dpa_panel.models.subject import DataSubject
 
 __all__ = [
+    "AccessPackage",
+    "SubjectCode",
+    "SubjectSession",
     "Disclosure",
     "DisclosureEvent",
     "DisclosureSubject",
