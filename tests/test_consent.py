@@ -389,7 +389,7 @@ def test_withdrawn_never_shows_as_granted(engine, staff):
         assert counts["feedback"] == {"granted": 0, "withdrawn": 0, "never": 3}
         mailing = list(consent.mailing_list(s))
     assert [email for _, email, _url in mailing] == [_email(engine, b)]
-    assert mailing[0][2].startswith("http") and "/u/" in mailing[0][2]
+    assert mailing[0][2].startswith("http") and "/api/unsubscribe/" in mailing[0][2]
     assert mailing[0][0] == "Бекова Ерлан"
     out = io.StringIO()
     assert consent.write_mailing_csv(mailing, out) == 1

@@ -347,7 +347,7 @@ def test_unsubscribe_from_an_exported_row_is_idempotent_and_audited(engine):
     assert header == "full_name,email,unsubscribe_url"
     url = row.split(",")[-1]
     assert str(subject_id) not in url.rsplit("/", 1)[1].split(".")[1]
-    token = url.rsplit("/u/", 1)[1]
+    token = url.rsplit("/api/unsubscribe/", 1)[1]
     with session_scope(engine) as s:
         assert unsubscribe.unsubscribe(s, token[:-2] + "xx", client_ip=IP) == "invalid"
         assert consent.may_process(s, subject_id, "informing")

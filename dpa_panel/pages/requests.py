@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dpa_panel.components.access_package import access_package_card
 from dpa_panel.components.forms import error_callout, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import back_link, page_shell
@@ -557,6 +558,7 @@ def request_detail_page() -> rx.Component:
                         spacing="4",
                         width="100%",
                     ),  # fmt: skip
+                    access_package_card(),
                     history_card(),
                     spacing="3",
                     width="100%",

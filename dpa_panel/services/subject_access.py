@@ -44,6 +44,8 @@ CODE_TRIES = 5
 #: A subject session ends after this long without use (issue 20: "15 minutes idle").
 IDLE = timedelta(minutes=15)
 TICKET_SECONDS = 60
+#: The subject session's cookie (never ``dpa_session``, the staff one).
+SUBJECT_COOKIE = "dpa_subject"
 #: Name spaces of the throttle counters (``services.throttle`` keys by "username").
 ISSUE_SCOPE = "subject-code:"
 VERIFY_SCOPE = "subject-verify:"

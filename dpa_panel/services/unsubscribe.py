@@ -1,17 +1,17 @@
 """One-click unsubscribe from the "informing" mailing list (issue 20, RFC 8058).
 
-Every row of the mailing-list export carries ``<public url>/u/<token>``. The token names the
-subject without showing a database id: ``<nonce>.<masked id>.<signature>`` where the nonce is
-derived from the id with the deployment secret, the id is XOR-masked with an HMAC of that
-nonce, and the signature is an HMAC of both (``DPA_SECRET_KEY``; a development panel without
-it signs with a fixed development key — ``dpa-panel doctor`` already refuses production
-without the secret). An altered or forged token fails the signature check and changes
+Every row of the mailing-list export carries ``<public url>/api/unsubscribe/<token>``. The
+token names the subject without showing a database id: ``<nonce>.<masked id>.<signature>``
+where the nonce is derived from the id with the deployment secret, the id is XOR-masked with
+an HMAC of that nonce, and the signature is an HMAC of both (``DPA_SECRET_KEY``; a
+development panel without it signs with a fixed development key — production refuses to
+start without the secret). An altered or forged token fails the signature check and changes
 nothing; a replayed one finds the consent already withdrawn and says so (idempotent).
 
-``GET /u/<token>`` shows a confirm button; ``POST /u/<token>`` (a mail client's RFC 8058
-``List-Unsubscribe=One-Click`` or that button) withdraws the "informing" consent in the ledger
-(``services.consent.withdraw``, channel ``link``) — no login, audited. Changing the secret
-invalidates every link already sent (the panel says so in docs/security.md).
+``GET /api/unsubscribe/<token>`` shows a confirm button; ``POST`` to the same URL (a mail
+client's RFC 8058 ``List-Unsubscribe=One-Click`` or that button) withdraws the "informing"
+consent in the ledger (``services.consent.withdraw``, channel ``link``) — no login, audited.
+Changing the secret invalidates every link already sent (docs/security.md).
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ import hmac
 import struct
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlmodel import Session
 
 from dpa_panel import settings
+from dpa_panel.models import DataSubject
 from dpa_panel.models.types import utcnow
 from dpa_panel.services import audit, consent
 from dpa_panel.services.audit import Actor
@@ -74,7 +76,16 @@ def read_token(token: str) -> int | None:
 
 
 def link(subject_id: int) -> str:
-    return f"{settings.public_url() or 'http://localhost:3000'}/u/{make_token(subject_id)}"
+    base = settings.public_url() or "http://localhost:3000"
+    return f"{base}/api/unsubscribe/{make_token(subject_id)}"
+
+
+def language_of(session: Session, token: str) -> str | None:
+    """The language of the subject a valid token names (for the confirm page)."""
+    subject_id = read_token(token)
+    if subject_id is None:
+        return None
+    return session.scalar(select(DataSubject.language).where(DataSubject.id == subject_id))
 
 
 def unsubscribe(session: Session, token: str, *, client_ip: str,
