@@ -8,9 +8,12 @@ import reflex as rx
 from dpa_panel.components.forms import error_callout, field, notice_callout, textarea_field
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
+from dpa_panel.components.status import status_badge
 from dpa_panel.services.privacy_centre import RECTIFIABLE_FIELDS
 from dpa_panel.state.app_state import AppState
 from dpa_panel.state.my_state import MyState as M
+
+CONSENT_COLORS = {"granted": "green", "withdrawn": "gray", "never": "gray"}
 
 
 def _label(vocabulary: str, code: rx.Var) -> rx.Var:
@@ -62,9 +65,8 @@ def _purpose(p: rx.Var) -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.text(_label("purpose", p["purpose"]), weight="bold"),
-                rx.badge(_label("consent_state", p["state"]),
-                         color_scheme=rx.cond(p["state"] == "granted", "green", "gray"),
-                         id="my-state-" + p["purpose"].to(str)),
+                rx.box(status_badge("consent_state", p["state"], CONSENT_COLORS),
+                       id="my-state-" + p["purpose"].to(str)),
                 wrap="wrap",
                 align="center",
             ),
