@@ -7,6 +7,8 @@ Create Date: 2026-12-06 00:00:00.000000
 - ``subject_code``: 6-digit e-mail codes of /my (digests only), 10 minutes, 5 tries.
 - ``subject_session``: the data subject's own session (ticket, then cookie digest).
 - ``access_package``: the subject report of an online access request, released by the officer.
+- ``ix_subject_email_lower``: /my finds a person by address case-insensitively (an index
+  search instead of a scan of every subject).
 - ``subject_request.channel`` gains ``online`` (made in the privacy centre);
   ``consent.withdrawal_channel`` gains ``online`` and ``link`` (the unsubscribe link).
 """
@@ -107,10 +109,12 @@ def upgrade() -> None:
     )
     op.create_index("ix_access_package_subject_id", "access_package", ["subject_id"])
     _set_channels(REQUEST_CHANNELS, WITHDRAWAL_CHANNELS)
+    op.create_index("ix_subject_email_lower", "data_subject", [sa.text("lower(email)")])
 
 
 def downgrade() -> None:
     bind = op.get_bind()
+    op.drop_index("ix_subject_email_lower", table_name="data_subject")
     # The older schema knows neither channel: an online request reads as a web-form one, a
     # withdrawal by link or in the privacy centre as one by e-mail.
     bind.execute(sa.text("UPDATE subject_request SET channel = 'web_form' "
