@@ -396,3 +396,28 @@ def test_request_answer_notice_goes_to_the_subject(engine, officer):
                                        refusal_reason="out of scope", now=NOW)  # fmt: skip
     [notice] = mails(engine, "ack_request")
     assert notice.recipient == email and "out of scope" not in notice.body
+
+
+def test_no_personal_value_or_code_in_the_audit_details(engine, officer):
+    """An auditor's view: the whole journey leaves ids and codes only in the audit trail."""
+    subject_id, email = applicant(engine)
+    ident = sign_in(engine, email)
+    with session_scope(engine) as s:
+        privacy_centre.overview(s, ident.subject_id, client_ip=IP)
+        privacy_centre.withdraw(s, ident.subject_id, "informing", client_ip=IP)
+        request = privacy_centre.submit_request(
+            s, ident.subject_id, "rectification", client_ip=IP,
+            corrections={"workplace": "Жаңа Медиа ЖШС"}, note="телефоным да өзгерді",
+        )  # fmt: skip
+        access = privacy_centre.submit_request(s, ident.subject_id, "access", client_ip=IP)
+        privacy_centre.release_package(s, officer, access.id)
+        privacy_centre.download_package(s, subject_id, access.id, client_ip=IP)
+        unsubscribe.unsubscribe(s, unsubscribe.make_token(subject_id), client_ip=IP)
+    assert verify(engine, email, "999999").error == "my.code_wrong"
+    with Session(engine) as s:
+        subject = s.get(DataSubject, subject_id)
+        details = " ".join(s.scalars(select(AuditEvent.details)))
+        assert request.reference and verify_chain(s).ok
+    for value in (email, subject.surname, subject.first_name, subject.phone, "123456",
+                  "999999", "Жаңа Медиа", "телефоным"):  # fmt: skip
+        assert value not in details, value
