@@ -421,3 +421,26 @@ def test_no_personal_value_or_code_in_the_audit_details(engine, officer):
     for value in (email, subject.surname, subject.first_name, subject.phone, "123456",
                   "999999", "Жаңа Медиа", "телефоным"):  # fmt: skip
         assert value not in details, value
+
+
+def test_subject_and_staff_tokens_are_not_interchangeable(engine):
+    """A subject session's token is no staff session, and a staff token opens no /my."""
+    from dpa_panel.services import auth
+
+    _, email = applicant(engine)
+    assert ask_code(engine, email, code="121212").error == ""
+    outcome = verify(engine, email, "121212")
+    with session_scope(engine) as s:
+        token = subject_access.start_session(s, outcome.ticket, browser=BROWSER, client_ip=IP,
+                                             now=NOW)  # fmt: skip
+    staff_id = make_staff(engine, "erlan", "staff")
+    with session_scope(engine) as s:
+        ticket = auth.issue_ticket(s, staff_id, "login")
+        assert auth.bind_login_ticket(s, ticket, BROWSER)
+    with session_scope(engine) as s:
+        staff_token, _user = auth.start_session(s, ticket, browser=BROWSER, client_ip=IP,
+                                                user_agent="test")  # fmt: skip
+    with session_scope(engine) as s:
+        assert auth.resolve_session(s, token) is None
+        assert subject_access.resolve_session(s, staff_token) is None
+        assert subject_access.resolve_session(s, token, now=NOW) is not None
