@@ -200,7 +200,8 @@ SCENARIOS = {
     "stats_xlsx": [],
 }
 #: Exports that write no spreadsheet (PDF keeps every character; JSON is data, not cells).
-NOT_TABULAR = {"disclosure_log_pdf", "acts_pdf", "subject_report_json", "subject_report_pdf"}
+NOT_TABULAR = {"disclosure_log_pdf", "acts_pdf", "subject_report_json", "subject_report_pdf",
+               "access_package_pdf"}
 
 
 def test_every_export_kind_is_classified():
