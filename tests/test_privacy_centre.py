@@ -444,3 +444,37 @@ def test_subject_and_staff_tokens_are_not_interchangeable(engine):
         assert auth.resolve_session(s, token) is None
         assert subject_access.resolve_session(s, staff_token) is None
         assert subject_access.resolve_session(s, token, now=NOW) is not None
+
+
+def test_expired_packages_are_blanked_and_destruction_removes_the_centres_rows(engine, officer):
+    from dpa_panel.models import SubjectSession
+    from dpa_panel.services import retention
+
+    subject_id, email = applicant(engine)
+    ident = sign_in(engine, email)
+    with session_scope(engine) as s:
+        access = privacy_centre.submit_request(s, ident.subject_id, "access", client_ip=IP,
+                                               now=NOW)  # fmt: skip
+        privacy_centre.release_package(s, officer, access.id, now=NOW)
+    with session_scope(engine) as s:
+        early = privacy_centre.purge_expired(s, now=NOW + timedelta(days=6))
+        done = privacy_centre.purge_expired(s, now=NOW + timedelta(days=8))
+    assert early == {"packages": 0, "codes": 1, "sessions": 1}  # spent a day ago
+    assert done == {"packages": 1, "codes": 0, "sessions": 0}
+    with Session(engine) as s:
+        assert s.scalars(select(AccessPackage.report)).one() == ""
+    # a second person, destroyed by the retention sweep with a package still in review
+    other_id, other_email = applicant(engine, consents=("application_review",))
+    other = sign_in(engine, other_email)
+    with session_scope(engine) as s:
+        privacy_centre.submit_request(s, other.subject_id, "access", client_ip=IP, now=NOW)
+        privacy_centre.withdraw(s, other.subject_id, "application_review", client_ip=IP,
+                                now=NOW)  # fmt: skip
+    with session_scope(engine) as s:
+        retention.destroy_subject(s, officer, other_id, now=NOW + timedelta(days=1))
+    with Session(engine) as s:
+        own = AccessPackage.subject_id == other_id
+        assert not s.scalars(select(AccessPackage).where(own)).all()
+        assert not s.scalars(select(SubjectCode).where(SubjectCode.subject_id == other_id)).all()
+        assert not s.scalars(
+            select(SubjectSession).where(SubjectSession.subject_id == other_id)).all()

@@ -369,3 +369,40 @@ def download_package(session: Session, subject_id: int, request_id: int, *, clie
     audit.record(session, _actor(client_ip), "access_package.downloaded", "access_package",
                  package.id, {"request_id": request_id, "subject_id": subject_id})  # fmt: skip
     return json.loads(package.report)
+
+
+# --- housekeeping ----------------------------------------------------------------------------
+
+#: How long used or expired codes and ended sessions are kept (for the audit's cross-checks).
+KEEP_SPENT = timedelta(days=1)
+
+
+def purge_expired(session: Session, *, now: datetime | None = None) -> dict[str, int]:
+    """Data minimisation, run by ``dpa-panel notify``: the copy inside a released package is
+    blanked once its 7 days are over (the row stays: who released it, when, downloads);
+    codes and subject sessions are deleted a day after they stopped working."""
+    from sqlalchemy import delete, or_, update
+
+    from dpa_panel.models import SubjectCode, SubjectSession
+    from dpa_panel.services.subject_access import IDLE
+
+    now = now or utcnow()
+    blanked = session.execute(
+        update(AccessPackage)
+        .where(AccessPackage.expires_at < now, AccessPackage.report != "")
+        .values(report="")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    codes = session.execute(
+        delete(SubjectCode).where(SubjectCode.expires_at < now - KEEP_SPENT)
+    ).rowcount
+    sessions = session.execute(
+        delete(SubjectSession).where(
+            or_(SubjectSession.ended_at < now - KEEP_SPENT,
+                SubjectSession.last_seen_at < now - IDLE - KEEP_SPENT)
+        )
+    ).rowcount  # fmt: skip
+    if blanked or codes or sessions:
+        audit.record(session, Actor.system(), "privacy_centre.purged", "access_package", "",
+                     {"packages": blanked, "codes": codes, "sessions": sessions})  # fmt: skip
+    return {"packages": blanked, "codes": codes, "sessions": sessions}
