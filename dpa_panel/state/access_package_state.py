@@ -23,6 +23,8 @@ class AccessPackageState(AuthState):
     confirming: bool = False
     action_error: str = ""
     notice: str = ""
+    #: The request the pending confirmation is about (another request's page drops it).
+    _confirm_for: int = 0
 
     def _clear_on_denial(self):
         self.package, self.confirming = {}, False
@@ -32,7 +34,11 @@ class AccessPackageState(AuthState):
         return int(raw) if raw.isdigit() else 0
 
     def _reload(self) -> None:
-        self.confirming = False
+        """Re-read the package. A pending confirmation is kept: the page's on_load runs again
+        when the websocket reconnects (e.g. after the preview download), and must not take
+        the confirmation away under the officer's pointer."""
+        if self._confirm_for != self._request_id():
+            self.confirming = False
         with session_scope() as session:
             package = privacy_centre.package_for(session, self._request_id())
             reference = ""
@@ -41,7 +47,7 @@ class AccessPackageState(AuthState):
 
                 reference = session.get(SubjectRequest, package.request_id).reference
         if package is None:
-            self.package = {}
+            self.package, self.confirming = {}, False
             return
         self.package = {
             "prepared": tr(self.locale, "my.staff.prepared",
@@ -70,13 +76,14 @@ class AccessPackageState(AuthState):
 
     @requires(PERMISSION)
     def refresh(self):
+        self.confirming = False
         request_id = self._request_id()
         run_action(self, lambda s, a: privacy_centre.prepare_package(s, a, request_id),
                    "my.staff.refreshed_notice")  # fmt: skip
 
     @requires(PERMISSION)
     def ask_release(self):
-        self.confirming = True
+        self.confirming, self._confirm_for = True, self._request_id()
 
     @requires(PERMISSION)
     def cancel_release(self):
@@ -84,6 +91,7 @@ class AccessPackageState(AuthState):
 
     @requires(PERMISSION)
     def release(self):
+        self.confirming = False
         request_id = self._request_id()
         if run_action(self, lambda s, a: privacy_centre.release_package(s, a, request_id),
                       "my.staff.released_notice"):  # fmt: skip
