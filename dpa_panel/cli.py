@@ -302,7 +302,8 @@ def _cmd_notify(args) -> int:
         f"{report.no_recipient} request(s) without anyone to remind (no e-mail address)"
     )
     print(f"privacy centre: {purged['packages']} expired package(s) blanked, "
-          f"{purged['codes']} code(s) and {purged['sessions']} session(s) removed")
+          f"{purged['codes']} code(s), {purged['sessions']} session(s) and "
+          f"{purged['mails']} sent mail(s) to data subjects removed")
     if isinstance(config, Exception):
         return 1
     if config is None or args.queue_only:

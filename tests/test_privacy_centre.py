@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from dpa_panel.db import session_scope
@@ -459,8 +459,13 @@ def test_expired_packages_are_blanked_and_destruction_removes_the_centres_rows(e
     with session_scope(engine) as s:
         early = privacy_centre.purge_expired(s, now=NOW + timedelta(days=6))
         done = privacy_centre.purge_expired(s, now=NOW + timedelta(days=8))
-    assert early == {"packages": 0, "codes": 1, "sessions": 1}  # spent a day ago
-    assert done == {"packages": 1, "codes": 0, "sessions": 0}
+    assert early == {"packages": 0, "codes": 1, "sessions": 1, "mails": 0}  # spent a day ago
+    assert done == {"packages": 1, "codes": 0, "sessions": 0, "mails": 0}
+    with session_scope(engine) as s:  # sent mails to the person: the code's after a day,
+        s.execute(update(OutboxMessage).values(status="sent", sent_at=NOW))  # the rest 30
+        assert privacy_centre.purge_expired(s, now=NOW + timedelta(days=2))["mails"] == 1
+        assert privacy_centre.purge_expired(s, now=NOW + timedelta(days=31))["mails"] >= 1
+        assert not s.scalars(select(OutboxMessage)).all()
     with Session(engine) as s:
         assert s.scalars(select(AccessPackage.report)).one() == ""
     # a second person, destroyed by the retention sweep with a package still in review

@@ -375,15 +375,20 @@ def download_package(session: Session, subject_id: int, request_id: int, *, clie
 
 #: How long used or expired codes and ended sessions are kept (for the audit's cross-checks).
 KEEP_SPENT = timedelta(days=1)
+#: How long a sent e-mail to a data subject stays in the outbox (it names their address):
+#: long enough to answer "did you send it?", short enough not to become a second register.
+KEEP_SENT_MAIL = timedelta(days=30)
+#: Outbox purposes of the mails to data subjects (``services.acknowledgements``, codes).
+SUBJECT_MAIL_PURPOSES = ("subject_code", "ack_application", "ack_decision", "ack_request")
 
 
 def purge_expired(session: Session, *, now: datetime | None = None) -> dict[str, int]:
     """Data minimisation, run by ``dpa-panel notify``: the copy inside a released package is
     blanked once its 7 days are over (the row stays: who released it, when, downloads);
     codes and subject sessions are deleted a day after they stopped working."""
-    from sqlalchemy import delete, or_, update
+    from sqlalchemy import and_, delete, or_, update
 
-    from dpa_panel.models import SubjectCode, SubjectSession
+    from dpa_panel.models import OutboxMessage, SubjectCode, SubjectSession
     from dpa_panel.services.subject_access import IDLE
 
     now = now or utcnow()
@@ -402,7 +407,17 @@ def purge_expired(session: Session, *, now: datetime | None = None) -> dict[str,
                 SubjectSession.last_seen_at < now - IDLE - KEEP_SPENT)
         )
     ).rowcount  # fmt: skip
-    if blanked or codes or sessions:
+    sent = OutboxMessage.status == "sent"
+    mails = session.execute(
+        delete(OutboxMessage).where(
+            or_(and_(OutboxMessage.purpose == "subject_code", sent,
+                     OutboxMessage.sent_at < now - KEEP_SPENT),
+                and_(OutboxMessage.purpose.in_(SUBJECT_MAIL_PURPOSES), sent,
+                     OutboxMessage.sent_at < now - KEEP_SENT_MAIL))
+        )
+    ).rowcount  # fmt: skip
+    counts = {"packages": blanked, "codes": codes, "sessions": sessions, "mails": mails}
+    if any(counts.values()):
         audit.record(session, Actor.system(), "privacy_centre.purged", "access_package", "",
-                     {"packages": blanked, "codes": codes, "sessions": sessions})  # fmt: skip
-    return {"packages": blanked, "codes": codes, "sessions": sessions}
+                     counts)  # fmt: skip
+    return counts
