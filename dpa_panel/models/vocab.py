@@ -73,6 +73,8 @@ OPEN_REQUEST_STATUSES = ("received", "identity_check", "in_progress")
 
 #: ``online``: made by the person in the privacy centre (/my) after an e-mail code (issue 20).
 REQUEST_CHANNELS = ("email", "paper", "in_person", "web_form", "online")
+#: The channels an officer records a request under (``online`` is the person's own, in /my).
+STAFF_REQUEST_CHANNELS = tuple(c for c in REQUEST_CHANNELS if c != "online")
 
 #: Requests that are finished: answered, refused, or withdrawn by the requester.
 CLOSED_REQUEST_STATUSES = ("answered", "refused", "withdrawn")
