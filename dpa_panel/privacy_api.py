@@ -131,7 +131,8 @@ async def unsubscribe_post(request: Request):
         lang = _language(request, session, token)
         outcome = unsubscribe.unsubscribe(session, token, client_ip=_client_ip(request))
     status = 400 if outcome == "invalid" else 200
-    response = _page(lang, "unsub.title", tr(lang, f"unsub.{outcome}"), False)
+    text = tr(lang, f"unsub.{outcome}", purpose=tr(lang, f"purpose.{unsubscribe.PURPOSE}"))
+    response = _page(lang, "unsub.title", text, False)
     response.status_code = status
     return response
 

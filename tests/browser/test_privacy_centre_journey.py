@@ -137,7 +137,8 @@ def test_unsubscribe_from_an_exported_row(new_page, live_server):
     page.goto(f"{live_server.url}/api/unsubscribe/{token}?lang=kk")
     expect(page.locator("#unsubscribe-text")).to_have_text(tr(KK, "unsub.lead"))
     page.click("#unsubscribe-confirm")
-    expect(page.locator("#unsubscribe-text")).to_have_text(tr(KK, "unsub.done"))
+    expect(page.locator("#unsubscribe-text")).to_have_text(
+        tr(KK, "unsub.done", purpose=tr(KK, "purpose.informing")))
     screenshot(page, "unsubscribe-done-kk")
     with Session(engine) as s:
         assert email not in {e for _n, e, _u in consent.mailing_list(s)}
