@@ -12,6 +12,10 @@ They exist because a websocket event cannot set an HttpOnly cookie or stream a f
 * ``GET /api/download/<ticket>`` — stream an export prepared by a guarded handler; the ticket
   is redeemed only by the login session that asked for it (another user's or another session's
   request neither redeems nor uses it up), and the role must still allow the export;
+* ``POST /api/my/complete`` (form field ``t``), ``GET /api/my/logout``,
+  ``GET /api/my/package/<request id>`` — the data subject's privacy centre (issue 20,
+  ``privacy_api``): its own session cookie ``dpa_subject``, never a staff session;
+* ``GET|POST /api/unsubscribe/<token>`` — one-click unsubscribe (RFC 8058), no login;
 * ``GET /healthz`` — database (and migrations at head) and Redis checks for load balancers and
   container health checks: JSON, 200 when healthy, 503 otherwise, no personal data.
 
@@ -249,8 +253,11 @@ async def _server_error(request: Request, exc: Exception) -> PlainTextResponse:
     return PlainTextResponse(text, status_code=500, headers=NO_STORE)
 
 
+from dpa_panel import privacy_api  # noqa: E402  (its routes use the helpers above)
+
 api = Starlette(
     routes=[
+        *privacy_api.ROUTES,
         Route("/api/auth/complete", complete_login, methods=["POST"]),
         Route("/api/auth/complete", refuse_get_completion, methods=["GET", "HEAD"]),
         Route("/api/auth/logout", logout, methods=["GET"]),

@@ -270,6 +270,61 @@ def _application_submit(engine: Engine, _n: int):
     return application.id
 
 
+# --- privacy centre (issue 20) ---------------------------------------------------------------
+
+_PRIVACY_RUNS = iter(range(1, 1_000_000))
+
+
+_INFORMED: dict[str, list[tuple[int, str]]] = {}
+
+
+def _nth_informed_subject(engine: Engine, i: int) -> tuple[int, str]:
+    """(id, e-mail) of the i-th subject on the mailing list; the list is read once per
+    database (outside the median: only the first run pays for it)."""
+    from dpa_panel.services import consent
+
+    key = str(engine.url)
+    if key not in _INFORMED:
+        with Session(engine) as session:
+            _INFORMED[key] = [tuple(r) for r in session.execute(
+                select(DataSubject.id, DataSubject.email)
+                .where(consent.processable_subjects_clause("informing"))
+                .order_by(DataSubject.id)
+                .limit(2000)
+            )]  # fmt: skip
+    return _INFORMED[key][i % len(_INFORMED[key])]
+
+
+@operation("privacy centre: code issue + verify (server time)", group="subjects-write", runs=20)
+def _privacy_code(engine: Engine, _n: int):
+    """/my's two steps for one person: queue the code through the outbox, then check it and
+    issue the session ticket (two transactions, as two events); a new person and source
+    address each run, so the throttle does not trip."""
+    from dpa_panel.services import subject_access
+
+    i = next(_PRIVACY_RUNS)
+    _id, email = _nth_informed_subject(engine, i)
+    ip = f"198.19.{i // 250 % 250}.{i % 250 + 1}"
+    with session_scope(engine) as session:
+        subject_access.request_code(session, email, client_ip=ip, language="kk", code="246810")
+    with session_scope(engine) as session:
+        outcome = subject_access.verify_code(session, email, "246810", client_ip=ip,
+                                             browser="bench")  # fmt: skip
+    assert outcome.ticket, outcome.error
+    return outcome
+
+
+@operation("one-click unsubscribe (server time)", group="subjects-write", runs=20)
+def _one_click_unsubscribe(engine: Engine, _n: int):
+    """The RFC 8058 POST's work: check the signed token, withdraw "informing" in the ledger."""
+    from dpa_panel.services import unsubscribe
+
+    subject_id, _email = _nth_informed_subject(engine, 1000 + next(_PRIVACY_RUNS))
+    token = unsubscribe.make_token(subject_id)
+    with session_scope(engine) as session:
+        assert unsubscribe.unsubscribe(session, token, client_ip="198.19.0.1") == "done"
+
+
 # --- audit trail -----------------------------------------------------------------------------
 
 #: (action, weight, entity_type, actor kind) — roughly what a busy year of the panel looks like.

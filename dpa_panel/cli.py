@@ -297,10 +297,16 @@ def _cmd_notify(args) -> int:
         config = err
     with session_scope() as session:
         report = notify.queue_reminders(session, today=to_local(now).date(), now=now)
+        from dpa_panel.services import privacy_centre  # issue 20: expired packages, codes
+
+        purged = privacy_centre.purge_expired(session, now=now)
     print(
         f"reminders: {report.queued} queued, {report.already_queued} already queued, "
         f"{report.no_recipient} request(s) without anyone to remind (no e-mail address)"
     )
+    print(f"privacy centre: {purged['packages']} expired package(s) blanked, "
+          f"{purged['codes']} code(s), {purged['sessions']} session(s) and "
+          f"{purged['mails']} sent mail(s) to data subjects removed")
     if isinstance(config, Exception):
         return 1
     if config is None or args.queue_only:

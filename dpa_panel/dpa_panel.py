@@ -19,6 +19,7 @@ from dpa_panel.pages.home import home_page
 from dpa_panel.pages.login import login_page
 from dpa_panel.pages.member_import import import_page
 from dpa_panel.pages.members import member_detail_page, members_page
+from dpa_panel.pages.my import my_page
 from dpa_panel.pages.pipeline import pipeline_page
 from dpa_panel.pages.policy_versions import policy_versions_page
 from dpa_panel.pages.privacy import privacy_page
@@ -27,6 +28,7 @@ from dpa_panel.pages.retention import retention_page
 from dpa_panel.pages.settings import settings_page
 from dpa_panel.pages.statistics import preview_page, statistics_page
 from dpa_panel.pages.subject import subject_page
+from dpa_panel.state.access_package_state import AccessPackageState
 from dpa_panel.state.account_state import AccountState
 from dpa_panel.state.admin_state import AdminState
 from dpa_panel.state.application_detail_state import ApplicationDetailState
@@ -38,6 +40,7 @@ from dpa_panel.state.consent_state import ConsentLedgerState
 from dpa_panel.state.disclosures_state import DisclosureDetailState, DisclosuresState
 from dpa_panel.state.import_state import ImportState
 from dpa_panel.state.members_state import MemberDetailState, MembersState
+from dpa_panel.state.my_state import MyState
 from dpa_panel.state.pipeline_state import PipelineState
 from dpa_panel.state.policy_versions_state import PolicyVersionsState
 from dpa_panel.state.privacy_state import PrivacyState
@@ -76,6 +79,7 @@ _public(home_page, "/")
 _public(privacy_page, "/privacy", PrivacyState.load)
 _public(login_page, "/login", AuthState.open_login_page)
 _public(apply_page, "/apply", ApplyState.load)
+_public(my_page, "/my", MyState.load)
 
 _protected(account_page, "/account", AccountState.load_sessions)
 _protected(password_page, "/account/password")
@@ -89,7 +93,12 @@ _protected(member_detail_page, "/members/[member_id]", MemberDetailState.load)
 _protected(consents_page, "/consents", ConsentLedgerState.load)
 _protected(subject_page, "/subjects/[subject_id]", SubjectState.load)
 _protected(requests_page, "/requests", RequestsState.load)
-_protected(request_detail_page, "/requests/[request_id]", RequestDetailState.load)
+_protected(
+    request_detail_page,
+    "/requests/[request_id]",
+    RequestDetailState.load,
+    AccessPackageState.load,
+)
 _protected(policy_versions_page, "/policy-versions", PolicyVersionsState.load)
 _protected(statistics_page, "/statistics", StatisticsState.load)
 _protected(preview_page, "/statistics/preview", StatsPreviewState.load)

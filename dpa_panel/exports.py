@@ -86,6 +86,22 @@ def _stream_report_pdf(params: dict, user_id: int) -> Iterator[bytes]:
     yield requests.report_pdf(_report(params, user_id), params.get("language", "kk"))
 
 
+def _stream_access_package_pdf(params: dict, user_id: int) -> Iterator[bytes]:
+    """The access package of an online request exactly as stored for review (issue 20)."""
+    import json
+
+    from dpa_panel.services import privacy_centre, requests
+
+    with session_scope() as session:
+        package = privacy_centre.package_for(session, int(params["request_id"]))
+        if package is None:
+            return
+        report = json.loads(package.report)
+        audit.record(session, audit.Actor.user(user_id), "access_package.previewed",
+                     "access_package", package.id, {"request_id": package.request_id})  # fmt: skip
+    yield requests.report_pdf(report, params.get("language", "kk"))
+
+
 def _release_id(params: dict) -> int:
     return int(params.get("release_id", 0) or 0)
 
@@ -316,6 +332,12 @@ EXPORTS: dict[str, Export] = {
         media_type="application/pdf",
         filename=lambda params: f"subject-{params['subject_id']}-report.pdf",
         stream=_stream_report_pdf,
+    ),
+    "access_package_pdf": Export(
+        permission="requests.manage",
+        media_type="application/pdf",
+        filename=lambda params: f"access-package-{params['request_id']}.pdf",
+        stream=_stream_access_package_pdf,
     ),
     "audit_csv": Export(
         permission="audit.export",

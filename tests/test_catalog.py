@@ -65,7 +65,7 @@ def test_kazakh_is_not_a_copy_of_russian():
         ("subject_status", vocab.SUBJECT_STATUSES),
         ("application_status", vocab.APPLICATION_STATUSES),
         ("member_status", vocab.MEMBER_STATUSES),
-        ("consent_channel", vocab.CONSENT_CHANNELS),
+        ("consent_channel", vocab.CONSENT_WITHDRAWAL_CHANNELS),
         ("role", vocab.ROLES),
         ("education_level", vocab.EDUCATION_LEVELS),
         ("workplace_category", vocab.WORKPLACE_CATEGORIES),

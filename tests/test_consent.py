@@ -388,11 +388,12 @@ def test_withdrawn_never_shows_as_granted(engine, staff):
         assert counts["informing"] == {"granted": 2, "withdrawn": 1, "never": 0}
         assert counts["feedback"] == {"granted": 0, "withdrawn": 0, "never": 3}
         mailing = list(consent.mailing_list(s))
-    assert [email for _, email in mailing] == [_email(engine, b)]
+    assert [email for _, email, _url in mailing] == [_email(engine, b)]
+    assert mailing[0][2].startswith("http") and "/api/unsubscribe/" in mailing[0][2]
     assert mailing[0][0] == "Бекова Ерлан"
     out = io.StringIO()
     assert consent.write_mailing_csv(mailing, out) == 1
-    assert out.getvalue().splitlines()[0] == "full_name,email"
+    assert out.getvalue().splitlines()[0] == "full_name,email,unsubscribe_url"
 
 
 def _email(engine, sid) -> str:
@@ -407,7 +408,7 @@ def test_mailing_list_streams_in_batches(engine, staff, monkeypatch):
         grant(engine, staff, sid, "informing")
     withdraw(engine, staff, ids[2], "informing", retained_ground="keep")
     with Session(engine) as s:
-        emails = [e for _, e in consent.mailing_list(s)]
+        emails = [e for _, e, _url in consent.mailing_list(s)]
     assert emails == [_email(engine, i) for i in ids if i != ids[2]]
 
 

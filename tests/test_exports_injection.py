@@ -205,6 +205,7 @@ NOT_TABULAR = {
     "subject_report_json",
     "subject_report_pdf",
     "stats_release_json",
+    "access_package_pdf",
 }
 
 

@@ -21,6 +21,19 @@ EXPECTED_PUBLIC = {
     "ApplyState.load",
     "ApplyState.start_over",
     "ApplyState.submit",
+    # The privacy centre /my (issue 20): public at the staff layer; each handler that touches
+    # a person's data resolves the subject's own session cookie itself (``MyState._identity``).
+    "MyState.load",
+    "MyState.send_code",
+    "MyState.verify",
+    "MyState.other_email",
+    "MyState.ask_withdraw",
+    "MyState.ask_request",
+    "MyState.cancel",
+    "MyState.confirm",
+    "MyState.send_rectification",
+    "MyState.download",
+    "MyState.sign_out",
 }
 
 

@@ -215,11 +215,14 @@ def test_reminders_go_to_the_assignee_else_every_officer_in_their_language(engin
             report = notify.queue_reminders(s, today=today)
         assert (report.queued, report.already_queued) == (5, 0)
         cfg = mail.parse_smtp_url(server.url())
-        assert outbox.deliver(_scope(engine), cfg).sent == 5
+        # + the refusal notice to the requester (issue 20 acknowledgements)
+        assert outbox.deliver(_scope(engine), cfg).sent == 6
         got = {(m.envelope_to[0], m.message["Subject"]) for m in server.messages}
         with Session(engine) as s:
-            ref = {i: s.get(requests.SubjectRequest, i).reference for i in (soon, assigned, late)}
+            ref = {i: s.get(requests.SubjectRequest, i).reference
+                   for i in (soon, assigned, late, closed)}  # fmt: skip
         assert got == {
+            ("aigul@mail.kz", f"{ref[closed]} сұрауыңыз бойынша"),
             ("dana@assoc.kz", f"{ref[soon]}: сұраудың мерзімі 26.11.2026 бітеді"),
             ("oleg@assoc.kz", f"{ref[soon]}: срок запроса истекает 26.11.2026"),
             ("erlan@assoc.kz", f"{ref[assigned]}: request due 26.11.2026"),

@@ -104,6 +104,7 @@ def phone_menu() -> rx.Component:
         ),
         rx.menu.content(
             rx.menu.item(t("nav.privacy"), on_click=rx.redirect("/privacy")),
+            rx.menu.item(t("my.title"), on_click=rx.redirect("/my")),
             rx.cond(
                 AuthState.logged_in,
                 rx.fragment(
@@ -139,6 +140,7 @@ def header() -> rx.Component:
                 rx.spacer(),
                 rx.flex(
                     rx.link(t("nav.privacy"), href="/privacy", size="2", id="nav-privacy"),
+                    rx.link(t("my.title"), href="/my", size="2", id="nav-my"),
                     account_area(),
                     locale_switcher(),
                     align="center",

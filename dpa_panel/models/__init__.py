@@ -7,6 +7,7 @@ from dpa_panel.models.disclosure import Disclosure, DisclosureEvent, DisclosureS
 from dpa_panel.models.imports import ImportBatch, ImportRow
 from dpa_panel.models.membership import ApplicationEvent, Member, MembershipApplication
 from dpa_panel.models.outbox import OutboxMessage
+from dpa_panel.models.privacy import AccessPackage, SubjectCode, SubjectSession
 from dpa_panel.models.requests import Holiday, RequestDeadline, RequestEvent, SubjectRequest
 from dpa_panel.models.retention import DestructionAct, LegalHold, RetentionRule
 from dpa_panel.models.security import LoginThrottle, RecoveryCode, TwoFactor
@@ -14,6 +15,9 @@ from dpa_panel.models.stats_release import StatsRelease, StatsReleaseCell
 from dpa_panel.models.subject import DataSubject
 
 __all__ = [
+    "AccessPackage",
+    "SubjectCode",
+    "SubjectSession",
     "ImportBatch",
     "ImportRow",
     "Disclosure",

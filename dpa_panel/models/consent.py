@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from dpa_panel.models.subject import _in
 from dpa_panel.models.types import UTCDateTime, keep_derived_keys, month_key_field, utcnow
-from dpa_panel.models.vocab import CONSENT_CHANNELS
+from dpa_panel.models.vocab import CONSENT_CHANNELS, CONSENT_WITHDRAWAL_CHANNELS
 
 
 class Purpose(SQLModel, table=True):
@@ -52,7 +52,8 @@ class Consent(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(_in("channel", CONSENT_CHANNELS), name="ck_consent_channel"),
         CheckConstraint(
-            "withdrawal_channel IS NULL OR " + _in("withdrawal_channel", CONSENT_CHANNELS),
+            "withdrawal_channel IS NULL OR "
+            + _in("withdrawal_channel", CONSENT_WITHDRAWAL_CHANNELS),
             name="ck_consent_withdrawal_channel",
         ),
         Index("ix_consent_subject_purpose", "subject_id", "purpose_code"),

@@ -6,7 +6,7 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, Index, String, Text, event
+from sqlalchemy import CheckConstraint, Column, Index, String, Text, event, text
 from sqlmodel import Field, SQLModel
 
 from dpa_panel.models.types import UTCDateTime, keep_derived_keys, month_key_field, utcnow
@@ -61,6 +61,8 @@ class DataSubject(SQLModel, table=True):
         CheckConstraint(_in("position_level", POSITION_LEVELS), name="ck_subject_position_lvl"),
         Index("ix_subject_surname", "surname"),
         Index("ix_subject_email", "email"),
+        # The privacy centre finds a person by address, case-insensitively (issue 20).
+        Index("ix_subject_email_lower", text("lower(email)")),
         Index("ix_subject_status", "status"),
         # The retention countdown: a range scan in due order (services/retention.py).
         Index("ix_subject_retention_due", "retention_due_at"),

@@ -31,6 +31,10 @@ MEMBER_STATUSES = ("active", "suspended", "ended")
 
 CONSENT_CHANNELS = ("web_form", "paper", "email", "in_person")
 
+#: How a withdrawal may arrive: every consent channel, plus the person's own privacy centre
+#: (``online``, /my) and the personal unsubscribe link of a mailing (``link``, issue 20).
+CONSENT_WITHDRAWAL_CHANNELS = CONSENT_CHANNELS + ("online", "link")
+
 ROLES = ("admin", "staff", "compliance", "board")
 
 #: Education levels (coded so that board statistics can group by them).
@@ -67,7 +71,10 @@ REQUEST_STATUSES = (
 
 OPEN_REQUEST_STATUSES = ("received", "identity_check", "in_progress")
 
-REQUEST_CHANNELS = ("email", "paper", "in_person", "web_form")
+#: ``online``: made by the person in the privacy centre (/my) after an e-mail code (issue 20).
+REQUEST_CHANNELS = ("email", "paper", "in_person", "web_form", "online")
+#: The channels an officer records a request under (``online`` is the person's own, in /my).
+STAFF_REQUEST_CHANNELS = tuple(c for c in REQUEST_CHANNELS if c != "online")
 
 #: Requests that are finished: answered, refused, or withdrawn by the requester.
 CLOSED_REQUEST_STATUSES = ("answered", "refused", "withdrawn")

@@ -35,6 +35,7 @@ def home_page() -> rx.Component:
                     "/privacy",
                     "home-privacy",
                 ),
+                _card("home.my_heading", "home.my_text", "my.title", "/my", "home-my"),
                 _card("home.staff_heading", "home.staff_text", "nav.login", "/login", "home-login"),
                 columns=rx.breakpoints(initial="1", sm="2", lg="3"),
                 spacing="4",

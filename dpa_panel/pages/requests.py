@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dpa_panel.components.access_package import access_package_card
 from dpa_panel.components.forms import error_callout, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import back_link, page_shell
 from dpa_panel.components.listing import data_table, labelled, pager
-from dpa_panel.models.vocab import REQUEST_CHANNELS, REQUEST_KINDS
+from dpa_panel.models.vocab import REQUEST_KINDS, STAFF_REQUEST_CHANNELS
 from dpa_panel.services.request_register import VIEWS
 from dpa_panel.state.app_state import AppState
 from dpa_panel.state.requests_state import RequestDetailState as D
@@ -197,7 +198,7 @@ def new_request_form() -> rx.Component:
                         rx.el.select(
                             *[
                                 rx.el.option(t(f"request_channel.{c}"), value=c)
-                                for c in REQUEST_CHANNELS
+                                for c in STAFF_REQUEST_CHANNELS
                             ],
                             name="channel",
                             id="new-channel",
@@ -557,6 +558,7 @@ def request_detail_page() -> rx.Component:
                         spacing="4",
                         width="100%",
                     ),  # fmt: skip
+                    access_package_card(),
                     history_card(),
                     spacing="3",
                     width="100%",

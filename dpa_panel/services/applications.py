@@ -251,6 +251,9 @@ def submit_application(
         application.id,
         {"consents": granted, "language": language, "policy": edition.label},
     )
+    from dpa_panel.services import acknowledgements
+
+    acknowledgements.application_received(session, application, subject, granted, edition, now=now)
     return application
 
 
@@ -380,6 +383,9 @@ def change_status(
             member.id,
             {"application_id": application.id},
         )
+    from dpa_panel.services import acknowledgements
+
+    acknowledgements.application_decided(session, application, subject, now=now)
     return application
 
 

@@ -33,7 +33,12 @@ from sqlmodel import Session
 from dpa_panel.i18n import normalise_locale
 from dpa_panel.models import Consent, DataSubject, Member, MembershipApplication, PolicyVersion
 from dpa_panel.models.types import utcnow
-from dpa_panel.models.vocab import CONSENT_CHANNELS, OPEN_APPLICATION_STATUSES, PURPOSES
+from dpa_panel.models.vocab import (
+    CONSENT_CHANNELS,
+    CONSENT_WITHDRAWAL_CHANNELS,
+    OPEN_APPLICATION_STATUSES,
+    PURPOSES,
+)
 from dpa_panel.services import applications, audit, members, policy, tabular
 from dpa_panel.services.applications import local_date, search_term, text_contains
 from dpa_panel.services.audit import Actor
@@ -188,8 +193,10 @@ def _check_purpose(purpose: str) -> None:
         raise ServiceError("consent.unknown_purpose", field="purpose")
 
 
-def _check_channel(channel: str, field_name: str = "channel") -> None:
-    if channel not in CONSENT_CHANNELS:
+def _check_channel(
+    channel: str, field_name: str = "channel", allowed: tuple[str, ...] = CONSENT_CHANNELS
+) -> None:
+    if channel not in allowed:
         raise ServiceError("consent.bad_channel", field=field_name)
 
 
@@ -347,7 +354,7 @@ def withdraw(
     """
     now = now or utcnow()
     _check_purpose(purpose)
-    _check_channel(channel)
+    _check_channel(channel, allowed=CONSENT_WITHDRAWAL_CHANNELS)
     evidence_value, error = clean_text(evidence, TEXT_MAX, required=False, multiline=True)
     if error:
         raise ServiceError(error, field="evidence")
@@ -577,12 +584,18 @@ def purpose_counts(session: Session) -> dict[str, dict[str, int]]:
 # --- the mailing list ------------------------------------------------------------------------
 
 
-def mailing_list(session: Session, *, now: datetime | None = None) -> Iterator[tuple[str, str]]:
-    """(full name, e-mail) of every subject who may be informed now, in keyset batches.
+def mailing_list(
+    session: Session, *, now: datetime | None = None
+) -> Iterator[tuple[str, str, str]]:
+    """(full name, e-mail, personal unsubscribe URL) of every subject who may be informed
+    now, in keyset batches.
 
     Exactly ``processable_subjects_clause("informing")``: withdrawn, never-given, blocked,
-    destroyed and destruction-due subjects are not in it.
+    destroyed and destruction-due subjects are not in it. The URL is the subject's one-click
+    unsubscribe link (``services.unsubscribe``: signed, no database id in clear).
     """
+    from dpa_panel.services.unsubscribe import link
+
     now = now or utcnow()
     clause = processable_subjects_clause("informing", now=now)
     last_id = 0
@@ -602,16 +615,16 @@ def mailing_list(session: Session, *, now: datetime | None = None) -> Iterator[t
         if not rows:
             return
         for r in rows:
-            yield full_name(r.surname, r.first_name, r.patronymic), r.email
+            yield full_name(r.surname, r.first_name, r.patronymic), r.email, link(r.id)
         last_id = rows[-1].id
         if len(rows) < MAILING_BATCH:
             return
 
 
-MAILING_CSV_HEADER = ("full_name", "email")
+MAILING_CSV_HEADER = ("full_name", "email", "unsubscribe_url")
 
 
-def write_mailing_csv(rows: Iterable[tuple[str, str]], out: TextIO) -> int:
+def write_mailing_csv(rows: Iterable[tuple[str, str, str]], out: TextIO) -> int:
     """Write the mailing list as CSV through the panel's one writer (``services.tabular``:
     header first, cells a spreadsheet would read as a formula quoted); returns the number of
     addresses."""

@@ -338,6 +338,9 @@ def change_request_status(
         request.id,
         {"from": from_status, "to": to_status},
     )
+    from dpa_panel.services import acknowledgements
+
+    acknowledgements.request_closed(session, request, now=now)
     return request
 
 

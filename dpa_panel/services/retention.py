@@ -44,6 +44,7 @@ from sqlmodel import Session
 
 from dpa_panel import settings
 from dpa_panel.models import (
+    AccessPackage,
     ApplicationEvent,
     Consent,
     DataSubject,
@@ -52,7 +53,9 @@ from dpa_panel.models import (
     Member,
     MembershipApplication,
     RetentionRule,
+    SubjectCode,
     SubjectRequest,
+    SubjectSession,
 )
 from dpa_panel.models.retention import ENDING_EVENTS
 from dpa_panel.models.types import utcnow, whole_days
@@ -786,6 +789,14 @@ _BLANK_REQUESTS = Prepared(
         identity_method="",
     )
 )  # fmt: skip
+#: The privacy centre's rows of the subject (issue 20): the access package holds a full copy of
+#: the subject report; codes and sessions hold only digests and ids, but name the subject.
+_DELETE_PACKAGES = Prepared(delete(AccessPackage.__table__)
+                            .where(AccessPackage.__table__.c.subject_id == _P_SID))
+_DELETE_CODES = Prepared(delete(SubjectCode.__table__)
+                         .where(SubjectCode.__table__.c.subject_id == _P_SID))
+_DELETE_SUBJECT_SESSIONS = Prepared(delete(SubjectSession.__table__)
+                                    .where(SubjectSession.__table__.c.subject_id == _P_SID))
 _BLANK_HOLDS = Prepared(
     update(_HOLD).where(_HOLD.c.subject_id == _P_SID).values(reason="", lift_reason="")
 )
@@ -899,6 +910,10 @@ def _destroy_on(
         )  # fmt: skip
     if _BLANK_REQUESTS.execute(conn, sid):
         categories.append("request.texts")
+    if _DELETE_PACKAGES.execute(conn, sid):
+        categories.append("request.access_package")
+    _DELETE_CODES.execute(conn, sid)
+    _DELETE_SUBJECT_SESSIONS.execute(conn, sid)
     if subj.holds:
         categories.append("legal_hold.reasons")
         _BLANK_HOLDS.execute(conn, sid)
