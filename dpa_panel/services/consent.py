@@ -34,7 +34,7 @@ from dpa_panel.i18n import normalise_locale
 from dpa_panel.models import Consent, DataSubject, Member, MembershipApplication, PolicyVersion
 from dpa_panel.models.types import utcnow
 from dpa_panel.models.vocab import CONSENT_CHANNELS, OPEN_APPLICATION_STATUSES, PURPOSES
-from dpa_panel.services import applications, audit, members, policy, tabular
+from dpa_panel.services import applications, audit, members, org_profile, policy, tabular
 from dpa_panel.services.applications import local_date, search_term, text_contains
 from dpa_panel.services.audit import Actor
 from dpa_panel.services.errors import ServiceError, ValidationFailed
@@ -659,6 +659,10 @@ def add_policy_version(
         errors["effective_date"] = "policy.effective_before_latest"
     if errors:
         raise ValidationFailed(errors)
+    # Issue 17: a placeholder the organisation profile cannot fill would be published as-is.
+    org_profile.check_placeholders(
+        session, {"kk": texts["text_kk"], "ru": texts["text_ru"], "en": texts["text_en"]}
+    )
     edition = PolicyVersion(
         label=label_value,
         effective_date=effective_date,

@@ -33,6 +33,9 @@ PERMISSIONS: dict[str, str] = {
     "stats.read": "anonymised aggregate statistics",
     "deployment.read": "the deployment's declared data location and operational checks",
     "mail.manage": "queue again an e-mail the outbox gave up on (issue 16)",
+    "profile.manage": "edit the organisation profile (issue 17)",
+    "breaches.read": "view the personal-data breach register (issue 17)",
+    "breaches.manage": "record breaches, notify the authorised body and affected people",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -50,6 +53,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "stats.read",
             "deployment.read",
             "mail.manage",
+            "profile.manage",
+            "breaches.read",
         }
     ),
     "staff": frozenset(
@@ -78,6 +83,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "stats.read",
             "deployment.read",
             "mail.manage",
+            "breaches.read",
+            "breaches.manage",
         }
     ),
     "board": frozenset({"stats.read"}),
