@@ -283,7 +283,7 @@ def _cmd_notify(args) -> int:
     from dpa_panel.db import session_scope
     from dpa_panel.i18n.formatting import to_local
     from dpa_panel.models.types import utcnow
-    from dpa_panel.services import mail, notify, outbox
+    from dpa_panel.services import breaches, mail, notify, outbox
 
     started = time.perf_counter()
     now = utcnow()
@@ -294,10 +294,13 @@ def _cmd_notify(args) -> int:
         config = err
     with session_scope() as session:
         report = notify.queue_reminders(session, today=to_local(now).date(), now=now)
+    with session_scope() as session:  # issue 17: breach deadlines, through the same outbox
+        breach_reminders = breaches.queue_breach_reminders(session, now=now)
     print(
         f"reminders: {report.queued} queued, {report.already_queued} already queued, "
         f"{report.no_recipient} request(s) without anyone to remind (no e-mail address)"
     )
+    print(f"breach reminders: {breach_reminders} queued")
     if isinstance(config, Exception):
         return 1
     if config is None or args.queue_only:

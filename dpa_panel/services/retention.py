@@ -1203,8 +1203,11 @@ def acts_csv(rows: Iterable[DestructionAct], out: TextIO, *, header: bool = True
 FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 
-def acts_pdf(acts: Iterable[DestructionAct], language: str = "kk") -> bytes:
-    """The acts as a PDF, grouped by sweep batch, with a signature line per batch."""
+def acts_pdf(
+    acts: Iterable[DestructionAct], language: str = "kk", operator: Iterable[str] = ()
+) -> bytes:
+    """The acts as a PDF, grouped by sweep batch, with a signature line per batch, headed by
+    the ``operator`` lines (``org_profile.document_header``, issue 17)."""
     from pathlib import Path
 
     from fpdf import FPDF
@@ -1225,6 +1228,9 @@ def acts_pdf(acts: Iterable[DestructionAct], language: str = "kk") -> bytes:
     pdf = FPDF()
     pdf.add_font("DejaVu", "", FONT_PATH)
     pdf.add_page()
+    pdf.set_font("DejaVu", size=9)
+    for line in operator:
+        pdf.multi_cell(0, 4.5, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode="CHAR")
     pdf.set_font("DejaVu", size=14)
     pdf.multi_cell(0, 8, t("retention.acts_title"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     for batch_id, items in batches.items():

@@ -94,10 +94,12 @@ class AuthState(AppState):
             ("/consents", "nav.consents", "consents.read"),
             ("/retention", "nav.retention", "retention.manage"),
             ("/disclosures", "nav.disclosures", "disclosures.manage"),
+            ("/breaches", "nav.breaches", "breaches.read"),
             ("/statistics", "nav.statistics", "stats.read"),
             ("/admin/users", "nav.accounts", "accounts.manage"),
             ("/calendar", "nav.calendar", "calendar.manage"),
             ("/admin/settings", "nav.settings", "deployment.read"),
+            ("/admin/organisation", "nav.profile", "profile.manage"),
             ("/audit", "nav.audit", "audit.read"),
             ("/account", "nav.account", AUTHENTICATED),
         ]
