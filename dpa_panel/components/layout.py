@@ -10,20 +10,14 @@ from dpa_panel.components.i18n import t
 
 def footer() -> rx.Component:
     """The operator (organisation profile, issue 17) and where the data is kept."""
-    from dpa_panel.state.app_state import AppState
-    from dpa_panel.state.org_state import OrgFooterState as O
+    from dpa_panel.state.org_state import OrgFooterState
 
     return rx.box(
         rx.cond(
-            O.org_names.get(AppState.lang, "") != "",
-            rx.text(
-                O.org_names.get(AppState.lang, ""),
-                rx.cond(O.org_bin != "", " · " + AppState.t["profile.doc_bin"].to(str) + " "
-                        + O.org_bin),
-                rx.cond(O.org_email != "", " · " + O.org_email),
-                size="1", color_scheme="gray", id="footer-operator",
-            ),
-        ),
+            OrgFooterState.footer_line != "",
+            rx.text(OrgFooterState.footer_line, size="1", color_scheme="gray",
+                    id="footer-operator"),
+        ),  # fmt: skip
         rx.text(t("footer.data_location"), size="1", color_scheme="gray"),
         as_="footer",
         padding_x=["12px", "24px"],

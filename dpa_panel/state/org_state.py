@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dpa_panel.db import session_scope
-from dpa_panel.i18n import tr
+from dpa_panel.i18n import normalise_locale, tr
 from dpa_panel.services import org_profile
 from dpa_panel.services.permissions import PUBLIC
 from dpa_panel.state.actions import run_action
@@ -23,6 +23,19 @@ class OrgFooterState(AppState):
     org_names: dict[str, str] = {}
     org_bin: str = ""
     org_email: str = ""
+
+    @rx.var
+    def footer_line(self) -> str:
+        """"Name · BIN … · e-mail" in the visitor's language, or empty before it is set."""
+        name = self.org_names.get(normalise_locale(self.locale)) or self.org_names.get("kk", "")
+        if not name:
+            return ""
+        parts = [name]
+        if self.org_bin:
+            parts.append(tr(self.locale, "profile.footer_bin", bin=self.org_bin))
+        if self.org_email:
+            parts.append(self.org_email)
+        return " · ".join(parts)
 
     @rx.var
     def write_to(self) -> str:

@@ -37,6 +37,9 @@ WATCHED_TABLES = [
     "request_deadline",
     "holiday",
     "outbox_message",
+    "organisation_profile",
+    "breach",
+    "breach_subject",
 ]
 
 
