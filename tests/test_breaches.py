@@ -371,3 +371,28 @@ def test_profile_responsible_gets_the_reminders_too(engine, officer):
         recipients = sorted(s.scalars(select(OutboxMessage.recipient)))
         assert recipients == ["boss@assoc.kz", "dana@assoc.kz"]
         assert s.get(StaffUser, boss).role == "admin"
+
+
+def test_notify_command_sends_breach_reminders_to_a_real_smtp_server(
+    db_url, engine, officer, monkeypatch, capsys
+):
+    """``dpa-panel notify`` queues the overdue reminder and delivers both through the outbox."""
+    from dpa_panel import cli
+    from tests.smtp_server import start_smtp
+
+    record(engine, officer)  # due 26.03.2026: long overdue today
+    server = start_smtp()
+    try:
+        monkeypatch.setenv("DPA_SMTP_URL", server.url())
+        assert cli.main(["notify"]) == 0
+        out = capsys.readouterr().out
+        assert "breach reminders: 1 queued" in out
+        subjects = sorted(m.message["Subject"] for m in server.messages)
+        assert [m.envelope_to for m in server.messages] == [["dana@assoc.kz"]] * 2
+        assert subjects == sorted([
+            tr("ru", "mail.breach.detected.subject", reference="BR-2026-0001"),
+            tr("ru", "mail.breach.overdue.subject", reference="BR-2026-0001"),
+        ])  # fmt: skip
+        assert cli.main(["notify"]) == 0 and len(server.messages) == 2  # once each
+    finally:
+        server.stop()
