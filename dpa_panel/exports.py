@@ -259,14 +259,12 @@ def _stream_breaches(fmt: str):
 
 
 def _stream_breach_notice(params: dict, _user_id: int) -> Iterator[bytes]:
-    from dpa_panel.models import BreachSubject
     from dpa_panel.services import breach_documents, breaches
 
     with session_scope() as session:
         breach = breaches.get_breach(session, int(params["breach_id"]))
-        linked = len(list(session.scalars(
-            select(BreachSubject.id).where(BreachSubject.breach_id == breach.id))))  # fmt: skip
-        yield breach_documents.notice_pdf(session, breach, params.get("language", "kk"), linked)
+        people = breach_documents.linked_people(session, breach)
+        yield breach_documents.notice_pdf(session, breach, params.get("language", "kk"), people)
 
 
 def _stream_breach_letter(params: dict, _user_id: int) -> Iterator[bytes]:

@@ -323,10 +323,16 @@ def test_subjects_notified_by_email_and_letter_then_closed(engine, officer, admi
 def test_notice_pdf_in_kazakh_and_russian_with_the_operator(engine, officer, admin):
     fill_profile(engine, admin)
     bid = record(engine, officer)
+    sid = subject(engine)
+    with session_scope(engine) as s:
+        breaches.add_subject(s, officer, bid, sid)
     with Session(engine) as s:
         b = breaches.get_breach(s, bid)
-        kk = _pdf_text(breach_documents.notice_pdf(s, b, "kk", 0))
-        ru = _pdf_text(breach_documents.notice_pdf(s, b, "ru", 0))
+        people = breach_documents.linked_people(s, b)
+        assert people == [f"Сейтқали {s.get(DataSubject, sid).first_name}, +77011234567"]
+        kk = _pdf_text(breach_documents.notice_pdf(s, b, "kk", people))
+        ru = _pdf_text(breach_documents.notice_pdf(s, b, "ru", people))
+        assert people[0] in kk and people[0] in ru
     assert tr("kk", "breach.notice.title") in kk and "Мамандар Ассоциациясы" in kk
     assert tr("ru", "breach.notice.title") in ru and "Ассоциация специалистов" in ru
     for text_ in (kk, ru):

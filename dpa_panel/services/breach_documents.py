@@ -76,8 +76,27 @@ def notice_fields(breach: Breach, language: str) -> list[tuple[str, str]]:
     ]
 
 
-def notice_pdf(session: Session, breach: Breach, language: str, linked: int) -> bytes:
-    """The notification of the authorised body, from the record (Kazakh or Russian)."""
+def linked_people(session: Session, breach: Breach) -> list[str]:
+    """"Surname First Patronymic, phone" of each linked person: the notification rules ask the
+    operator to give the authorised body what it needs to notify them (docs/decisions.md)."""
+    from dpa_panel.models import BreachSubject
+
+    rows = session.scalars(
+        select(DataSubject)
+        .join(BreachSubject, BreachSubject.subject_id == DataSubject.id)
+        .where(BreachSubject.breach_id == breach.id)
+        .order_by(DataSubject.surname, DataSubject.id)
+    )
+    return [
+        ", ".join(p for p in (" ".join(x for x in (s.surname, s.first_name, s.patronymic or "")
+                                       if x), s.phone) if p)
+        for s in rows
+    ]  # fmt: skip
+
+
+def notice_pdf(session: Session, breach: Breach, language: str, people: list[str]) -> bytes:
+    """The notification of the authorised body, from the record (Kazakh or Russian), with the
+    people linked from the register."""
     lang = language if language in NOTICE_LANGUAGES else "kk"
     profile = org_profile.public_profile(session)
     pdf = _pdf()
@@ -95,7 +114,9 @@ def notice_pdf(session: Session, breach: Breach, language: str, linked: int) -> 
     for label, value in notice_fields(breach, lang):
         if value:
             _write(pdf, f"{label}: {value}")
-    _write(pdf, f"{tr(lang, 'breach.field.linked_subjects')}: {linked}")
+    _write(pdf, f"{tr(lang, 'breach.field.linked_subjects')}: {len(people)}")
+    for person in people:
+        _write(pdf, f"  — {person}", size=9, height=4.5)
     pdf.ln(6)
     _write(pdf, f"{tr(lang, 'breach.notice.signature')}: ____________________   "
                 f"{tr(lang, 'breach.notice.date')}: ____________")  # fmt: skip
