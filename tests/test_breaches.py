@@ -402,3 +402,26 @@ def test_notify_command_sends_breach_reminders_to_a_real_smtp_server(
         assert cli.main(["notify"]) == 0 and len(server.messages) == 2  # once each
     finally:
         server.stop()
+
+
+def test_retention_beyond_five_years_needs_a_cited_legal_ground(engine, admin):
+    """Clause 4.4: at most 1,826 days unless a legal ground is entered with the rule."""
+    from dpa_panel.models import RetentionRule
+    from dpa_panel.services import retention
+
+    def rule():
+        with Session(engine) as s:
+            r = s.get(RetentionRule, "member_register")
+            return r.period_days, r.source
+
+    before = rule()
+    with session_scope(engine) as s, pytest.raises(ServiceError) as err:
+        retention.update_rule(s, admin, "member_register", period_days=3650)
+    assert err.value.key == "retention.over_policy_limit" and err.value.params["max"] == 1826
+    assert rule() == before
+    with session_scope(engine) as s:
+        retention.update_rule(s, admin, "member_register", period_days=1826)
+    ground = "Закон РК «Об Национальном архивном фонде» ст. 10 (пример)"
+    with session_scope(engine) as s:
+        retention.update_rule(s, admin, "member_register", period_days=3650, legal_ground=ground)
+    assert rule() == (3650, ground)

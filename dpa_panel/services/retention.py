@@ -67,6 +67,9 @@ _TZ = ZoneInfo(settings.DISPLAY_TZ)
 
 CONSENT_PURPOSES = ("application_review", "member_register", "informing", "feedback")
 MAX_PERIOD_DAYS = 3650
+#: The policy's own limit (clause 4.4: five years = 1,826 days); a longer period needs a cited
+#: legal ground entered with the rule (issue 17).
+POLICY_MAX_DAYS = 1826
 #: ``retention_event`` when ``destruction_due_at`` decides (withdrawal / destruction request).
 SCHEDULED = "destruction_scheduled"
 BUCKETS = ("overdue", "30", "90", "later")
@@ -107,13 +110,22 @@ def update_rule(
     *,
     period_days: int,
     ending_event: str | None = None,
+    legal_ground: str = "",
     now: datetime | None = None,
 ) -> RetentionRule:
     """Change a purpose's period (0..3650 days) and optionally its ending event; every
-    subject's destruction date is recomputed in the same transaction."""
+    subject's destruction date is recomputed in the same transaction. A period beyond the
+    policy's five years (``POLICY_MAX_DAYS``, clause 4.4) needs ``legal_ground`` (the law and
+    article that require it), stored as the rule's ``source``."""
     now = now or utcnow()
     if not isinstance(period_days, int) or not 0 <= period_days <= MAX_PERIOD_DAYS:
         raise ServiceError("retention.bad_period", field="period_days", max=MAX_PERIOD_DAYS)
+    ground, ground_error = clean_text(legal_ground, TEXT_MAX, required=False)
+    if ground_error:
+        raise ServiceError(ground_error, field="legal_ground")
+    if period_days > POLICY_MAX_DAYS and not ground:
+        raise ServiceError("retention.over_policy_limit", field="legal_ground",
+                           max=POLICY_MAX_DAYS)  # fmt: skip
     if ending_event is not None and ending_event not in ENDING_EVENTS:
         raise ServiceError("retention.bad_ending_event", field="ending_event")
     audit.lock_writers(session)
@@ -122,6 +134,8 @@ def update_rule(
         raise ServiceError("retention.unknown_purpose", field="purpose")
     before = (rule.period_days, rule.ending_event)
     rule.period_days = period_days
+    if ground:
+        rule.source = ground
     if ending_event is not None:
         rule.ending_event = ending_event
     rule.updated_at = now

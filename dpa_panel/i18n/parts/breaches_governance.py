@@ -127,6 +127,7 @@ KK = {
     "mail.breach.overdue.body": "{reference} бұзушылығы туралы уәкілетті органға хабарлау мерзімі ({due}) өтіп кетті.\n{link}",
     "outbox.purpose.breach_reminder": "Бұзушылық туралы еске салу",
     "outbox.purpose.breach_letter": "Бұзушылық туралы адамға хат",
+    "retention.over_policy_limit": "Саясат деректерді бес жылдан ({max} күн) артық сақтауға рұқсат етпейді: ұзағырақ мерзім үшін заңдық негізді (заң мен бабын) көрсетіңіз.",
 }
 
 RU = {
@@ -251,6 +252,7 @@ RU = {
     "mail.breach.overdue.body": "Срок уведомления уполномоченного органа о нарушении {reference} ({due}) истёк.\n{link}",
     "outbox.purpose.breach_reminder": "Напоминание о нарушении",
     "outbox.purpose.breach_letter": "Письмо лицу о нарушении",
+    "retention.over_policy_limit": "Политика не допускает хранения дольше пяти лет ({max} дней): для более долгого срока укажите правовое основание (закон и статью).",
 }
 
 EN = {
@@ -375,4 +377,5 @@ EN = {
     "mail.breach.overdue.body": "The deadline ({due}) to notify the authorised body of breach {reference} has passed.\n{link}",
     "outbox.purpose.breach_reminder": "Breach reminder",
     "outbox.purpose.breach_letter": "Breach letter to a person",
+    "retention.over_policy_limit": "The policy allows at most five years ({max} days): for a longer period enter the legal ground (law and article).",
 }
