@@ -425,3 +425,31 @@ def test_retention_beyond_five_years_needs_a_cited_legal_ground(engine, admin):
     with session_scope(engine) as s:
         retention.update_rule(s, admin, "member_register", period_days=3650, legal_ground=ground)
     assert rule() == (3650, ground)
+
+
+def test_consent_sentence_carries_operator_duration_and_transfer_and_is_kept(engine, admin):
+    """Issue 17 item 4: the stored sentence names the operator and BIN, the duration from the
+    purpose's retention rule and the transfer rule; a later profile change leaves it as given."""
+    from dpa_panel.models import Consent, MembershipApplication
+    from dpa_panel.services import consent_text
+    from tests.pipeline_helpers import submit
+
+    fill_profile(engine, admin)
+    with Session(engine) as s:
+        shown = consent_text.form_sentences(s)
+    app_id = submit(engine, consents=("application_review", "informing"))
+    with Session(engine) as s:
+        sid = s.get(MembershipApplication, app_id).subject_id
+        stored = {c.purpose_code: c for c in s.scalars(
+            select(Consent).where(Consent.subject_id == sid))}  # fmt: skip
+    review = stored["application_review"].consent_text
+    assert review == shown["kk"]["application_review"]  # the form shows what is stored
+    assert review.startswith(tr("kk", "consent.sentence.application_review"))
+    assert f"Мамандар Ассоциациясы, БСН {GOOD_BIN}" in review
+    assert tr("kk", "consent.evidence.after.application_closed", days=1826) in review
+    assert tr("kk", "consent.evidence.no_transfer") in review
+    assert tr("kk", "consent.evidence.until_withdrawn") in stored["informing"].consent_text
+    fill_profile(engine, admin, name_kk="Жаңа атау")
+    with Session(engine) as s:
+        assert s.get(Consent, stored["application_review"].id).consent_text == review
+        assert "Жаңа атау" in consent_text.consent_sentence(s, "application_review", "kk")

@@ -8,6 +8,7 @@ from dpa_panel.components.forms import error_callout, field, select_field, texta
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
 from dpa_panel.models.vocab import EDUCATION_LEVELS, POSITION_LEVELS, WORKPLACE_CATEGORIES
+from dpa_panel.state.app_state import AppState
 from dpa_panel.state.apply_state import CONSENT_PURPOSES, HONEYPOT, ApplyState
 from dpa_panel.state.org_state import OrgFooterState
 
@@ -48,7 +49,7 @@ def consent_box(purpose: str) -> rx.Component:
             rx.el.input(type="checkbox", name=box_id, id=box_id, class_name="dpa-checkbox"),
             rx.el.label(
                 rx.text(
-                    t(f"consent.sentence.{purpose}"),
+                    ApplyState.sentences[AppState.lang][purpose].to(str),
                     rx.cond(
                         purpose == "application_review",
                         rx.text(" *", as_="span", color_scheme="red", aria_hidden="true"),

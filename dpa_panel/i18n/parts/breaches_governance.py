@@ -128,6 +128,12 @@ KK = {
     "outbox.purpose.breach_reminder": "Бұзушылық туралы еске салу",
     "outbox.purpose.breach_letter": "Бұзушылық туралы адамға хат",
     "retention.over_policy_limit": "Саясат деректерді бес жылдан ({max} күн) артық сақтауға рұқсат етпейді: ұзағырақ мерзім үшін заңдық негізді (заң мен бабын) көрсетіңіз.",
+    "consent.evidence.operator": "Жеке деректердің операторы — {operator}, БСН {bin}.",
+    "consent.evidence.until_withdrawn": "Келісім кері қайтарып алынғанға дейін әрекет етеді.",
+    "consent.evidence.after.application_closed": "Келісім өтінім бойынша шешім қабылданғанға дейін әрекет етеді, деректер одан кейін {days} күн сақталады.",
+    "consent.evidence.after.membership_ended": "Келісім мүшелігім аяқталғанға дейін әрекет етеді, деректер одан кейін {days} күн сақталады.",
+    "consent.evidence.after.consent_withdrawn": "Келісім кері қайтарып алынғанға дейін әрекет етеді, деректер одан кейін {days} күн сақталады.",
+    "consent.evidence.no_transfer": "Деректер менің жеке жазбаша келісімімсіз үшінші тұлғаларға берілмейді.",
 }
 
 RU = {
@@ -253,6 +259,12 @@ RU = {
     "outbox.purpose.breach_reminder": "Напоминание о нарушении",
     "outbox.purpose.breach_letter": "Письмо лицу о нарушении",
     "retention.over_policy_limit": "Политика не допускает хранения дольше пяти лет ({max} дней): для более долгого срока укажите правовое основание (закон и статью).",
+    "consent.evidence.operator": "Оператор персональных данных — {operator}, БИН {bin}.",
+    "consent.evidence.until_withdrawn": "Согласие действует до его отзыва.",
+    "consent.evidence.after.application_closed": "Согласие действует до решения по заявке, данные хранятся ещё {days} дней после него.",
+    "consent.evidence.after.membership_ended": "Согласие действует до окончания членства, данные хранятся ещё {days} дней после него.",
+    "consent.evidence.after.consent_withdrawn": "Согласие действует до его отзыва, данные хранятся ещё {days} дней после него.",
+    "consent.evidence.no_transfer": "Данные не передаются третьим лицам без моего отдельного письменного согласия.",
 }
 
 EN = {
@@ -378,4 +390,10 @@ EN = {
     "outbox.purpose.breach_reminder": "Breach reminder",
     "outbox.purpose.breach_letter": "Breach letter to a person",
     "retention.over_policy_limit": "The policy allows at most five years ({max} days): for a longer period enter the legal ground (law and article).",
+    "consent.evidence.operator": "The operator of the personal data is {operator}, BIN {bin}.",
+    "consent.evidence.until_withdrawn": "The consent lasts until I withdraw it.",
+    "consent.evidence.after.application_closed": "The consent lasts until my application is decided; the data is kept {days} days after that.",
+    "consent.evidence.after.membership_ended": "The consent lasts until my membership ends; the data is kept {days} days after that.",
+    "consent.evidence.after.consent_withdrawn": "The consent lasts until I withdraw it; the data is kept {days} days after that.",
+    "consent.evidence.no_transfer": "The data is not transferred to third parties without my separate written consent.",
 }
