@@ -9,6 +9,7 @@ Create Date: 2026-12-06 00:00:00.000000
   person responsible for organising processing and the authorised body's contact.
 - ``breach`` and ``breach_subject``: the personal-data breach register, the notification of the
   authorised body (due one working day after detection) and of the people affected.
+- ``data_inventory``: approved editions of the list of personal data and processing register.
 """
 
 from collections.abc import Sequence
@@ -124,9 +125,22 @@ def upgrade() -> None:
         sa.UniqueConstraint("breach_id", "subject_id", name="uq_breach_subject"),
     )
     op.create_index("ix_breach_subject_subject", "breach_subject", ["subject_id"])
+    op.create_table(
+        "data_inventory",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
+        sa.Column("sha256", _s(64), nullable=False),
+        sa.Column("approved_by_id", sa.Integer(), nullable=False),
+        sa.Column("approved_at", dpa_panel.models.types.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["approved_by_id"], ["staff_user.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("version"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("data_inventory")
     op.drop_index("ix_breach_subject_subject", table_name="breach_subject")
     op.drop_table("breach_subject")
     op.drop_index("ix_breach_status_due", table_name="breach")

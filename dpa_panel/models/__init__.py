@@ -4,7 +4,12 @@ from dpa_panel.models.account import LoginSession, OneTimeTicket, StaffUser
 from dpa_panel.models.audit import AuditChainHead, AuditEvent
 from dpa_panel.models.consent import Consent, PolicyVersion, Purpose
 from dpa_panel.models.disclosure import Disclosure, DisclosureEvent, DisclosureSubject
-from dpa_panel.models.governance import Breach, BreachSubject, OrganisationProfile
+from dpa_panel.models.governance import (
+    Breach,
+    BreachSubject,
+    DataInventory,
+    OrganisationProfile,
+)
 from dpa_panel.models.membership import ApplicationEvent, Member, MembershipApplication
 from dpa_panel.models.outbox import OutboxMessage
 from dpa_panel.models.requests import Holiday, RequestDeadline, RequestEvent, SubjectRequest
@@ -15,6 +20,7 @@ from dpa_panel.models.subject import DataSubject
 __all__ = [
     "Breach",
     "BreachSubject",
+    "DataInventory",
     "OrganisationProfile",
     "Disclosure",
     "DisclosureEvent",

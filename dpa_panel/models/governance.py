@@ -102,3 +102,18 @@ class BreachSubject(SQLModel, table=True):
     notified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     notified_channel: str = Field(default="", max_length=8)
     notified_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+
+
+class DataInventory(SQLModel, table=True):
+    """An approved edition of the list of personal data and the processing register (issue 17):
+    the content generated from the schema and settings, its SHA-256, and who approved it
+    (the person responsible for organising processing) and when."""
+
+    __tablename__ = "data_inventory"
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: int = Field(unique=True)
+    content: str = Field(sa_column=Column(Text, nullable=False))
+    sha256: str = Field(max_length=64)
+    approved_by_id: int = Field(foreign_key="staff_user.id", nullable=False)
+    approved_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

@@ -89,7 +89,9 @@ class ProfileState(AuthState):
     @requires(MANAGE)
     def save(self, form_data: dict):
         values = {k: form_data.get(k, "") for k in self.values or form_data}
-        run_action(
+        if run_action(
             self, lambda s, a: org_profile.update_profile(s, a, values), "profile.saved",
             field_errors=True,
-        )  # fmt: skip
+        ):  # fmt: skip
+            return OrgFooterState.load  # the footer shows the new profile at once
+        return None
