@@ -17,6 +17,7 @@ from dpa_panel.pages.consents import consents_page
 from dpa_panel.pages.disclosure_detail import disclosure_detail_page
 from dpa_panel.pages.disclosures import disclosures_page
 from dpa_panel.pages.home import home_page
+from dpa_panel.pages.inventory import inventory_page
 from dpa_panel.pages.login import login_page
 from dpa_panel.pages.members import member_detail_page, members_page
 from dpa_panel.pages.organisation import organisation_page
@@ -38,6 +39,7 @@ from dpa_panel.state.breaches_state import BreachAlertState, BreachDetailState, 
 from dpa_panel.state.calendar_state import CalendarState
 from dpa_panel.state.consent_state import ConsentLedgerState
 from dpa_panel.state.disclosures_state import DisclosureDetailState, DisclosuresState
+from dpa_panel.state.inventory_state import InventoryState
 from dpa_panel.state.members_state import MemberDetailState, MembersState
 from dpa_panel.state.org_state import OrgFooterState, ProfileState
 from dpa_panel.state.pipeline_state import PipelineState
@@ -106,3 +108,4 @@ _protected(disclosure_detail_page, "/disclosures/[disclosure_id]", DisclosureDet
 _protected(organisation_page, "/admin/organisation", ProfileState.load)
 _protected(breaches_page, "/breaches", BreachesState.load)
 _protected(breach_detail_page, "/breaches/[breach_id]", BreachDetailState.load)
+_protected(inventory_page, "/inventory", InventoryState.load)

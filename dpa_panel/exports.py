@@ -277,11 +277,28 @@ def _stream_breach_letter(params: dict, _user_id: int) -> Iterator[bytes]:
         yield breach_documents.letter_pdf(session, breach, subject)
 
 
+def _stream_inventory_pdf(params: dict, _user_id: int) -> Iterator[bytes]:
+    from dpa_panel.models import DataInventory
+    from dpa_panel.services import data_inventory
+
+    with session_scope() as session:
+        row = session.scalars(
+            select(DataInventory).where(DataInventory.version == int(params["version"]))
+        ).one()
+        yield data_inventory.pdf(session, row, params.get("language", "kk"))
+
+
 def _breach_file(kind: str, ext: str):
     return lambda params: f"{kind}-{params.get('reference', date.today().isoformat())}.{ext}"
 
 
 EXPORTS: dict[str, Export] = {
+    "inventory_pdf": Export(
+        permission="inventory.read", media_type="application/pdf",
+        filename=lambda params: f"personal-data-list-v{params.get('version', '')}"
+        f"-{params.get('language', 'kk')}.pdf",
+        stream=_stream_inventory_pdf,
+    ),
     "breaches_csv": Export(
         permission="breaches.read", media_type="text/csv; charset=utf-8",
         filename=_breach_file("breaches", "csv"), stream=_stream_breaches("csv"),

@@ -76,7 +76,7 @@ def snapshot(engine) -> dict:
         return {
             t: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1"))]
             for t in ("organisation_profile", "breach", "breach_subject", "outbox_message",
-                      "policy_version")
+                      "policy_version", "data_inventory")
         }  # fmt: skip
 
 
@@ -453,3 +453,49 @@ def test_consent_sentence_carries_operator_duration_and_transfer_and_is_kept(eng
     with Session(engine) as s:
         assert s.get(Consent, stored["application_review"].id).consent_text == review
         assert "Жаңа атау" in consent_text.consent_sentence(s, "application_review", "kk")
+
+
+def test_data_inventory_approved_by_the_responsible_person_and_reapproval(engine, admin,
+                                                                        officer):  # fmt: skip
+    """Issue 17 item 3: generated from the schema and settings, approved only by the
+    responsible person (who, when, SHA-256), marked for re-approval when a rule changes."""
+    from dpa_panel.services import data_inventory, retention
+
+    fill_profile(engine, admin)  # the admin is the responsible person
+    with Session(engine) as s:
+        assert data_inventory.status(s).needs_approval and data_inventory.latest(s) is None
+    before = snapshot(engine)
+    with session_scope(engine) as s, pytest.raises(ServiceError) as err:
+        data_inventory.approve(s, officer)
+    assert err.value.key == "inventory.not_responsible" and snapshot(engine) == before
+    with session_scope(engine) as s:
+        first = data_inventory.approve(s, admin)
+        assert (first.version, first.approved_by_id) == (1, admin.user_id)
+    with Session(engine) as s:
+        assert not data_inventory.status(s).needs_approval
+        row = data_inventory.latest(s)
+        content = json.loads(row.content)
+        assert "phone" in content["categories"] and "third_party" in content["recipients"]
+        # lines wrap anywhere in a PDF: compare with the whitespace squeezed out
+        texts = {lang: "".join(_pdf_text(data_inventory.pdf(s, row, lang)).split())
+                 for lang in ("kk", "ru", "en")}  # fmt: skip
+
+    def squeezed(value: str) -> str:
+        return "".join(value.split())
+
+    for lang, text_ in texts.items():
+        assert squeezed(tr(lang, "inventory.title")) in text_ and row.sha256 in text_
+        assert GOOD_BIN in text_ and squeezed(tr(lang, "inventory.storage")) in text_
+    with session_scope(engine) as s, pytest.raises(ServiceError) as err:
+        data_inventory.approve(s, admin)
+    assert err.value.key == "inventory.already_approved"
+    with session_scope(engine) as s:
+        retention.update_rule(s, admin, "informing", period_days=30)
+    with Session(engine) as s:
+        assert data_inventory.status(s).needs_approval
+    with session_scope(engine) as s:
+        assert data_inventory.approve(s, admin).version == 2
+    with Session(engine) as s:
+        assert not data_inventory.status(s).needs_approval
+        assert s.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "inventory.approved")) == 2  # fmt: skip

@@ -39,8 +39,17 @@ def countdown_box(rows: rx.Var, element_id: str) -> rx.Component:
 
 
 def breach_alert() -> rx.Component:
-    """For the compliance home page (``/requests``)."""
-    return countdown_box(BreachAlertState.countdowns, "breach-countdown-home")
+    """For the compliance home page (``/requests``): breach countdowns and whether the list
+    of personal data needs re-approval."""
+    return rx.fragment(
+        countdown_box(BreachAlertState.countdowns, "breach-countdown-home"),
+        rx.cond(
+            BreachAlertState.inventory_stale,
+            rx.callout(rx.link(t("inventory.needs_approval"), href="/inventory"),
+                       icon="triangle-alert", color_scheme="amber", width="100%",
+                       id="inventory-needs-approval-home"),
+        ),
+    )  # fmt: skip
 
 
 def _row(r: rx.Var) -> rx.Component:

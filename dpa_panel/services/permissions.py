@@ -36,6 +36,9 @@ PERMISSIONS: dict[str, str] = {
     "profile.manage": "edit the organisation profile (issue 17)",
     "breaches.read": "view the personal-data breach register (issue 17)",
     "breaches.manage": "record breaches, notify the authorised body and affected people",
+    "inventory.read": "the list of personal data and processing register",
+    "inventory.approve": "approve that list (the service further limits it to the responsible "
+    "person named in the organisation profile)",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -55,6 +58,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "mail.manage",
             "profile.manage",
             "breaches.read",
+            "inventory.read",
+            "inventory.approve",
         }
     ),
     "staff": frozenset(
@@ -85,6 +90,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "mail.manage",
             "breaches.read",
             "breaches.manage",
+            "inventory.read",
+            "inventory.approve",
         }
     ),
     "board": frozenset({"stats.read"}),

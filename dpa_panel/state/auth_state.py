@@ -95,6 +95,7 @@ class AuthState(AppState):
             ("/retention", "nav.retention", "retention.manage"),
             ("/disclosures", "nav.disclosures", "disclosures.manage"),
             ("/breaches", "nav.breaches", "breaches.read"),
+            ("/inventory", "nav.inventory", "inventory.read"),
             ("/statistics", "nav.statistics", "stats.read"),
             ("/admin/users", "nav.accounts", "accounts.manage"),
             ("/calendar", "nav.calendar", "calendar.manage"),

@@ -39,11 +39,16 @@ class BreachAlertState(AuthState):
     """The countdown on the compliance home page (references and deadlines only)."""
 
     countdowns: list[dict[str, str]] = []
+    #: The list of personal data needs (re-)approval (issue 17 item 3).
+    inventory_stale: bool = False
 
     @requires(READ)
     def load(self):
+        from dpa_panel.services import data_inventory
+
         with session_scope() as session:
             self.countdowns = _countdown_rows(session, self.locale)
+            self.inventory_stale = data_inventory.status(session).needs_approval
 
 
 class BreachesState(AuthState):

@@ -40,6 +40,7 @@ WATCHED_TABLES = [
     "organisation_profile",
     "breach",
     "breach_subject",
+    "data_inventory",
 ]
 
 
