@@ -29,7 +29,7 @@ def inventory_page() -> rx.Component:
             rx.cond(
                 V.version != "",
                 rx.card(rx.vstack(
-                    rx.heading("v", V.version, size="4", as_="h2", id="inventory-version"),
+                    rx.heading(V.version_label, size="4", as_="h2", id="inventory-version"),
                     rx.text(V.approved_line, size="1", color_scheme="gray"),
                     _lines(V.approved, "inventory-approved"),
                     rx.hstack(*[rx.button(t(f"locale.{lang}"), variant="soft", size="1",

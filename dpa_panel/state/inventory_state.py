@@ -21,6 +21,7 @@ class InventoryState(AuthState):
     approved: list[str] = []
     approved_line: str = ""
     version: str = ""
+    version_label: str = ""
     needs_approval: bool = False
     notice: str = ""
     action_error: str = ""
@@ -34,14 +35,15 @@ class InventoryState(AuthState):
             self.needs_approval = st.needs_approval
             row = st.latest
             if row is None:
-                self.approved, self.approved_line, self.version = [], "", ""
+                self.approved, self.approved_line = [], ""
+                self.version = self.version_label = ""
                 return
             person = session.get(StaffUser, row.approved_by_id)
             self.approved = data_inventory.lines(session, json.loads(row.content), loc)
             self.approved_line = tr(loc, "inventory.approved_by",
                                     who=(person.full_name or person.username) if person else "",
                                     at=format_entry_datetime(row.approved_at))  # fmt: skip
-            self.version = str(row.version)
+            self.version, self.version_label = str(row.version), f"v{row.version}"
 
     @requires(READ)
     def load(self):
