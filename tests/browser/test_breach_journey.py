@@ -40,7 +40,7 @@ def _fill_profile(page, base: str) -> None:
     for name, value in values.items():
         page.fill(f"#{name}", value)
     page.fill("#dp_email", EMAIL)
-    page.select_option("#responsible_user_id", index=1)
+    page.select_option("#responsible_user_id", label="Әкімші Демо (admin)")
     page.fill("#bin", "180240005434")  # wrong check digit: refused, nothing saved
     page.click("#profile-save")
     expect(page.locator("#bin-error")).to_have_text(tr(KK, "profile.bad_bin"))
@@ -64,6 +64,33 @@ def test_privacy_shows_the_profile_email_and_a_breach_is_handled(new_page, live_
         expect(text_box).not_to_contain_text(blank)
         expect(reader.locator("#privacy-filled-note")).to_have_text(tr(lang, "profile.filled_note"))
         expect(reader.locator("#footer-operator")).to_contain_text(EMAIL)
+
+    # A new edition with a blank the profile cannot fill is refused, naming the blank.
+    admin.goto(base + "/policy-versions")
+    admin.fill("#policy-label", "v9-blank")
+    admin.fill("#policy-effective", "2099-01-01")
+    for lang in ("kk", "ru", "en"):
+        admin.fill(f"textarea[name=text_{lang}]", "Телефон: [телефон нөмірі]")
+    admin.click("#policy-add")
+    expect(admin.locator("#policy-error")).to_contain_text("[телефон нөмірі]")
+    expect(admin.locator("#policy-table")).not_to_contain_text("v9-blank")
+
+    # The list of personal data: the compliance home page asks for approval until the
+    # responsible person (the admin, chosen above) approves it.
+    officer = new_page(locale=KK, viewport=DESKTOP)
+    log_in(officer, base, "compliance2", PASSWORDS["compliance2"])
+    wait_path(officer, "/requests")
+    expect(officer.locator("#inventory-needs-approval-home")).to_be_visible()
+    officer.goto(base + "/inventory")
+    officer.click("#inventory-approve")
+    expect(officer.locator("#form-error")).to_have_text(tr(KK, "inventory.not_responsible"))
+    admin.goto(base + "/inventory")
+    admin.click("#inventory-approve")
+    expect(admin.locator("#form-notice")).to_have_text(tr(KK, "inventory.approved_notice"))
+    expect(admin.locator("#inventory-version")).to_have_text("v1")
+    officer.goto(base + "/requests")
+    expect(officer.locator("#breach-countdown-home")).to_have_count(0)
+    expect(officer.locator("#inventory-needs-approval-home")).to_have_count(0)
 
     engine = make_engine(live_server.db_url)
     with engine.begin() as conn:
