@@ -223,6 +223,31 @@ def _manage_cards() -> rx.Component:
         ),
         width="100%",
     )  # fmt: skip
+    def edit_text(name: str, max_length: int = 500) -> rx.Component:
+        return field(f"breach.field.{name}", name, required=False, max_length=max_length,
+                     default_value=D.facts.get(name, ""),
+                     error=D.errors.get(name, ""))  # fmt: skip
+
+    def edit_area(name: str) -> rx.Component:
+        return textarea_field(f"breach.field.{name}", name, max_length=5000,
+                              default_value=D.facts.get(name, ""),
+                              error=D.errors.get(name, ""))  # fmt: skip
+
+    edit = rx.card(
+        rx.form(
+            rx.vstack(
+                rx.heading(t("breach.edit"), size="4", as_="h2"),
+                edit_area("description"), edit_text("data_categories"),
+                edit_text("subjects_estimate", 8), edit_text("systems"), edit_area("cause"),
+                edit_area("containment"), edit_area("risk_assessment"),
+                rx.button(t("breach.save"), type="submit", id="breach-update"),
+                spacing="2", width="100%",
+            ),
+            on_submit=D.update,
+            key=D.facts.get("reference", "") + D.notice,
+        ),
+        width="100%",
+    )  # fmt: skip
     close = rx.card(
         rx.form(
             rx.vstack(
@@ -240,7 +265,7 @@ def _manage_cards() -> rx.Component:
         D.can_manage & open_,
         rx.vstack(
             rx.cond(D.facts.get("authority_notified_at", "") == "", notification),
-            add, close, spacing="3", width="100%",
+            add, edit, close, spacing="3", width="100%",
         ),
     )  # fmt: skip
 

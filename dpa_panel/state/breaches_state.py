@@ -198,6 +198,15 @@ class BreachDetailState(AuthState):
         )  # fmt: skip
 
     @requires(MANAGE)
+    def update(self, form_data: dict):
+        """Change the assessment as the investigation goes on (audited with what changed)."""
+        values = {k: form_data[k] for k in (
+            "description", "data_categories", "subjects_estimate", "systems", "cause",
+            "containment", "risk_assessment") if k in form_data}  # fmt: skip
+        self._act(lambda s, a, bid: breaches.update_assessment(s, a, bid, values),
+                  "breach.updated")  # fmt: skip
+
+    @requires(MANAGE)
     def add_subject(self, form_data: dict):
         raw = str(form_data.get("subject_id", "")).strip().lstrip("#")
         self._act(

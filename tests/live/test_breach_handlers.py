@@ -65,3 +65,36 @@ def test_admin_reads_but_cannot_record_and_compliance_cannot_edit_profile(live_s
     assert _rows(engine, "breach") == breaches_before
     assert _rows(engine, "organisation_profile") == profile_before
     engine.dispose()
+
+
+def test_assessment_updated_over_the_protocol_and_bad_estimate_changes_nothing(live_server):
+    from sqlalchemy import select
+    from sqlmodel import Session
+
+    from dpa_panel.db import session_scope
+    from dpa_panel.models import StaffUser
+    from dpa_panel.services import breaches
+    from dpa_panel.services.audit import Actor
+    from dpa_panel.state.breaches_state import BreachDetailState
+
+    engine = make_engine(live_server.db_url)
+    with Session(engine) as s:
+        officer = s.scalars(select(StaffUser.id).where(StaffUser.username == "compliance")).one()
+    with session_scope(engine) as s:
+        bid = breaches.record_breach(s, Actor.user(officer), {
+            **FUTURE, "detected_at": "02.03.2026 09:00", "containment": "бастапқы"}).id
+    detail = BreachDetailState.get_full_name()
+    path, query = f"/breaches/{bid}", {"breach_id": str(bid)}
+    with ReflexClient(live_server.url, login_cookie(live_server, "compliance")) as client:
+        client.call(f"{detail}.load", {}, path=path, query=query)
+        before = _rows(engine, "breach")
+        bad = _dump(client.call(f"{detail}.update", {"form_data": {"subjects_estimate": "-1"}},
+                                path=path, query=query))  # fmt: skip
+        assert tr("kk", "breach.bad_estimate") in bad and _rows(engine, "breach") == before
+        ok = _dump(client.call(f"{detail}.update",
+                               {"form_data": {"containment": "Құпиясөздер ауыстырылды"}},
+                               path=path, query=query))  # fmt: skip
+        assert tr("kk", "breach.updated") in ok
+    with Session(engine) as s:
+        assert breaches.get_breach(s, bid).containment == "Құпиясөздер ауыстырылды"
+    engine.dispose()

@@ -153,6 +153,9 @@ KK = {
     "inventory.not_responsible": "Тізбені тек ұйым туралы мәліметтерде аталған жауапты тұлға бекіте алады.",
     "inventory.already_approved": "Бұл күйі бұрын бекітілген.",
     "inventory.pdf": "PDF ({lang})",
+    "breach.edit": "Бағалауды өзгерту",
+    "breach.save": "Сақтау",
+    "breach.updated": "Бұзушылық туралы мәліметтер сақталды.",
 }
 
 RU = {
@@ -303,6 +306,9 @@ RU = {
     "inventory.not_responsible": "Утвердить перечень может только ответственное лицо, указанное в сведениях об организации.",
     "inventory.already_approved": "Это состояние уже утверждено.",
     "inventory.pdf": "PDF ({lang})",
+    "breach.edit": "Изменить оценку",
+    "breach.save": "Сохранить",
+    "breach.updated": "Сведения о нарушении сохранены.",
 }
 
 EN = {
@@ -453,4 +459,7 @@ EN = {
     "inventory.not_responsible": "Only the responsible person named in the organisation profile may approve the list.",
     "inventory.already_approved": "This state is already approved.",
     "inventory.pdf": "PDF ({lang})",
+    "breach.edit": "Change the assessment",
+    "breach.save": "Save",
+    "breach.updated": "Breach details saved.",
 }
