@@ -737,8 +737,10 @@ class Installer:
             "the first admin account:\n"
             f"      systemd-run --pipe --wait --uid={self.o.user} "
             f"-p EnvironmentFile={self.layout.env_file} {bin_} create-admin admin",
-            "the organisation profile: log in as that admin, then /admin/settings (data location, "
-            "deployment checklist) and /policy-versions (the organisation's policy text)",
+            "the organisation profile: log in as that admin, then /admin/organisation (name, "
+            "BIN, data-protection e-mail, responsible person: doctor FAILs until complete), "
+            "/admin/settings (data location, deployment checklist) and /policy-versions (the "
+            "organisation's policy text)",
             f"the backup key: copy DPA_BACKUP_KEY from {self.layout.env_file} into the "
             "organisation's password safe (without it no backup can be restored)",
             "the first backup and retention sweep (doctor FAILs until they ran):\n"

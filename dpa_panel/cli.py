@@ -286,7 +286,7 @@ def _cmd_notify(args) -> int:
     from dpa_panel.db import session_scope
     from dpa_panel.i18n.formatting import to_local
     from dpa_panel.models.types import utcnow
-    from dpa_panel.services import mail, notify, outbox
+    from dpa_panel.services import breaches, mail, notify, outbox
 
     started = time.perf_counter()
     now = utcnow()
@@ -300,6 +300,8 @@ def _cmd_notify(args) -> int:
         from dpa_panel.services import privacy_centre  # issue 20: expired packages, codes
 
         purged = privacy_centre.purge_expired(session, now=now)
+    with session_scope() as session:  # issue 17: breach deadlines, through the same outbox
+        breach_reminders = breaches.queue_breach_reminders(session, now=now)
     print(
         f"reminders: {report.queued} queued, {report.already_queued} already queued, "
         f"{report.no_recipient} request(s) without anyone to remind (no e-mail address)"
@@ -307,6 +309,7 @@ def _cmd_notify(args) -> int:
     print(f"privacy centre: {purged['packages']} expired package(s) blanked, "
           f"{purged['codes']} code(s), {purged['sessions']} session(s) and "
           f"{purged['mails']} sent mail(s) to data subjects removed")
+    print(f"breach reminders: {breach_reminders} queued")
     if isinstance(config, Exception):
         return 1
     if config is None or args.queue_only:

@@ -11,15 +11,18 @@ from dpa_panel.pages.admin_users import admin_users_page
 from dpa_panel.pages.application_detail import detail_page
 from dpa_panel.pages.apply import apply_page
 from dpa_panel.pages.audit import audit_page
+from dpa_panel.pages.breaches import breach_detail_page, breaches_page
 from dpa_panel.pages.calendar import calendar_page
 from dpa_panel.pages.consents import consents_page
 from dpa_panel.pages.disclosure_detail import disclosure_detail_page
 from dpa_panel.pages.disclosures import disclosures_page
 from dpa_panel.pages.home import home_page
+from dpa_panel.pages.inventory import inventory_page
 from dpa_panel.pages.login import login_page
 from dpa_panel.pages.member_import import import_page
 from dpa_panel.pages.members import member_detail_page, members_page
 from dpa_panel.pages.my import my_page
+from dpa_panel.pages.organisation import organisation_page
 from dpa_panel.pages.pipeline import pipeline_page
 from dpa_panel.pages.policy_versions import policy_versions_page
 from dpa_panel.pages.privacy import privacy_page
@@ -35,12 +38,15 @@ from dpa_panel.state.application_detail_state import ApplicationDetailState
 from dpa_panel.state.apply_state import ApplyState
 from dpa_panel.state.audit_state import AuditViewState
 from dpa_panel.state.auth_state import AuthState
+from dpa_panel.state.breaches_state import BreachAlertState, BreachDetailState, BreachesState
 from dpa_panel.state.calendar_state import CalendarState
 from dpa_panel.state.consent_state import ConsentLedgerState
 from dpa_panel.state.disclosures_state import DisclosureDetailState, DisclosuresState
 from dpa_panel.state.import_state import ImportState
+from dpa_panel.state.inventory_state import InventoryState
 from dpa_panel.state.members_state import MemberDetailState, MembersState
 from dpa_panel.state.my_state import MyState
+from dpa_panel.state.org_state import OrgFooterState, ProfileState
 from dpa_panel.state.pipeline_state import PipelineState
 from dpa_panel.state.policy_versions_state import PolicyVersionsState
 from dpa_panel.state.privacy_state import PrivacyState
@@ -64,7 +70,8 @@ app.add_middleware(TabBindingMiddleware())
 
 
 def _public(page, route: str, *loaders) -> None:
-    app.add_page(page, route=route, title=TITLE, on_load=list(loaders) or None)
+    # Every page's footer names the operator (issue 17, ``OrgFooterState``).
+    app.add_page(page, route=route, title=TITLE, on_load=[OrgFooterState.load, *loaders])
 
 
 def _protected(page, route: str, *loaders) -> None:
@@ -72,7 +79,10 @@ def _protected(page, route: str, *loaders) -> None:
 
     The page guard is a convenience (a redirect); each loader checks its own permission.
     """
-    app.add_page(page, route=route, title=TITLE, on_load=[AuthState.load_identity, *loaders])
+    app.add_page(
+        page, route=route, title=TITLE,
+        on_load=[AuthState.load_identity, OrgFooterState.load, *loaders],
+    )  # fmt: skip
 
 
 _public(home_page, "/")
@@ -92,7 +102,7 @@ _protected(members_page, "/members", MembersState.load)
 _protected(member_detail_page, "/members/[member_id]", MemberDetailState.load)
 _protected(consents_page, "/consents", ConsentLedgerState.load)
 _protected(subject_page, "/subjects/[subject_id]", SubjectState.load)
-_protected(requests_page, "/requests", RequestsState.load)
+_protected(requests_page, "/requests", RequestsState.load, BreachAlertState.load)
 _protected(
     request_detail_page,
     "/requests/[request_id]",
@@ -107,3 +117,8 @@ _protected(calendar_page, "/calendar", CalendarState.load)
 _protected(disclosures_page, "/disclosures", DisclosuresState.load)
 _protected(settings_page, "/admin/settings", SettingsState.load)
 _protected(disclosure_detail_page, "/disclosures/[disclosure_id]", DisclosureDetailState.load)
+# Issue 17: the organisation profile and the breach register.
+_protected(organisation_page, "/admin/organisation", ProfileState.load)
+_protected(breaches_page, "/breaches", BreachesState.load)
+_protected(breach_detail_page, "/breaches/[breach_id]", BreachDetailState.load)
+_protected(inventory_page, "/inventory", InventoryState.load)

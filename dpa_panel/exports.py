@@ -135,8 +135,11 @@ def _stream_acts_pdf(params: dict, _user_id: int) -> Iterator[bytes]:
     from dpa_panel.services import retention
 
     with session_scope() as session:
+        from dpa_panel.services.org_profile import document_header
+
+        language = params.get("language", "kk")
         acts = list(retention.iter_acts(session))
-        yield retention.acts_pdf(acts, params.get("language", "kk"))
+        yield retention.acts_pdf(acts, language, document_header(session, language))
 
 
 # --- the disclosure register (services.disclosures) -----------------------------------------
@@ -253,7 +256,85 @@ def _stream_requests(fmt: str):
     return stream
 
 
+# --- the breach register (issue 17, services.breach_documents) -------------------------------
+
+
+def _stream_breaches(fmt: str):
+    def stream(params: dict, _user_id: int) -> Iterator[bytes]:
+        from dpa_panel.services import breach_documents as docs
+
+        language = params.get("language", "kk")
+        with session_scope() as session:
+            if fmt == "pdf":
+                yield docs.register_pdf(session, language)
+                return
+            rows = (docs.export_row(b, language) for b in docs.iter_register(session))
+            yield from write_table(docs.export_header(language), rows, fmt)
+
+    return stream
+
+
+def _stream_breach_notice(params: dict, _user_id: int) -> Iterator[bytes]:
+    from dpa_panel.services import breach_documents, breaches
+
+    with session_scope() as session:
+        breach = breaches.get_breach(session, int(params["breach_id"]))
+        people = breach_documents.linked_people(session, breach)
+        yield breach_documents.notice_pdf(session, breach, params.get("language", "kk"), people)
+
+
+def _stream_breach_letter(params: dict, _user_id: int) -> Iterator[bytes]:
+    from dpa_panel.models import DataSubject
+    from dpa_panel.services import breach_documents, breaches
+
+    with session_scope() as session:
+        breach = breaches.get_breach(session, int(params["breach_id"]))
+        subject = session.get(DataSubject, int(params["subject_id"]))
+        yield breach_documents.letter_pdf(session, breach, subject)
+
+
+def _stream_inventory_pdf(params: dict, _user_id: int) -> Iterator[bytes]:
+    from dpa_panel.models import DataInventory
+    from dpa_panel.services import data_inventory
+
+    with session_scope() as session:
+        row = session.scalars(
+            select(DataInventory).where(DataInventory.version == int(params["version"]))
+        ).one()
+        yield data_inventory.pdf(session, row, params.get("language", "kk"))
+
+
+def _breach_file(kind: str, ext: str):
+    return lambda params: f"{kind}-{params.get('reference', date.today().isoformat())}.{ext}"
+
+
 EXPORTS: dict[str, Export] = {
+    "inventory_pdf": Export(
+        permission="inventory.read", media_type="application/pdf",
+        filename=lambda params: f"personal-data-list-v{params.get('version', '')}"
+        f"-{params.get('language', 'kk')}.pdf",
+        stream=_stream_inventory_pdf,
+    ),
+    "breaches_csv": Export(
+        permission="breaches.read", media_type="text/csv; charset=utf-8",
+        filename=_breach_file("breaches", "csv"), stream=_stream_breaches("csv"),
+    ),
+    "breaches_xlsx": Export(
+        permission="breaches.read", media_type=XLSX,
+        filename=_breach_file("breaches", "xlsx"), stream=_stream_breaches("xlsx"),
+    ),
+    "breaches_pdf": Export(
+        permission="breaches.read", media_type="application/pdf",
+        filename=_breach_file("breaches", "pdf"), stream=_stream_breaches("pdf"),
+    ),
+    "breach_notice": Export(
+        permission="breaches.read", media_type="application/pdf",
+        filename=_breach_file("breach-notice", "pdf"), stream=_stream_breach_notice,
+    ),
+    "breach_letter": Export(
+        permission="breaches.manage", media_type="application/pdf",
+        filename=_breach_file("breach-letter", "pdf"), stream=_stream_breach_letter,
+    ),
     "requests_csv": Export(
         permission="requests.manage",
         media_type="text/csv; charset=utf-8",

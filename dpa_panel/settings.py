@@ -157,3 +157,18 @@ def smtp_url() -> str:
 def mail_from() -> str:
     """``DPA_MAIL_FROM``: the sender address (a ``from=`` in the SMTP URL wins)."""
     return os.environ.get("DPA_MAIL_FROM", "").strip()
+
+
+#: Where the default of ``breach_notify_working_days`` comes from (issue 17, docs/decisions.md).
+BREACH_NOTIFY_SOURCE = (
+    "Law of the RK No. 94-V \"On personal data and their protection\" Art. 20 as amended by "
+    "Law No. 44-VIII of 11.12.2023 (in force 01.07.2024): the operator informs the authorised "
+    "body of a breach within one working day of its detection (as reported by secondary sources)"
+)
+
+
+def breach_notify_working_days() -> int:
+    """Working days after detection within which the authorised body must be notified of a
+    personal-data breach (``DPA_BREACH_NOTIFY_WORKING_DAYS``, default 1; see
+    ``BREACH_NOTIFY_SOURCE``)."""
+    return max(0, _int_env("DPA_BREACH_NOTIFY_WORKING_DAYS", 1))

@@ -115,7 +115,9 @@ def test_submit_stores_everything_in_one_transaction(engine):
     for c in consents:
         assert c.channel == "web_form" and c.language == "ru"
         assert c.policy_version_id == policy.id
-        assert c.consent_text == tr("ru", f"consent.sentence.{c.purpose_code}")
+        # Issue 17: the catalog sentence plus the evidence (operator, duration, transfer).
+        assert c.consent_text.startswith(tr("ru", f"consent.sentence.{c.purpose_code}"))
+        assert tr("ru", "consent.evidence.no_transfer") in c.consent_text
         assert c.consent_text_sha256 == text_sha256(c.consent_text)
         assert c.withdrawn_at is None and c.recorded_by_id is None
     assert (event.kind, event.to_status, event.actor_id) == ("submitted", "submitted", None)

@@ -98,6 +98,23 @@ def test_unreachable_database_fails_every_database_item(clean_env, monkeypatch):
         assert status[name] == "FAIL"
 
 
+def _fill_profile(db_url) -> None:
+    from dpa_panel.services import org_profile
+    from dpa_panel.services.audit import Actor
+    from tests.pipeline_helpers import make_staff
+
+    eng = make_engine(db_url)
+    uid = make_staff(eng, "responsible", "admin")
+    with session_scope(eng) as session:
+        org_profile.update_profile(session, Actor.user(uid), {
+            "name_kk": "Ассоциация", "name_ru": "Ассоциация", "name_en": "Association",
+            "bin": "180240005439", "address": "Almaty", "dp_email": "privacy@assoc.kz",
+            "responsible_user_id": str(uid), "responsible_contact": "+77010000000",
+            "authority_name": "MDAI", "authority_contact": "kense@mdai.gov.kz",
+        })  # fmt: skip
+    eng.dispose()
+
+
 @pytest.mark.skipif(pg_unavailable_reason() is not None, reason="PostgreSQL not reachable")
 @pytest.mark.skipif(not _redis_up(), reason="Redis not reachable at 127.0.0.1:6379")
 @pytest.mark.parametrize("db_kind", ["postgresql"], indirect=True)
@@ -118,6 +135,9 @@ def test_sound_deployment_passes(db_kind, db_url, clean_env, monkeypatch, tmp_pa
     (stale / "copy.db").write_bytes(b"SQLite format 3\x00 personal data")
     assert _by_name(doctor.run_checks())["working copies"] == "WARN"
     assert not stale.exists()
+    # Issue 17: the doctor fails while the organisation profile is incomplete.
+    assert _by_name(doctor.run_checks())["organisation profile"] == "FAIL"
+    _fill_profile(db_url)
     assert cli.main(["backup"]) == 0
     assert cli.main(["retention", "sweep"]) == 0
     capsys.readouterr()

@@ -155,6 +155,14 @@ def world(engine):
             requester="=HYPERLINK(\"http://evil.example\",\"x\")", contact="@SUM(1+1)",
             now=now,
         )  # fmt: skip
+    # 6. A breach (issue 17) whose free-text fields an officer typed as payloads.
+    from dpa_panel.services import breaches
+
+    with session_scope(engine) as s:
+        breaches.record_breach(s, Actor.user(officer), {
+            "detected_at": "01.03.2026 10:00", "detected_by": "=1+1",
+            "description": "x", "data_categories": "@SUM(1+1)", "systems": "+2+3",
+        })  # fmt: skip
     with session_scope(engine) as s:
         subjects = s.scalars(select(DataSubject).order_by(DataSubject.id)).all()
         person_values = [getattr(x, f) for x in subjects for f in (*NAME_FIELDS, "other_info")]
@@ -177,6 +185,8 @@ def world(engine):
         "audit_csv": ({}, ["=cmd|' /C calc'!A0", "\t=1+1", "@SUM(1+1)"]),
         "requests_csv": ({"language": "kk"}, request_cells),
         "requests_xlsx": ({"language": "ru"}, request_cells),
+        "breaches_csv": ({"language": "kk"}, ["=1+1", "@SUM(1+1)", "+2+3"]),
+        "breaches_xlsx": ({"language": "ru"}, ["=1+1", "@SUM(1+1)", "+2+3"]),
         "acts_csv": (
             {},
             ["=2+3", "\r=1+1", "=1+1;=2", "=cmd|' /C calc'!A0", "-", "@SUM(1+1)", "+2+3"],
@@ -197,6 +207,8 @@ SCENARIOS = {
     "requests_csv": ["requests_csv"],
     "requests_xlsx": ["requests_xlsx"],
     "stats_release_csv": [],
+    "breaches_csv": ["breaches_csv"],
+    "breaches_xlsx": ["breaches_xlsx"],
 }
 #: Exports that write no spreadsheet (PDF keeps every character; JSON is data, not cells).
 NOT_TABULAR = {
@@ -206,6 +218,10 @@ NOT_TABULAR = {
     "subject_report_pdf",
     "stats_release_json",
     "access_package_pdf",
+    "breaches_pdf",
+    "breach_notice",
+    "breach_letter",
+    "inventory_pdf",
 }
 
 
@@ -269,7 +285,7 @@ def test_payloads_come_out_neutralised_in_every_export(world):
             missing = [p for p in expected if "'" + p not in cells]
             assert not missing, (scenario, missing)
             checked.append(scenario)
-    assert len(checked) == 9
+    assert len(checked) == 11  # issue 17 added the breach register (CSV, XLSX)
 
 
 def test_release_csv_goes_through_the_writer():

@@ -18,6 +18,8 @@ EXPECTED_PUBLIC = {
     "AuthState.finish_enrolment",
     "AuthState.cancel_login",
     "PrivacyState.load",
+    # Issue 17: the operator's published name, BIN and data-protection e-mail (footer).
+    "OrgFooterState.load",
     "ApplyState.load",
     "ApplyState.start_over",
     "ApplyState.submit",

@@ -9,7 +9,15 @@ from dpa_panel.components.i18n import t
 
 
 def footer() -> rx.Component:
+    """The operator (organisation profile, issue 17) and where the data is kept."""
+    from dpa_panel.state.org_state import OrgFooterState
+
     return rx.box(
+        rx.cond(
+            OrgFooterState.footer_line != "",
+            rx.text(OrgFooterState.footer_line, size="1", color_scheme="gray",
+                    id="footer-operator"),
+        ),  # fmt: skip
         rx.text(t("footer.data_location"), size="1", color_scheme="gray"),
         as_="footer",
         padding_x=["12px", "24px"],

@@ -4,6 +4,12 @@ from dpa_panel.models.account import LoginSession, OneTimeTicket, StaffUser
 from dpa_panel.models.audit import AuditChainHead, AuditEvent
 from dpa_panel.models.consent import Consent, PolicyVersion, Purpose
 from dpa_panel.models.disclosure import Disclosure, DisclosureEvent, DisclosureSubject
+from dpa_panel.models.governance import (
+    Breach,
+    BreachSubject,
+    DataInventory,
+    OrganisationProfile,
+)
 from dpa_panel.models.imports import ImportBatch, ImportRow
 from dpa_panel.models.membership import ApplicationEvent, Member, MembershipApplication
 from dpa_panel.models.outbox import OutboxMessage
@@ -20,6 +26,10 @@ __all__ = [
     "SubjectSession",
     "ImportBatch",
     "ImportRow",
+    "Breach",
+    "BreachSubject",
+    "DataInventory",
+    "OrganisationProfile",
     "Disclosure",
     "DisclosureEvent",
     "DisclosureSubject",

@@ -153,3 +153,10 @@ DISCLOSURE_EVENT_KINDS = (
     "refused",
     "disclosed",
 )
+
+#: Issue 17: a breach is open until closed with lessons learned.
+BREACH_STATUSES = ("open", "closed")
+#: How the authorised body was notified.
+BREACH_AUTHORITY_CHANNELS = ("e_government", "email", "post", "in_person", "other")
+#: How an affected person was told: an e-mail through the outbox, or a printed letter.
+BREACH_SUBJECT_CHANNELS = ("email", "letter")

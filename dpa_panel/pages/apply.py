@@ -8,7 +8,9 @@ from dpa_panel.components.forms import error_callout, field, select_field, texta
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
 from dpa_panel.models.vocab import EDUCATION_LEVELS, POSITION_LEVELS, WORKPLACE_CATEGORIES
+from dpa_panel.state.app_state import AppState
 from dpa_panel.state.apply_state import CONSENT_PURPOSES, HONEYPOT, ApplyState
+from dpa_panel.state.org_state import OrgFooterState
 
 
 def _err(name: str) -> rx.Var:
@@ -47,7 +49,7 @@ def consent_box(purpose: str) -> rx.Component:
             rx.el.input(type="checkbox", name=box_id, id=box_id, class_name="dpa-checkbox"),
             rx.el.label(
                 rx.text(
-                    t(f"consent.sentence.{purpose}"),
+                    ApplyState.sentences[AppState.lang][purpose].to(str),
                     rx.cond(
                         purpose == "application_review",
                         rx.text(" *", as_="span", color_scheme="red", aria_hidden="true"),
@@ -198,6 +200,8 @@ def application_form() -> rx.Component:
                     rx.link(t("apply.policy_link"), href=ApplyState.policy_href, is_external=True),
                     size="2",
                 ),
+                rx.cond(OrgFooterState.write_to != "",
+                        rx.text(OrgFooterState.write_to, size="2", id="apply-email")),
                 *[consent_box(p) for p in CONSENT_PURPOSES],
                 rx.text(t("apply.statistics_note"), size="1", color_scheme="gray"),
                 spacing="3",
@@ -226,6 +230,8 @@ def done_panel() -> rx.Component:
             rx.text(t("apply.done_text")),
             rx.heading(ApplyState.reference, size="7", id="apply-reference", as_="p"),
             rx.text(t("apply.done_withdraw"), size="2", color_scheme="gray"),
+            rx.cond(OrgFooterState.write_to != "",
+                    rx.text(OrgFooterState.write_to, size="2", id="apply-done-email")),
             rx.button(t("apply.again"), variant="soft", on_click=ApplyState.start_over),
             spacing="3",
             align="center",

@@ -50,6 +50,11 @@ def privacy_page() -> rx.Component:
                     AppState.lang != "kk",
                     rx.callout(t("privacy.translation_note"), icon="info", size="1"),
                 ),
+                rx.cond(
+                    PrivacyState.filled_from_profile,
+                    rx.callout(t("profile.filled_note"), icon="info", size="1",
+                               id="privacy-filled-note"),
+                ),  # fmt: skip
                 rx.vstack(
                     rx.foreach(PrivacyState.blocks[AppState.lang], _block),
                     id="policy-text",

@@ -11,6 +11,7 @@ from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import back_link, page_shell
 from dpa_panel.components.listing import data_table, labelled, pager
 from dpa_panel.models.vocab import REQUEST_KINDS, STAFF_REQUEST_CHANNELS
+from dpa_panel.pages.breaches import breach_alert
 from dpa_panel.services.request_register import VIEWS
 from dpa_panel.state.app_state import AppState
 from dpa_panel.state.requests_state import RequestDetailState as D
@@ -260,6 +261,7 @@ def requests_page() -> rx.Component:
     return page_shell(
         rx.vstack(
             rx.heading(t("requests.title"), size="7", as_="h1"),
+            breach_alert(),  # issue 17: the one-working-day countdown of open breaches
             rx.grid(
                 _count("open", "requests.open", "blue"),
                 _count("overdue", "requests.overdue", "red"),

@@ -34,7 +34,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from dpa_panel import settings
-from dpa_panel.i18n import normalise_locale, tr
+from dpa_panel.i18n import normalise_locale
 from dpa_panel.models import (
     ApplicationEvent,
     AuditEvent,
@@ -223,8 +223,11 @@ def submit_application(
     session.add(application)
     session.flush()
     application.reference = f"A-{local_date(now).year}-{application.id:06d}"
+    from dpa_panel.services.consent_text import consent_sentence
+
     for purpose in granted:
-        sentence = tr(language, f"consent.sentence.{purpose}")
+        # Issue 17: the sentence carries the operator, duration and transfer (evidence).
+        sentence = consent_sentence(session, purpose, language)
         session.add(
             Consent(
                 subject_id=subject.id,

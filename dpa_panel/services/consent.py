@@ -39,7 +39,7 @@ from dpa_panel.models.vocab import (
     OPEN_APPLICATION_STATUSES,
     PURPOSES,
 )
-from dpa_panel.services import applications, audit, members, policy, tabular
+from dpa_panel.services import applications, audit, members, org_profile, policy, tabular
 from dpa_panel.services.applications import local_date, search_term, text_contains
 from dpa_panel.services.audit import Actor
 from dpa_panel.services.errors import ServiceError, ValidationFailed
@@ -672,6 +672,10 @@ def add_policy_version(
         errors["effective_date"] = "policy.effective_before_latest"
     if errors:
         raise ValidationFailed(errors)
+    # Issue 17: a placeholder the organisation profile cannot fill would be published as-is.
+    org_profile.check_placeholders(
+        session, {"kk": texts["text_kk"], "ru": texts["text_ru"], "en": texts["text_en"]}
+    )
     edition = PolicyVersion(
         label=label_value,
         effective_date=effective_date,

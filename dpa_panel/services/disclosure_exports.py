@@ -442,6 +442,12 @@ def log_pdf(
     pdf.set_auto_page_break(True, margin=12)
     _pdf_font(pdf)
     pdf.add_page()
+    # Issue 17: the operator (organisation profile) heads every generated document.
+    from dpa_panel.services.org_profile import document_header
+
+    pdf.set_font("DejaVu", "", 9)
+    for line in document_header(session, lang):
+        pdf.multi_cell(0, 4.5, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode="CHAR")
     pdf.set_font("DejaVu", "B", 14)
     pdf.multi_cell(0, 8, t("disclosure_log.title"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("DejaVu", "", 9)

@@ -282,6 +282,7 @@ def database_checks(
                 sweep_max_hours=sweep_max_hours,
             )  # fmt: skip
             checks.append(check_calendar(session, now))
+            checks.append(check_profile(session))
         if server_version:
             checks.append(check_pg_tools(server_version))
         return checks
@@ -326,6 +327,19 @@ def check_calendar(session, now: datetime) -> Check:
     if calendar.has_year(session, year):
         return Check(PASS, "calendar", f"holidays of {year} entered")
     return Check(WARN, "calendar", f"no holidays for {year}: add them on /calendar")
+
+
+def check_profile(session) -> Check:
+    """The organisation profile names the operator, its BIN, the e-mail the policy sends
+    people to and the responsible person (issue 17): a deployment without them publishes a
+    policy with blanks, so it FAILs until an admin fills ``/admin/organisation``."""
+    from dpa_panel.services import org_profile
+
+    missing = org_profile.missing_fields(session)
+    if missing:
+        return Check(FAIL, "organisation profile",
+                     "incomplete, fill on /admin/organisation: " + ", ".join(missing))  # fmt: skip
+    return Check(PASS, "organisation profile", "complete")
 
 
 def check_smtp() -> Check:

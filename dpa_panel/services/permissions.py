@@ -35,6 +35,12 @@ PERMISSIONS: dict[str, str] = {
     "deployment.read": "the deployment's declared data location and operational checks",
     "mail.manage": "queue again an e-mail the outbox gave up on (issue 16)",
     "members.import": "import members and applications from a spreadsheet (issue 21)",
+    "profile.manage": "edit the organisation profile (issue 17)",
+    "breaches.read": "view the personal-data breach register (issue 17)",
+    "breaches.manage": "record breaches, notify the authorised body and affected people",
+    "inventory.read": "the list of personal data and processing register",
+    "inventory.approve": "approve that list (the service further limits it to the responsible "
+    "person named in the organisation profile)",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -54,6 +60,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "deployment.read",
             "mail.manage",
             "members.import",
+            "profile.manage",
+            "breaches.read",
+            "inventory.read",
+            "inventory.approve",
         }
     ),
     "staff": frozenset(
@@ -83,6 +93,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "stats.preview",
             "deployment.read",
             "mail.manage",
+            "breaches.read",
+            "breaches.manage",
+            "inventory.read",
+            "inventory.approve",
         }
     ),
     "board": frozenset({"stats.read"}),

@@ -70,6 +70,9 @@ _TZ = ZoneInfo(settings.DISPLAY_TZ)
 
 CONSENT_PURPOSES = ("application_review", "member_register", "informing", "feedback")
 MAX_PERIOD_DAYS = 3650
+#: The policy's own limit (clause 4.4: five years = 1,826 days); a longer period needs a cited
+#: legal ground entered with the rule (issue 17).
+POLICY_MAX_DAYS = 1826
 #: ``retention_event`` when ``destruction_due_at`` decides (withdrawal / destruction request).
 SCHEDULED = "destruction_scheduled"
 BUCKETS = ("overdue", "30", "90", "later")
@@ -110,13 +113,22 @@ def update_rule(
     *,
     period_days: int,
     ending_event: str | None = None,
+    legal_ground: str = "",
     now: datetime | None = None,
 ) -> RetentionRule:
     """Change a purpose's period (0..3650 days) and optionally its ending event; every
-    subject's destruction date is recomputed in the same transaction."""
+    subject's destruction date is recomputed in the same transaction. A period beyond the
+    policy's five years (``POLICY_MAX_DAYS``, clause 4.4) needs ``legal_ground`` (the law and
+    article that require it), stored as the rule's ``source``."""
     now = now or utcnow()
     if not isinstance(period_days, int) or not 0 <= period_days <= MAX_PERIOD_DAYS:
         raise ServiceError("retention.bad_period", field="period_days", max=MAX_PERIOD_DAYS)
+    ground, ground_error = clean_text(legal_ground, TEXT_MAX, required=False)
+    if ground_error:
+        raise ServiceError(ground_error, field="legal_ground")
+    if period_days > POLICY_MAX_DAYS and not ground:
+        raise ServiceError("retention.over_policy_limit", field="legal_ground",
+                           max=POLICY_MAX_DAYS)  # fmt: skip
     if ending_event is not None and ending_event not in ENDING_EVENTS:
         raise ServiceError("retention.bad_ending_event", field="ending_event")
     audit.lock_writers(session)
@@ -125,6 +137,8 @@ def update_rule(
         raise ServiceError("retention.unknown_purpose", field="purpose")
     before = (rule.period_days, rule.ending_event)
     rule.period_days = period_days
+    if ground:
+        rule.source = ground
     if ending_event is not None:
         rule.ending_event = ending_event
     rule.updated_at = now
@@ -1218,8 +1232,11 @@ def acts_csv(rows: Iterable[DestructionAct], out: TextIO, *, header: bool = True
 FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 
-def acts_pdf(acts: Iterable[DestructionAct], language: str = "kk") -> bytes:
-    """The acts as a PDF, grouped by sweep batch, with a signature line per batch."""
+def acts_pdf(
+    acts: Iterable[DestructionAct], language: str = "kk", operator: Iterable[str] = ()
+) -> bytes:
+    """The acts as a PDF, grouped by sweep batch, with a signature line per batch, headed by
+    the ``operator`` lines (``org_profile.document_header``, issue 17)."""
     from pathlib import Path
 
     from fpdf import FPDF
@@ -1240,6 +1257,9 @@ def acts_pdf(acts: Iterable[DestructionAct], language: str = "kk") -> bytes:
     pdf = FPDF()
     pdf.add_font("DejaVu", "", FONT_PATH)
     pdf.add_page()
+    pdf.set_font("DejaVu", size=9)
+    for line in operator:
+        pdf.multi_cell(0, 4.5, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode="CHAR")
     pdf.set_font("DejaVu", size=14)
     pdf.multi_cell(0, 8, t("retention.acts_title"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     for batch_id, items in batches.items():

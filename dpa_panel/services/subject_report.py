@@ -112,11 +112,13 @@ def subject_report(session: Session, actor: Actor, subject_id: int) -> dict[str,
             .order_by(RequestEvent.id)
         ):
             request_events.setdefault(event.request_id, []).append(event)
-    from dpa_panel.services import disclosures
+    from dpa_panel.services import breaches, disclosures, org_profile
 
     report: dict[str, Any] = {
         "generated_at": utcnow().isoformat(),
         "language": subject.language,
+        # Issue 17: who the operator is (organisation profile) heads every document.
+        "operator": org_profile.document_header(session, subject.language),
         "subject": _row_dict(subject, REPORT_EXCLUDED_SUBJECT_COLUMNS),
         "consents": [
             {**_row_dict(c), "policy_label": versions[c.policy_version_id].label} for c in consents
@@ -142,6 +144,8 @@ def subject_report(session: Session, actor: Actor, subject_id: int) -> dict[str,
         ],  # fmt: skip
         # Clause 5: to whom the data was (or is to be) disclosed, which fields, the digest.
         "disclosures": disclosures.report_section(session, subject_id),
+        # Issue 17: the personal-data breaches that touched the subject.
+        "breaches": breaches.breaches_of_subject(session, subject_id),
         "retention": {
             "status": subject.status,
             "blocked_at": _jsonable(subject.blocked_at),
@@ -206,6 +210,8 @@ def report_pdf(report: dict[str, Any], language: str | None = None) -> bytes:
     def t(key: str) -> str:
         return tr(lang, f"report.{key}")
 
+    for operator_line in report.get("operator", []):
+        line(operator_line)
     heading(t("title"), 16)
     line(f"{t('generated_at')}: {report['generated_at']}")
     heading(t("subject"))
@@ -253,6 +259,11 @@ def report_pdf(report: dict[str, Any], language: str | None = None) -> bytes:
         line(f"— {item['reference']} ({kind}, {status})")
         fields({k: ", ".join(v) if isinstance(v, list) else v for k, v in item.items()
                 if k not in ("id", "kind", "status", "reference")})  # fmt: skip
+    heading(tr(lang, "breach.report_title"))
+    if not report.get("breaches"):
+        line(t("none"))
+    for item in report.get("breaches", []):
+        line(f"— {item['reference']} ({item['detected_at']}): {item['data_categories']}")
     heading(t("retention"))
     retention = report["retention"]
     status = retention["status"]

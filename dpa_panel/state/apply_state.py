@@ -12,7 +12,7 @@ import reflex as rx
 from dpa_panel.db import session_scope
 from dpa_panel.i18n import tr
 from dpa_panel.models.types import utcnow
-from dpa_panel.services import applications, policy
+from dpa_panel.services import applications, consent_text, policy
 from dpa_panel.services.errors import ServiceError, ValidationFailed
 from dpa_panel.services.permissions import PUBLIC
 from dpa_panel.services.validation import form_flag
@@ -38,6 +38,8 @@ class ApplyState(AppState):
     form_error: str = ""
     reference: str = ""
     policy_label: str = ""
+    #: The consent sentences exactly as they will be stored (issue 17), per language.
+    sentences: dict[str, dict[str, str]] = {}
 
     @rx.var
     def policy_href(self) -> str:
@@ -49,6 +51,7 @@ class ApplyState(AppState):
         with session_scope() as session:
             edition = policy.edition_in_force(session, utcnow().date())
             self.policy_label = edition.label if edition else ""
+            self.sentences = consent_text.form_sentences(session)
 
     @requires(PUBLIC)
     def start_over(self):

@@ -81,7 +81,7 @@ class PolicyVersionsState(AuthState):
                     text_en=str(form_data.get("text_en", "")),
                 )
         except ServiceError as err:
-            self.form_error = tr(self.locale, err.key)
+            self.form_error = tr(self.locale, err.key, **err.params)
             return
         self.notice = tr(self.locale, "policies.added")
         self._reload()

@@ -8,7 +8,7 @@ import reflex as rx
 
 from dpa_panel.db import session_scope
 from dpa_panel.i18n.formatting import format_date
-from dpa_panel.services import policy
+from dpa_panel.services import org_profile, policy
 from dpa_panel.services.permissions import PUBLIC
 from dpa_panel.services.policy_texts import text_blocks
 from dpa_panel.state.app_state import AppState
@@ -24,6 +24,7 @@ class PrivacyState(AppState):
     hashes: dict[str, str] = {}
     editions: list[dict[str, str]] = []
     not_found: bool = False
+    filled_from_profile: bool = False
 
     @rx.var
     def effective_display(self) -> str:
@@ -50,9 +51,14 @@ class PrivacyState(AppState):
                 return
             self.label = edition.label
             self.effective_iso = edition.effective_date.isoformat()
-            self.blocks = {
-                "kk": text_blocks(edition.text_kk),
-                "ru": text_blocks(edition.text_ru),
-                "en": text_blocks(edition.text_en),
-            }
+            # Issue 17: blanks such as [эл. пошта] are filled from the organisation profile
+            # for display only; the stored text and its SHA-256 (shown) stay as published.
+            profile = org_profile.public_profile(session)
+            filled = {
+                lang: org_profile.fill_placeholders(text, profile, lang)
+                for lang, text in (("kk", edition.text_kk), ("ru", edition.text_ru),
+                                   ("en", edition.text_en))
+            }  # fmt: skip
+            self.blocks = {lang: text_blocks(text) for lang, (text, _n) in filled.items()}
+            self.filled_from_profile = any(n for _text, n in filled.values())
             self.hashes = {"kk": edition.sha256, "ru": edition.sha256_ru, "en": edition.sha256_en}

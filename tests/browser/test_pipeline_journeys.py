@@ -78,7 +78,9 @@ def test_apply_review_approve_register(new_page, live_server):
     assert subject.experience == "<b>Жаңалықтар</b> редакциясы", "HTML kept as text"
     assert [c.purpose_code for c in consents] == ["application_review", "member_register"]
     assert all(c.language == "kk" and c.channel == "web_form" for c in consents)
-    assert consents[0].consent_text == tr("kk", "consent.sentence.application_review")
+    # Issue 17: the catalog sentence plus the evidence (operator, duration, transfer).
+    assert consents[0].consent_text.startswith(tr("kk", "consent.sentence.application_review"))
+    assert tr("kk", "consent.evidence.no_transfer") in consents[0].consent_text
 
     staff = new_page(locale="ru")
     log_in(staff, live_server.url, "staff", PASSWORDS["staff"])

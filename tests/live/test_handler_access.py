@@ -39,6 +39,10 @@ WATCHED_TABLES = [
     "outbox_message",
     "import_batch",
     "import_row",
+    "organisation_profile",
+    "breach",
+    "breach_subject",
+    "data_inventory",
 ]
 
 
