@@ -30,7 +30,6 @@ from dpa_panel.state.app_state import AppState
 from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.members_state import MembersState
 from dpa_panel.state.pipeline_state import PipelineState
-from dpa_panel.state.statistics_state import CHARTS
 from tests.live.test_board_sees_no_personal_data import _personal_values
 from tests.live_server import complete_login, login_cookie, session_id_of
 from tests.reflex_client import ReflexClient
@@ -253,11 +252,13 @@ def test_download_ticket_is_neither_redeemed_nor_burned_by_others(live_server):
     holder = {}
 
     def issue(s):
+        release = s.execute(text("SELECT MIN(id) FROM stats_release")).scalar()
+        assert release, "the live server publishes the demo's statistics releases"
         holder["ticket"] = auth.issue_ticket(
             s,
             owner_id,
             "download",
-            {"kind": "stats_csv", "chart": CHARTS[0], "year": "", "quarter": ""},
+            {"kind": "stats_release_json", "release_id": str(release)},
             login_session_id=session_id,
         )
 
@@ -314,7 +315,7 @@ def test_api_failure_shows_a_generic_message_with_a_reference(live_server):
 
     def broken_ticket(s):
         holder["ticket"] = auth.issue_ticket(
-            s, user_id, "download", {"kind": "stats_csv"}, login_session_id=session_id
+            s, user_id, "download", {"kind": "stats_release_json"}, login_session_id=session_id
         )
         s.execute(
             text("UPDATE one_time_ticket SET params = '{broken' WHERE ticket_hash = :h"),
