@@ -96,3 +96,31 @@ def test_board_cannot_pause_or_read_the_register(live_server, closed_request):
         client.wait_for("_redirect")
     assert reference not in sent and "Live Casework" not in sent
     assert _row(engine, rid) == before
+
+
+def test_register_export_downloads_with_its_sessions_ticket(live_server, closed_request):
+    """The export button's ticket (bound to the officer's login session) downloads the
+    filtered register; the same ticket is refused to another session."""
+    import re
+
+    import httpx
+
+    _engine, _rid, reference = closed_request
+    register = RequestsState.get_full_name()
+    cookie = login_cookie(live_server, "compliance")
+    with ReflexClient(live_server.url, cookie) as client:
+        client.call(f"{register}.load", {}, path="/requests")
+        client.call(f"{register}.show_view", {"view": "refused"}, path="/requests")
+        client.call(f"{register}.export", {"fmt": "csv"}, path="/requests")
+        assert client.wait_for("/api/download/")
+        ticket = re.search(r"/api/download/([A-Za-z0-9_\-]+)", json.dumps(client.updates))
+    assert ticket, "the export hands over a download ticket"
+    url = f"{live_server.url}/api/download/{ticket.group(1)}"
+    other = login_cookie(live_server, "compliance")
+    assert httpx.get(url, headers={"Cookie": other}).status_code == 403
+    response = httpx.get(url, headers={"Cookie": cookie})
+    assert response.status_code == 200, response.text[:300]
+    body = response.content.decode("utf-8-sig")
+    header, *rows = body.splitlines()
+    assert header.split(",")[0] == tr("kk", "pipeline.reference"), "header first, in words"
+    assert any(reference in row for row in rows)
