@@ -8,6 +8,8 @@ import csv
 import hashlib
 import io
 import json
+import re
+import zlib
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -747,3 +749,159 @@ def test_demo_register_is_idempotent(engine):
         disclosed = rows[2]
         assert ds.package_bytes(s, disclosed.id)[2][:4] == b"%PDF"
         assert verify_chain(s).ok
+
+
+# --- the operator block (issue 17) ---------------------------------------------------------------
+
+#: A BIN with a valid check digit (as in tests/test_breaches.py).
+OPERATOR_BIN = "180240005439"
+OPERATOR = {
+    "name_kk": "Мамандар қауымдастығы", "name_ru": "Ассоциация специалистов",
+    "name_en": "Association of Specialists", "bin": OPERATOR_BIN,
+    "address": "Алматы, Абай д-лы 1", "dp_email": "dpo@association.kz",
+}  # fmt: skip
+#: SHA-256 of the packages of ``_operator_case`` as the panel wrote them before the operator
+#: block existed (computed with the code of commit 84806ae): a package disclosed then
+#: (``operator`` NULL) must keep rebuilding to exactly these bytes.
+PRE_OPERATOR_DIGESTS = {
+    "csv": "eb3ee8730f507ed8ec45767408557be3eb6da8e76b7b219ffb5cc099eff0140c",
+    "xlsx": "fc931b3faabe96b6dfbc4ff1c9d19488514dd5ef69edbd4524929d12fea67d35",
+    "pdf": "5c74332be2514c33b11e3a220f2f16e85f4b911bca8d5f490e1067b7e884024b",
+}
+
+
+def _set_profile(engine, officer, **changes) -> None:
+    from dpa_panel.services import org_profile
+
+    with session_scope(engine) as s:
+        org_profile.update_profile(s, officer, {**OPERATOR, **changes})
+
+
+def _operator_case(engine, officer, reviewer, subjects, fmt: str) -> int:
+    a, b = subjects[0], subjects[2]
+    picks = {a: ["surname", "membership_number"], b: ["phone"]}
+    did = _approved(engine, officer, reviewer, [a, b], picks,
+                    requested_categories=["identity", "contacts", "membership"])  # fmt: skip
+    with session_scope(engine) as s:
+        ds.disclose(s, officer, did, fmt, "e_government", now=NOW + DAY)
+    return did
+
+
+def _sheets(data: bytes) -> dict[str, list[list[str]]]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data))
+    return {
+        ws.title: [["" if c is None else c for c in r] for r in ws.iter_rows(values_only=True)]
+        for ws in book.worksheets
+    }
+
+
+def _pdf_text_per_font(pdf: bytes) -> list[str]:
+    """The text of an fpdf2 PDF read once with each font's ToUnicode map (see
+    ``tests.test_requests._pdf_text``, which merges the maps of all fonts)."""
+    streams = []
+    for raw in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            streams.append(zlib.decompress(raw))
+        except zlib.error:
+            streams.append(raw)
+    maps = []
+    for s in streams:
+        pairs = re.findall(rb"<([0-9A-Fa-f]{4})>\s*<([0-9A-Fa-f]{4,})>", s)
+        if pairs:
+            maps.append({int(a, 16): bytes.fromhex(b.decode()).decode("utf-16-be")
+                         for a, b in pairs})  # fmt: skip
+    literals = []
+    for s in streams:
+        for literal in re.findall(rb"\(((?:\\.|[^\\)])*)\)\s*Tj", s, re.S):
+            literals.append(re.sub(
+                rb"\\([0-7]{1,3}|.)",
+                lambda m: bytes([int(m.group(1), 8)]) if m.group(1)[:1].isdigit()
+                else {b"n": b"\n", b"r": b"\r", b"t": b"\t"}.get(m.group(1), m.group(1)),
+                literal, flags=re.S,
+            ))  # fmt: skip
+
+    def decode(data: bytes, cmap: dict[int, str]) -> str:
+        pairs = (data[i : i + 2] for i in range(0, len(data) - 1, 2))
+        return "".join(cmap.get(int.from_bytes(p, "big"), "?") for p in pairs)
+
+    return ["\n".join(decode(d, cmap) for d in literals) for cmap in maps]
+
+
+def test_xlsx_package_carries_the_frozen_operator_sheet(engine, officer, reviewer, subjects):
+    from dpa_panel.services import disclosure_exports as files
+
+    _set_profile(engine, officer)
+    did = _operator_case(engine, officer, reviewer, subjects, "xlsx")
+    with session_scope(engine) as s:
+        d = s.get(Disclosure, did)
+        _, _, sent = ds.package_bytes(s, did)
+        assert hashlib.sha256(sent).hexdigest() == d.package_sha256
+        sheets = _sheets(sent)
+        # The data sheet stays first and header-first; the operator is a second sheet.
+        assert list(sheets) == ["package", files.OPERATOR_SHEET]
+        assert sheets["package"][0] == ["no", "surname", "phone", "membership_number"]
+        operator = sheets[files.OPERATOR_SHEET]
+        assert operator[0] == list(files.OPERATOR_HEADER)
+        values = dict(operator[1:])
+        assert values == {
+            files.OPERATOR_LABELS["name_kk"]: OPERATOR["name_kk"],
+            files.OPERATOR_LABELS["name_ru"]: OPERATOR["name_ru"],
+            files.OPERATOR_LABELS["name_en"]: OPERATOR["name_en"],
+            files.OPERATOR_LABELS["bin"]: OPERATOR_BIN,
+            files.OPERATOR_LABELS["address"]: OPERATOR["address"],
+            files.OPERATOR_LABELS["dp_email"]: OPERATOR["dp_email"],
+        }
+    # The profile changes afterwards: the package sent is still rebuilt byte for byte.
+    _set_profile(engine, officer, name_kk="Жаңа атау", address="Астана, Мәңгілік Ел 2",
+                 dp_email="privacy@new.kz")  # fmt: skip
+    with session_scope(engine) as s:
+        _, _, again = ds.package_bytes(s, did)
+        assert again == sent
+        assert hashlib.sha256(again).hexdigest() == s.get(Disclosure, did).package_sha256
+        assert OPERATOR["address"] in dict(_sheets(again)[files.OPERATOR_SHEET][1:]).values()
+
+
+def test_pdf_package_is_headed_by_the_frozen_operator(engine, officer, reviewer, subjects):
+    _set_profile(engine, officer)
+    did = _operator_case(engine, officer, reviewer, subjects, "pdf")
+    with session_scope(engine) as s:
+        _, _, sent = ds.package_bytes(s, did)
+        reference = s.get(Disclosure, did).reference
+    # The package uses a regular and a bold font, each with its own glyph numbering: the
+    # operator block and the request line are regular, so they read back with one map.
+    text = next(t for t in _pdf_text_per_font(sent) if reference in t)
+    for value in (OPERATOR["name_kk"], OPERATOR_BIN, OPERATOR["address"], OPERATOR["dp_email"]):
+        assert value in text
+    assert text.index(OPERATOR_BIN) < text.index(reference)  # the operator heads the package
+    _set_profile(engine, officer, dp_email="privacy@new.kz")
+    with session_scope(engine) as s:
+        assert ds.package_bytes(s, did)[2] == sent
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "pdf"])
+def test_package_sent_before_the_operator_block_rebuilds_as_sent(
+    engine, officer, reviewer, subjects, fmt
+):
+    """A package disclosed before issue 17 has ``operator`` NULL and the digest of the old
+    layout: it rebuilds to those bytes, whatever the profile says today."""
+    _set_profile(engine, officer)
+    did = _operator_case(engine, officer, reviewer, subjects, fmt)
+    with session_scope(engine) as s:
+        d = s.get(Disclosure, did)
+        new_digest = d.package_sha256
+        # What the register holds for a package sent before the change:
+        d.operator = None
+        d.package_sha256 = PRE_OPERATOR_DIGESTS[fmt]
+        s.add(d)
+    with session_scope(engine) as s:
+        _, _, data = ds.package_bytes(s, did)
+        assert hashlib.sha256(data).hexdigest() == PRE_OPERATOR_DIGESTS[fmt]
+        if fmt != "csv":
+            assert new_digest != PRE_OPERATOR_DIGESTS[fmt]  # the new layout differs
+        else:
+            # A CSV package stays data only (header first): same bytes before and after.
+            assert new_digest == PRE_OPERATOR_DIGESTS[fmt]
+        if fmt == "xlsx":
+            assert list(_sheets(data)) == ["package"]

@@ -10,6 +10,8 @@ Create Date: 2026-12-06 00:00:00.000000
 - ``breach`` and ``breach_subject``: the personal-data breach register, the notification of the
   authorised body (due one working day after detection) and of the people affected.
 - ``data_inventory``: approved editions of the list of personal data and processing register.
+- ``disclosure.operator``: the operator block frozen when a package is disclosed (NULL for the
+  packages sent before, which keep rebuilding without it).
 """
 
 from collections.abc import Sequence
@@ -137,9 +139,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("version"),
     )
+    with op.batch_alter_table("disclosure") as batch_op:
+        batch_op.add_column(sa.Column("operator", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("disclosure") as batch_op:
+        batch_op.drop_column("operator")
     op.drop_table("data_inventory")
     op.drop_index("ix_breach_subject_subject", table_name="breach_subject")
     op.drop_table("breach_subject")

@@ -111,6 +111,13 @@ class Disclosure(SQLModel, table=True):
         sa_column=Column(Text, nullable=False),
         description="JSON list of the field names the package contained",
     )
+    operator: str | None = Field(
+        default=None,
+        sa_column=Column(Text, nullable=True),
+        description="JSON [[label, value], ...]: the operator block (organisation profile) "
+        "frozen at disclosure and printed in the package; NULL for packages sent before "
+        "issue 17, which rebuild without it",
+    )
     #: Stored key for the board statistics: the Almaty month of ``disclosed_at``.
     disclosed_month: int | None = month_key_field("disclosed_at")
 

@@ -10,6 +10,11 @@ Split from ``services.disclosures`` (which keeps the workflow and re-exports the
   quoting) is rebuilt with the frozen version-1 writer when the current one gives another
   digest; a match proves those are the bytes that were sent. The version is derived, not
   stored: the digest itself tells which writer made the file.
+* **The operator block** (issue 17): frozen at disclosure in ``disclosure.operator``
+  (``operator_snapshot``) and printed from there — an XLSX package gets a second sheet
+  ``Оператор``, a PDF package a heading block; a CSV package stays data only (header first;
+  the register's log and the request's page name the operator). A package disclosed before
+  (``operator`` NULL) rebuilds without it, exactly as it was sent.
 * **The log** (CSV, XLSX, PDF): every request with its dates, body, basis and digest — no
   subject's values. Each format ends with the SHA-256 of its rows (``log_digest``), which is
   the same for every format because it is computed over the rows' values, not over the file.
@@ -60,6 +65,58 @@ PACKAGE_TITLE = "Дербес деректерді беру / Передача �
 PACKAGE_NO = "no"
 #: Writer versions a package may have been made with, newest first (see the docstring).
 PACKAGE_WRITERS: tuple[int, ...] = (tabular.WRITER_VERSION, 1)
+#: The operator block (issue 17) of a package: sheet name, header and labels, fixed in
+#: Kazakh / Russian like ``PACKAGE_TITLE`` (a package must not depend on editable wording).
+OPERATOR_SHEET = "Оператор"
+OPERATOR_HEADER = ("Көрсеткіш / Показатель", "Мәні / Значение")
+OPERATOR_LABELS = {
+    "name_kk": "Атауы (қазақ тілінде) / Наименование (на казахском языке)",
+    "name_ru": "Атауы (орыс тілінде) / Наименование (на русском языке)",
+    "name_en": "Атауы (ағылшын тілінде) / Наименование (на английском языке)",
+    "bin": "БСН / БИН",
+    "address": "Мекенжай / Адрес",
+    "dp_email": "Жеке деректер бойынша e-mail / E-mail по персональным данным",
+    "responsible": "Жеке деректерді өңдеуді ұйымдастыруға жауапты тұлға / "
+    "Лицо, ответственное за организацию обработки персональных данных",
+}
+
+
+# --- the operator block ----------------------------------------------------------------------
+
+
+def operator_snapshot(session: Session) -> str:
+    """The operator block as it stands now, frozen for ``disclosure.operator`` at disclosure:
+    a JSON list of [label, value] rows (empty values left out). The labels are stored with the
+    values, so neither a later profile edit nor a reworded label changes a rebuilt package."""
+    from dpa_panel.services.org_profile import public_profile
+
+    profile = public_profile(session)
+    responsible = profile.responsible_name
+    if responsible and profile.responsible_contact:
+        responsible += f" ({profile.responsible_contact})"
+    values = {
+        "name_kk": profile.names.get("kk", ""),
+        "name_ru": profile.names.get("ru", ""),
+        "name_en": profile.names.get("en", ""),
+        "bin": profile.bin,
+        "address": profile.address,
+        "dp_email": profile.dp_email,
+        "responsible": responsible,
+    }
+    rows = [[OPERATOR_LABELS[k], v] for k, v in values.items() if v]
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+
+
+def operator_rows(disclosure: Disclosure) -> list[list[str]] | None:
+    """The frozen operator rows of a package; ``None`` for a package disclosed before the
+    snapshot existed (it rebuilds exactly as it was sent: without an operator block)."""
+    if disclosure.operator is None:
+        return None
+    try:
+        rows = json.loads(disclosure.operator)
+    except ValueError:
+        return []
+    return [[str(label), str(value)] for label, value in rows]
 
 
 # --- the package -----------------------------------------------------------------------------
@@ -118,12 +175,25 @@ def _csv_bytes(columns: list[str], rows: list[list[str]], writer: int) -> bytes:
 
 
 def _xlsx_bytes(
-    columns: list[str], rows: list[list[str]], moment: datetime, title: str, writer: int
+    columns: list[str],
+    rows: list[list[str]],
+    moment: datetime,
+    title: str,
+    writer: int,
+    operator: list[list[str]] | None = None,
 ) -> bytes:
+    """The data sheet (header first); with a frozen operator block, a second sheet
+    ``Оператор`` of label/value rows (no row above the data header). The version-1 writer
+    never had one: those packages were all sent before the snapshot existed."""
     if writer == 1:
         return tabular.legacy_v1_xlsx_bytes(columns, rows, moment, title)
     book = tabular.XlsxBook(title=title, moment=moment)
     book.sheet("package", columns, widths=tabular.auto_widths(columns, rows)).rows(rows)
+    if operator is not None:
+        header = list(OPERATOR_HEADER)
+        book.sheet(OPERATOR_SHEET, header, widths=tabular.auto_widths(header, operator)).rows(
+            operator
+        )
     return book.to_bytes(reproducible=True)
 
 
@@ -151,6 +221,13 @@ def _pdf_bytes(
     pdf.set_auto_page_break(True, margin=15)
     _pdf_font(pdf)
     pdf.add_page()
+    operator = operator_rows(disclosure)
+    if operator is not None:  # issue 17: the frozen operator block heads the package
+        pdf.set_font("DejaVu", "", 9)
+        for label, value in operator:
+            pdf.multi_cell(0, 4.5, f"{label}: {value}", new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+                           wrapmode="CHAR")  # fmt: skip
+        pdf.ln(4)
     pdf.set_font("DejaVu", "B", 13)
     pdf.multi_cell(0, 7, PACKAGE_TITLE, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("DejaVu", "", 9)
@@ -186,7 +263,9 @@ def build_package(
     if fmt == "csv":
         data = _csv_bytes(columns, rows, writer)
     elif fmt == "xlsx":
-        data = _xlsx_bytes(columns, rows, moment, disclosure.reference, writer)
+        data = _xlsx_bytes(
+            columns, rows, moment, disclosure.reference, writer, operator_rows(disclosure)
+        )
     elif fmt == "pdf":
         data = _pdf_bytes(disclosure, columns, rows, moment)
     else:

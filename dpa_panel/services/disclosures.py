@@ -814,9 +814,11 @@ def disclose(
     disclosure.disclosed_at = now
     disclosure.disclosed_by_id = actor.user_id
     disclosure.sent_via = sent_via
-    from dpa_panel.services.disclosure_exports import build_package
+    from dpa_panel.services.disclosure_exports import build_package, operator_snapshot
     from dpa_panel.services.tabular import WRITER_VERSION
 
+    # Issue 17: the operator block as it is today, frozen with the package it heads.
+    disclosure.operator = operator_snapshot(session)
     data, count, fields = build_package(session, disclosure)
     disclosure.package_sha256 = hashlib.sha256(data).hexdigest()
     disclosure.package_rows = count
