@@ -1,5 +1,6 @@
-"""``dpa-panel import members|applications FILE`` and ``dpa-panel import reconsent OUT``
-(issue 21): the command-line side of ``services.member_import``.
+"""``dpa-panel import members|applications FILE`` and
+``dpa-panel import reconsent [OUT] [--invite]`` (issue 21): the command-line side of
+``services.member_import`` and ``services.reconsent``.
 
 Exit status: 0 when the file was read (imported, previewed with ``--dry-run``, or found to be
 imported already — each says so), 1 when the file itself is refused (nothing written; the
@@ -104,16 +105,31 @@ def _cmd_import(args) -> int:
 
 
 def _cmd_reconsent(args) -> int:
+    """The list as .xlsx (OUT), and/or with ``--invite`` one invitation e-mail per listed member
+    with an address who was not invited before (``services.reconsent``; queued in the outbox,
+    ``dpa-panel notify`` sends)."""
     from dpa_panel.db import session_scope
-    from dpa_panel.services import audit
+    from dpa_panel.i18n import tr
+    from dpa_panel.services import audit, reconsent
     from dpa_panel.services import member_import as mi
 
+    if not args.out and not args.invite:
+        print("dpa-panel: give OUT.xlsx, --invite, or both", file=sys.stderr)
+        return 1
     actor = _actor(args.as_user)
+    data = b""
     with session_scope() as session:
-        data = mi.reconsent_xlsx(session, args.language)
-        audit.record(session, actor, "import.reconsent_exported", mi.ENTITY, "", {})
-    Path(args.out).write_bytes(data)
-    print(f"re-consent list written to {args.out}")
+        if args.out:
+            data = mi.reconsent_xlsx(session, args.language)
+            audit.record(session, actor, "import.reconsent_exported", mi.ENTITY, "", {})
+        if args.invite:
+            outcome = reconsent.invite(session, actor)
+    if args.out:
+        Path(args.out).write_bytes(data)
+        print(f"re-consent list written to {args.out}")
+    if args.invite:
+        print(tr(args.language, "import.invite_done", queued=outcome.queued,
+                 already=outcome.already_invited))  # fmt: skip
     return 0
 
 
@@ -137,7 +153,10 @@ def add_parser(sub) -> None:
     reconsent = imp_sub.add_parser(
         "reconsent", help="write the imported members without an informing consent (.xlsx)"
     )
-    reconsent.add_argument("out")
+    reconsent.add_argument("out", nargs="?", default="", help="the list as .xlsx")
+    reconsent.add_argument("--invite", action="store_true",
+                           help="queue one invitation e-mail (link to /my) per listed member "
+                                "with an address not invited before")
     reconsent.add_argument("--language", default="kk", choices=("kk", "ru", "en"))
     reconsent.add_argument("--as", dest="as_user", default="")
     reconsent.set_defaults(func=_cmd_reconsent)

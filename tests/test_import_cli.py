@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from dpa_panel.db import session_scope
 from dpa_panel.i18n import tr
-from dpa_panel.models import AuditEvent, DataSubject, ImportBatch
+from dpa_panel.models import AuditEvent, DataSubject, ImportBatch, OutboxMessage
 from tests.import_files import KK_HEADER, KK_ROWS, RU_HEADER, RU_ROWS, xlsx
 
 
@@ -80,3 +80,30 @@ def test_bad_file_and_a_corrected_mapping(db_url, engine, tmp_path):
     fixed = _run(db_url, "members", str(path), "--map", "Байланыс=phone")
     assert fixed.returncode == 0, fixed.stderr
     assert _subjects(engine) == 2
+
+
+def test_reconsent_invitations_from_the_command_line(db_url, engine, tmp_path):
+    """``--invite`` queues one e-mail per listed member with an address, once; the list file
+    is still written when OUT is given."""
+    path = tmp_path / "reg.xlsx"
+    path.write_bytes(xlsx(RU_HEADER, [r for r, _ in RU_ROWS]))
+    assert _run(db_url, "members", str(path)).returncode == 0
+    out = tmp_path / "reconsent.xlsx"
+    first = _run(db_url, "reconsent", str(out), "--invite", "--language", "en")
+    assert first.returncode == 0, first.stderr
+    assert tr("en", "import.invite_done", queued=2, already=0) in first.stdout
+    assert out.exists()
+    again = _run(db_url, "reconsent", "--invite", "--language", "en")
+    assert again.returncode == 0, again.stderr
+    assert tr("en", "import.invite_done", queued=0, already=2) in again.stdout
+    with session_scope(engine) as s:
+        mails = s.execute(select(OutboxMessage.recipient, OutboxMessage.body)
+                          .where(OutboxMessage.purpose == "reconsent")).all()  # fmt: skip
+        like = AuditEvent.action.like("import.reconsent%")
+        actions = sorted(s.scalars(select(AuditEvent.action).where(like)))
+    assert sorted(r for r, _ in mails) == ["aigul@mail.kz", "erlan@mail.kz"]
+    assert all("/my" in body for _, body in mails)
+    assert actions == ["import.reconsent_exported", "import.reconsent_invited",
+                       "import.reconsent_invited"]  # fmt: skip
+    nothing = _run(db_url, "reconsent")
+    assert nothing.returncode == 1 and "--invite" in nothing.stderr

@@ -215,8 +215,40 @@ def reconsent_card() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.text(t("import.reconsent_hint"), size="1", color_scheme="gray"),
-            rx.button(t("import.reconsent"), variant="soft", id="import-reconsent",
-                      on_click=S.download_reconsent),  # fmt: skip
+            rx.hstack(
+                rx.button(t("import.reconsent"), variant="soft", id="import-reconsent",
+                          on_click=S.download_reconsent),  # fmt: skip
+                rx.cond(
+                    ~S.inviting,
+                    rx.button(t("import.invite"), variant="soft", id="import-invite",
+                              on_click=S.ask_invite),  # fmt: skip
+                ),
+                spacing="2",
+                wrap="wrap",
+            ),
+            rx.text(t("import.invite_hint"), size="1", color_scheme="gray"),
+            rx.cond(
+                S.inviting,
+                rx.callout(
+                    rx.vstack(
+                        rx.text(t("import.invite_confirm_title"), weight="bold"),
+                        rx.text(S.invite_text, id="import-invite-text"),
+                        rx.hstack(
+                            rx.button(t("import.invite"), color_scheme="red",
+                                      id="import-invite-do", on_click=S.invite),  # fmt: skip
+                            rx.button(t("import.cancel"), variant="soft",
+                                      id="import-invite-cancel",
+                                      on_click=S.cancel_invite),  # fmt: skip
+                            spacing="2",
+                        ),
+                        spacing="2",
+                    ),
+                    icon="triangle-alert",
+                    color_scheme="amber",
+                    role="alertdialog",
+                    width="100%",
+                ),
+            ),
             spacing="2",
         ),
         width="100%",

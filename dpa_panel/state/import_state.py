@@ -17,7 +17,7 @@ import reflex as rx
 from dpa_panel.db import session_scope
 from dpa_panel.i18n import tr
 from dpa_panel.i18n.formatting import format_datetime
-from dpa_panel.services import audit
+from dpa_panel.services import audit, reconsent
 from dpa_panel.services import import_columns as cols
 from dpa_panel.services import member_import as mi
 from dpa_panel.services.errors import ServiceError
@@ -44,6 +44,8 @@ class ImportState(AuthState):
     can_confirm: bool = False
     confirming: bool = False
     confirm_text: str = ""
+    inviting: bool = False
+    invite_text: str = ""
     error: str = ""
     notice: str = ""
     _data: bytes = b""
@@ -51,6 +53,7 @@ class ImportState(AuthState):
 
     def _clear_on_denial(self):
         self._reset_file()
+        self.inviting, self.invite_text = False, ""
 
     def _reset_file(self) -> None:
         self._data, self._mapping = b"", []
@@ -226,3 +229,32 @@ class ImportState(AuthState):
             data = mi.reconsent_xlsx(session, self.locale)
             audit.record(session, actor_for(self), "import.reconsent_exported", mi.ENTITY, "", {})
         return rx.download(data=data, filename="reconsent.xlsx")
+
+    @requires(IMPORT)
+    def ask_invite(self):
+        """First step of the re-consent invitations: say how many people would get an e-mail
+        (nobody is written to here)."""
+        self.error = self.notice = ""
+        with session_scope() as session:
+            count = reconsent.pending_count(session)
+        if not count:
+            self.inviting, self.invite_text = False, ""
+            self.notice = tr(self.locale, "import.invite_none")
+            return
+        self.inviting = True
+        self.invite_text = tr(self.locale, "import.invite_confirm_text", count=count)
+
+    @requires(IMPORT)
+    def cancel_invite(self):
+        self.inviting, self.invite_text = False, ""
+
+    @requires(IMPORT)
+    def invite(self):
+        """Queue the invitations (one transaction, one audit event with the counts)."""
+        if not self.inviting:
+            return
+        self.inviting, self.invite_text = False, ""
+        with session_scope() as session:
+            outcome = reconsent.invite(session, actor_for(self))
+        self.notice = tr(self.locale, "import.invite_done", queued=outcome.queued,
+                         already=outcome.already_invited)  # fmt: skip

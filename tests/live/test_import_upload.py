@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from dpa_panel.db import make_engine
@@ -87,5 +88,51 @@ def test_admin_previews_corrects_and_imports_once(live_server):
             assert "ештеңе қосылмады" in again
         assert _count(engine, "live-import-1@mail.kz") == 1
         assert _count(engine, "live-import-2@mail.kz") == 1
+    finally:
+        engine.dispose()
+
+
+def _invited(engine, email: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT COUNT(*) FROM outbox_message WHERE recipient = :e "
+                                 "AND purpose = 'reconsent'"), {"e": email}).scalar()  # fmt: skip
+
+
+def test_admin_invites_after_being_asked_once_and_only_once(live_server):
+    """Re-consent invitations: nothing is queued without the confirmation step; the question
+    names how many people; a second run queues nothing; no address reaches the browser."""
+    from dpa_panel.db import session_scope
+    from dpa_panel.services import reconsent
+
+    engine = make_engine(live_server.db_url)
+    rows = [["Шақыруов", "Бекзат", "87017770021", "live-invite-1@mail.kz", "Egemen", "Тілші",
+             "01.09.2019"]]  # fmt: skip
+    try:
+        with ReflexClient(live_server.url, login_cookie(live_server, "admin")) as client:
+            client.call(f"{STATE}.load", {}, path="/admin/import")
+            _upload(live_server, client, xlsx(HEADER, rows))
+            client.call(f"{STATE}.set_field", {"index": "2", "value": "phone"},
+                        path="/admin/import")  # fmt: skip
+            client.call(f"{STATE}.ask_confirm", {}, path="/admin/import")
+            client.call(f"{STATE}.confirm", {}, path="/admin/import")
+            assert _count(engine, "live-invite-1@mail.kz") == 1
+            # the final step alone (a forged call) does nothing: no state change, no mail
+            with pytest.raises(TimeoutError):
+                client.call(f"{STATE}.invite", {}, path="/admin/import", timeout=5)
+            assert _invited(engine, "live-invite-1@mail.kz") == 0
+            with session_scope(engine) as s:
+                pending = reconsent.pending_count(s)
+            asked = json.dumps(client.call(f"{STATE}.ask_invite", {}, path="/admin/import"),
+                               ensure_ascii=False)  # fmt: skip
+            assert tr("kk", "import.invite_confirm_text", count=pending) in asked
+            done = json.dumps(client.call(f"{STATE}.invite", {}, path="/admin/import"),
+                              ensure_ascii=False)  # fmt: skip
+            assert tr("kk", "import.invite_done", queued=pending, already=0) in done
+            assert _invited(engine, "live-invite-1@mail.kz") == 1
+            again = json.dumps(client.call(f"{STATE}.ask_invite", {}, path="/admin/import"),
+                               ensure_ascii=False)  # fmt: skip
+            assert tr("kk", "import.invite_none") in again
+            assert "live-invite-1@mail.kz" not in asked + done + again
+        assert _invited(engine, "live-invite-1@mail.kz") == 1
     finally:
         engine.dispose()

@@ -103,6 +103,15 @@ KK = {
     "import.nav": "Импорт",
     "import.failed": "Файлды өңдеу кезінде қате болды; ештеңе өзгерген жоқ.",
     "import.formulas_note": "Формулалы ұяшықтар: {count}. Excel сақтаған мәндері алынды, формулалар есептелмеді.",
+    "import.invite": "Келісім сұрап хат жіберу",
+    "import.invite_hint": "Электрондық поштасы бар, әлі хат алмаған мүшелерге құпиялылық орталығына (/my) сілтемесі бар бір хат кезекке қойылады; бұрын шақырылғандарға қайта жіберілмейді.",
+    "import.invite_confirm_title": "Хат жіберуді растаңыз",
+    "import.invite_confirm_text": "{count} адамға ақпараттандыруға келісім сұрап хат жіберіледі. Хат жіберілгеннен кейін оны қайтарып алу мүмкін емес.",
+    "import.invite_none": "Шақыратын адам жоқ: барлығы шақырылған немесе электрондық поштасы жоқ.",
+    "import.invite_done": "Хаттар кезекке қойылды: {queued}; бұрын шақырылғандар: {already}.",
+    "outbox.purpose.reconsent": "Келісімді қайта сұрау",
+    "mail.reconsent.subject": "Ассоциация жаңалықтарын алғыңыз келе ме?",
+    "mail.reconsent.body": "Сәлеметсіз бе!\n\nСіз Ассоциация мүшесісіз, бірақ бізде бастамалар, іс-шаралар мен жаңалықтар туралы хабарлама алуға келісіміңіз тіркелмеген. Сондықтан біз сізге мұндай хабарламалар жібермейміз.\n\nКелісім бергіңіз келсе, осы хатқа «Келісемін» деп жауап жазыңыз: жауабыңызды жауапты қызметкер тіркейді. Ассоциацияда сақталған жеке деректеріңізді және келісімдеріңізді құпиялылық орталығында көре аласыз: {link}\n\nЕштеңе істемесеңіз, ештеңе өзгермейді: бұл хат қайта жіберілмейді.",
 }
 
 RU = {
@@ -200,6 +209,15 @@ RU = {
     "import.nav": "Импорт",
     "import.failed": "При обработке файла произошла ошибка; ничего не изменено.",
     "import.formulas_note": "Ячеек с формулами: {count}. Взяты значения, сохранённые Excel; формулы не вычислялись.",
+    "import.invite": "Пригласить дать согласие",
+    "import.invite_hint": "Членам с адресом электронной почты, которым ещё не писали, ставится в очередь одно письмо со ссылкой на центр конфиденциальности (/my); повторно приглашённым не отправляется.",
+    "import.invite_confirm_title": "Подтвердите рассылку",
+    "import.invite_confirm_text": "{count} человек получат письмо с просьбой дать согласие на информирование. Отправленное письмо нельзя отозвать.",
+    "import.invite_none": "Приглашать некого: все уже приглашены или у них нет адреса электронной почты.",
+    "import.invite_done": "Письма поставлены в очередь: {queued}; приглашены ранее: {already}.",
+    "outbox.purpose.reconsent": "Повторный запрос согласия",
+    "mail.reconsent.subject": "Хотите получать новости Ассоциации?",
+    "mail.reconsent.body": "Здравствуйте!\n\nВы член Ассоциации, но у нас не записано ваше согласие на получение сообщений об инициативах, мероприятиях и новостях. Поэтому мы такие сообщения вам не отправляем.\n\nЕсли хотите дать согласие, ответьте на это письмо словом «Согласен(на)»: ответственный сотрудник зарегистрирует ваш ответ. Какие ваши персональные данные и согласия хранит Ассоциация, можно посмотреть в центре конфиденциальности: {link}\n\nЕсли ничего не делать, ничего не изменится: это письмо больше не придёт.",
 }
 
 EN = {
@@ -297,4 +315,13 @@ EN = {
     "import.nav": "Import",
     "import.failed": "Something went wrong while processing the file; nothing was changed.",
     "import.formulas_note": "Formula cells: {count}. The values Excel saved were used; no formula was evaluated.",
+    "import.invite": "Invite to give consent",
+    "import.invite_hint": "Members with an e-mail address who were not written to yet get one e-mail, queued in the outbox, with a link to the privacy centre (/my); nobody is invited twice.",
+    "import.invite_confirm_title": "Confirm the invitations",
+    "import.invite_confirm_text": "{count} people will be sent an e-mail asking for their consent to be informed. A sent e-mail cannot be taken back.",
+    "import.invite_none": "Nobody to invite: everyone has been invited already or has no e-mail address.",
+    "import.invite_done": "Invitations queued: {queued}; invited before: {already}.",
+    "outbox.purpose.reconsent": "Re-consent invitation",
+    "mail.reconsent.subject": "Would you like to hear the Association's news?",
+    "mail.reconsent.body": "Hello,\n\nYou are a member of the Association, but we have no record of your consent to receive messages about its initiatives, events and news. So we do not send you such messages.\n\nIf you wish to give that consent, reply to this e-mail saying “I agree”: the responsible officer records your answer. You can see the personal data and the consents the Association holds about you in the privacy centre: {link}\n\nIf you do nothing, nothing changes: this e-mail will not be sent again.",
 }
