@@ -6,7 +6,7 @@ on ``/_event``, the session cookie in the websocket handshake) exactly as browse
 * **staff** page and filter the pipeline (``/applications``);
 * **compliance** open the retention countdown (``/retention``) and, when the app has it, the
   disclosure register (``/disclosures``);
-* **board** switch the dashboard filters (``/statistics``);
+* **board** switch the statistics release's view (``/statistics``);
 * **public** visitors submit applications (``/apply``) at a fixed total rate (default 5/s).
 
 Staff-side sessions log in through the real password form (``AuthState.login`` → login ticket
@@ -652,13 +652,13 @@ class BoardStatistics(Scenario):
         if rng.random() < 0.1:  # the page opened again (its on_load)
             self.act(s, "statistics.load", f"{self.state}.load")
             return
-        year = rng.choice(("", "2025", "2026"))
-        quarter = rng.choice(("", "1", "2", "3", "4")) if year else ""
+        # The newest published release, seen by month, quarter or year (issue 14: the board
+        # reads stored releases only).
         self.act(
             s,
-            "statistics.choose_period",
-            f"{self.state}.choose_period",
-            {"form_data": {"year": year, "quarter": quarter}},
+            "statistics.choose_release",
+            f"{self.state}.choose_release",
+            {"form_data": {"release": "", "scope": rng.choice(("month", "quarter", "year"))}},
         )
 
 

@@ -499,3 +499,17 @@ def test_data_inventory_approved_by_the_responsible_person_and_reapproval(engine
         assert not data_inventory.status(s).needs_approval
         assert s.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "inventory.approved")) == 2  # fmt: skip
+
+
+def test_subject_report_pdf_is_headed_by_the_operator(engine, officer, admin):
+    """With the profile filled, the subject report PDF starts with the operator block (its
+    lines come before the first heading, so the PDF must have its font set before them)."""
+    fill_profile(engine, admin)
+    sid = subject(engine)
+    with session_scope(engine) as s:
+        report = requests.subject_report(s, officer, sid)
+        header = org_profile.document_header(s, "kk")
+    assert report["operator"], "the report carries the operator block"
+    text = _pdf_text(requests.report_pdf(report, "kk"))
+    assert header[0] in text
+    assert text.index(header[0]) < text.index(tr("kk", "report.title"))

@@ -191,6 +191,7 @@ def report_pdf(report: dict[str, Any], language: str | None = None) -> bytes:
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_font("DejaVu", "", str(FONT_PATH))
     pdf.add_page()
+    pdf.set_font("DejaVu", size=9)  # the operator block comes before the first heading
 
     def heading(text: str, size: int = 13) -> None:
         pdf.set_font("DejaVu", size=size)
