@@ -12,7 +12,7 @@ from dpa_panel.i18n.dates import format_entry_datetime
 from dpa_panel.services import auth, privacy_centre
 from dpa_panel.state.actions import run_action
 from dpa_panel.state.auth_state import AuthState
-from dpa_panel.state.guard import current_identity, hard_navigate, requires
+from dpa_panel.state.guard import current_identity, requires, start_download
 
 PERMISSION = "requests.manage"
 
@@ -72,7 +72,7 @@ class AccessPackageState(AuthState):
                   "language": self.locale}  # fmt: skip
         with session_scope() as session:
             ticket = auth.download_ticket(session, current_identity(), params)
-        return hard_navigate(f"/api/download/{ticket}")
+        return start_download(f"/api/download/{ticket}")
 
     @requires(PERMISSION)
     def refresh(self):

@@ -11,7 +11,12 @@ from dpa_panel.i18n.formatting import format_datetime
 from dpa_panel.models import StaffUser
 from dpa_panel.services import audit, auth
 from dpa_panel.state.auth_state import AuthState
-from dpa_panel.state.guard import actor_for, current_identity, hard_navigate, requires
+from dpa_panel.state.guard import (
+    actor_for,
+    current_identity,
+    requires,
+    start_download,
+)
 from dpa_panel.state.paging import (
     PAGE_SIZE,
     date_range_error,
@@ -133,7 +138,7 @@ class AuditViewState(AuthState):
                 {"filters": self.filters},
             )
             ticket = auth.download_ticket(session, ident, params)
-        return hard_navigate(f"/api/download/{ticket}")
+        return start_download(f"/api/download/{ticket}")
 
     def _export_params(self) -> dict:
         flt = self._filter()

@@ -16,7 +16,13 @@ from dpa_panel.services.errors import ServiceError
 from dpa_panel.services.permissions import has_permission
 from dpa_panel.state.actions import run_action
 from dpa_panel.state.auth_state import AuthState
-from dpa_panel.state.guard import actor_for, current_identity, hard_navigate, requires
+from dpa_panel.state.guard import (
+    actor_for,
+    current_identity,
+    hard_navigate,
+    requires,
+    start_download,
+)
 
 READ = "breaches.read"
 MANAGE = "breaches.manage"
@@ -114,7 +120,7 @@ class BreachesState(AuthState):
             ticket = auth.download_ticket(
                 session, ident, {"kind": f"breaches_{fmt}", "language": self.locale}
             )
-        return hard_navigate(f"/api/download/{ticket}")
+        return start_download(f"/api/download/{ticket}")
 
 
 class BreachDetailState(AuthState):
@@ -258,7 +264,7 @@ class BreachDetailState(AuthState):
         with session_scope() as session:
             audit.record(session, actor_for(self), action, entity, entity_id, details)
             ticket = auth.download_ticket(session, ident, params)
-        return hard_navigate(f"/api/download/{ticket}")
+        return start_download(f"/api/download/{ticket}")
 
     @requires(READ)
     def download_notice(self, language: str):

@@ -12,7 +12,12 @@ from dpa_panel.db import session_scope
 from dpa_panel.models.vocab import PURPOSES
 from dpa_panel.services import audit, auth, consent
 from dpa_panel.state.auth_state import AuthState
-from dpa_panel.state.guard import actor_for, current_identity, hard_navigate, requires
+from dpa_panel.state.guard import (
+    actor_for,
+    current_identity,
+    requires,
+    start_download,
+)
 from dpa_panel.state.paging import PAGE_SIZE, form_filters, page_count, page_summary, turn_page
 
 READ = "consents.read"
@@ -94,4 +99,4 @@ class ConsentLedgerState(AuthState):
         with session_scope() as session:
             audit.record(session, actor_for(self), "consent.mailing_list_exported", "consent", "")
             ticket = auth.download_ticket(session, ident, {"kind": "mailing_csv"})
-        return hard_navigate(f"/api/download/{ticket}")
+        return start_download(f"/api/download/{ticket}")

@@ -14,7 +14,12 @@ from dpa_panel.services import audit, auth, disclosures
 from dpa_panel.services.errors import ServiceError, ValidationFailed
 from dpa_panel.state.actions import run_action
 from dpa_panel.state.auth_state import AuthState
-from dpa_panel.state.guard import actor_for, current_identity, hard_navigate, requires
+from dpa_panel.state.guard import (
+    actor_for,
+    current_identity,
+    requires,
+    start_download,
+)
 from dpa_panel.state.paging import PAGE_SIZE, form_filters, page_count, page_summary, turn_page
 
 MANAGE = "disclosures.manage"
@@ -136,7 +141,7 @@ class DisclosuresState(AuthState):
                 {"format": fmt, "filters": sorted(self.filters)},
             )  # fmt: skip
             ticket = _download(session, kind, {**params, "language": self.locale})
-        return hard_navigate(f"/api/download/{ticket}")
+        return start_download(f"/api/download/{ticket}")
 
     @requires(MANAGE)
     def search_subjects(self, form_data: dict):
@@ -380,4 +385,4 @@ class DisclosureDetailState(AuthState):
                 disclosure_id, {"format": self.facts.get("package_format", "")},
             )  # fmt: skip
             ticket = _download(session, "disclosure_package", {"disclosure_id": disclosure_id})
-        return hard_navigate(f"/api/download/{ticket}")
+        return start_download(f"/api/download/{ticket}")

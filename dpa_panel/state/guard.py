@@ -108,6 +108,18 @@ def hard_navigate(path: str):
     return rx.call_script(f"window.location.assign({json.dumps(path)})")
 
 
+def start_download(path: str):
+    """Fetch a download (``/api/download/<ticket>``) without leaving the page.
+
+    A navigation (``window.location``) fires ``beforeunload``, on which Reflex's client drops
+    its websocket; the page then stays (the answer is an attachment) but its next events wait
+    for a reconnect that may come late. Reflex's ``_download`` event clicks a hidden
+    ``<a download>`` instead: no unload, the connection stays. The empty ``download`` value
+    lets the server's ``Content-Disposition`` name the file.
+    """
+    return rx.download(url=path, filename="")
+
+
 def client_ip(state: rx.State) -> str:
     return state.router.session.client_ip or ""
 

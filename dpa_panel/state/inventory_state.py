@@ -11,7 +11,12 @@ from dpa_panel.models import StaffUser
 from dpa_panel.services import audit, auth, data_inventory
 from dpa_panel.state.actions import run_action
 from dpa_panel.state.auth_state import AuthState
-from dpa_panel.state.guard import actor_for, current_identity, hard_navigate, requires
+from dpa_panel.state.guard import (
+    actor_for,
+    current_identity,
+    requires,
+    start_download,
+)
 
 READ = "inventory.read"
 
@@ -65,4 +70,4 @@ class InventoryState(AuthState):
                          self.version, {"language": lang})  # fmt: skip
             ticket = auth.download_ticket(session, ident, {
                 "kind": "inventory_pdf", "version": int(self.version), "language": lang})
-        return hard_navigate(f"/api/download/{ticket}")
+        return start_download(f"/api/download/{ticket}")

@@ -29,6 +29,7 @@ from dpa_panel.state.guard import (
     handshake_cookie,
     hard_navigate,
     requires,
+    start_download,
 )
 
 
@@ -266,7 +267,7 @@ class MyState(AppState):
     def download(self, request_id: str):
         if self._identity() is None or not str(request_id).isdigit():
             return None
-        return hard_navigate(f"/api/my/package/{int(request_id)}")
+        return start_download(f"/api/my/package/{int(request_id)}")
 
     @requires(PUBLIC)
     def sign_out(self):

@@ -29,7 +29,12 @@ from dpa_panel.services import (
 from dpa_panel.services.errors import ServiceError, ValidationFailed
 from dpa_panel.state.actions import run_action
 from dpa_panel.state.auth_state import AuthState
-from dpa_panel.state.guard import actor_for, current_identity, hard_navigate, requires
+from dpa_panel.state.guard import (
+    actor_for,
+    current_identity,
+    requires,
+    start_download,
+)
 from dpa_panel.state.paging import form_filters, page_count, page_summary, turn_page
 
 MANAGE = "requests.manage"
@@ -237,7 +242,7 @@ class RequestsState(AuthState):
                 session, current_identity(),
                 {"kind": kind, **params, "view": self.view, "language": self.locale},
             )  # fmt: skip
-        return hard_navigate(f"/api/download/{ticket}")
+        return start_download(f"/api/download/{ticket}")
 
     @requires(MANAGE)
     def create(self, form_data: dict):

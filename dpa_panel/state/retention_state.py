@@ -15,7 +15,12 @@ from dpa_panel.models.types import utcnow
 from dpa_panel.services import audit, auth, retention
 from dpa_panel.services.errors import ServiceError
 from dpa_panel.state.auth_state import AuthState
-from dpa_panel.state.guard import actor_for, current_identity, hard_navigate, requires
+from dpa_panel.state.guard import (
+    actor_for,
+    current_identity,
+    requires,
+    start_download,
+)
 from dpa_panel.state.paging import PAGE_SIZE, form_filters, page_count, page_summary, turn_page
 
 MANAGE = "retention.manage"
@@ -180,4 +185,4 @@ class RetentionState(AuthState):
             audit.record(session, actor_for(self), "retention.acts_exported", "destruction_act", "",
                          {"format": fmt})  # fmt: skip
             ticket = auth.download_ticket(session, ident, {"kind": kind, "language": self.locale})
-        return hard_navigate(f"/api/download/{ticket}")
+        return start_download(f"/api/download/{ticket}")

@@ -20,7 +20,12 @@ from dpa_panel.services.permissions import has_permission
 from dpa_panel.services.statistics import BODY_TYPES
 from dpa_panel.services.stats_release_data import ALL, CONSENT_PURPOSES, DIMENSION_TABLES
 from dpa_panel.state.auth_state import AuthState
-from dpa_panel.state.guard import actor_for, current_identity, hard_navigate, requires
+from dpa_panel.state.guard import (
+    actor_for,
+    current_identity,
+    requires,
+    start_download,
+)
 
 READ = "stats.read"
 PREVIEW = "stats.preview"
@@ -171,7 +176,7 @@ class StatisticsState(AuthState):
             audit.record(session, actor_for(self), "stats.release_downloaded", "stats_release",
                          self.release_id, {"format": fmt})  # fmt: skip
             ticket = auth.download_ticket(session, ident, params)
-        return hard_navigate(f"/api/download/{ticket}")
+        return start_download(f"/api/download/{ticket}")
 
 
 class StatsPreviewState(AuthState):

@@ -14,7 +14,7 @@ from dpa_panel.services import auth, consent, disclosures, requests, retention
 from dpa_panel.services.errors import ServiceError
 from dpa_panel.state.actions import run_action
 from dpa_panel.state.auth_state import AuthState
-from dpa_panel.state.guard import current_identity, hard_navigate, requires
+from dpa_panel.state.guard import current_identity, requires, start_download
 
 MANAGE = "requests.manage"
 SENTENCE_PURPOSES = ("application_review", "member_register", "informing", "feedback")
@@ -237,4 +237,4 @@ class SubjectState(AuthState):
         }
         with session_scope() as session:
             ticket = auth.download_ticket(session, ident, params)
-        return hard_navigate(f"/api/download/{ticket}")
+        return start_download(f"/api/download/{ticket}")
