@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dpa_panel.components.confirm import confirm_dialog
 from dpa_panel.components.forms import error_callout, field, notice_callout, select_field
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
@@ -78,22 +79,31 @@ def _role_select(row: rx.Var) -> rx.Component:
         rx.select.trigger(aria_label=t("account.role")),
         rx.select.content(*[rx.select.item(t(f"role.{role}"), value=role) for role in ROLES]),
         value=row["role"].to(str),
-        on_change=lambda role: AdminState.change_role(user_id, role),
+        # Asks first, naming the account and both roles; never for one's own account.
+        on_change=lambda role: AdminState.ask("role", user_id, role),
+        disabled=user_id == AdminState.own_id,
         size="1",
     )
 
 
 def _actions(row: rx.Var) -> rx.Component:
     user_id = row["id"].to(str)
+    username = row["username"].to(str)
     return rx.flex(
         rx.cond(
             row["active"] != "",
-            rx.button(
-                t("accounts.deactivate"),
-                size="1",
-                variant="soft",
-                color_scheme="red",
-                on_click=AdminState.deactivate(user_id),
+            rx.cond(
+                user_id == AdminState.own_id,
+                rx.badge(t("confirm.own_account"), color_scheme="gray", variant="outline"),
+                rx.button(
+                    t("accounts.deactivate"),
+                    size="1",
+                    variant="soft",
+                    color_scheme="red",
+                    on_click=AdminState.ask("deactivate", user_id, ""),
+                    aria_label=t("accounts.deactivate") + " " + username,
+                    id="deactivate-" + username,
+                ),
             ),
             rx.button(
                 t("accounts.activate"),
@@ -106,7 +116,9 @@ def _actions(row: rx.Var) -> rx.Component:
             t("accounts.reset_password"),
             size="1",
             variant="soft",
-            on_click=AdminState.reset_password(user_id),
+            on_click=AdminState.ask("reset_password", user_id, ""),
+            aria_label=t("accounts.reset_password") + " " + username,
+            id="reset-password-" + username,
         ),
         rx.cond(
             row["locked"] != "",
@@ -186,35 +198,31 @@ def temporary_password_callout() -> rx.Component:
 
 def reset_two_factor_question() -> rx.Component:
     """The irreversible reset asks first, naming the account."""
-    return rx.cond(
+    return confirm_dialog(
         AdminState.reset_two_factor_for != "",
-        rx.callout(
-            rx.vstack(
-                rx.text(
-                    AdminState.reset_two_factor_question,
-                    id="reset-2fa-question",
-                ),
-                rx.hstack(
-                    rx.button(
-                        t("two_factor.reset"),
-                        color_scheme="red",
-                        on_click=AdminState.reset_two_factor,
-                        id="reset-2fa-confirm",
-                    ),
-                    rx.button(
-                        t("two_factor.cancel"),
-                        variant="soft",
-                        on_click=AdminState.cancel_reset_two_factor,
-                    ),
-                    spacing="2",
-                    wrap="wrap",
-                ),
-                spacing="2",
-            ),
-            icon="shield-alert",
-            color_scheme="orange",
-            width="100%",
-        ),
+        t("two_factor.reset"),
+        AdminState.reset_two_factor_question,
+        confirm_key="two_factor.reset",
+        cancel_key="two_factor.cancel",
+        on_confirm=AdminState.reset_two_factor,
+        on_cancel=AdminState.cancel_reset_two_factor,
+        text_id="reset-2fa-question",
+        yes_id="reset-2fa-confirm",
+        no_id="reset-2fa-cancel",
+        color_scheme="orange",
+    )
+
+
+def account_question() -> rx.Component:
+    """Deactivate, role change, password reset: asked first, naming the account."""
+    return confirm_dialog(
+        AdminState.confirm_open,
+        AdminState.confirm_title,
+        AdminState.confirm_text,
+        confirm_key="confirm.yes",
+        cancel_key="confirm.cancel",
+        on_confirm=AdminState.confirm(AdminState.confirm_token),
+        on_cancel=AdminState.cancel_confirm,
     )
 
 
@@ -226,6 +234,7 @@ def admin_users_page() -> rx.Component:
             error_callout(AdminState.action_error, "accounts-error"),
             temporary_password_callout(),
             reset_two_factor_question(),
+            account_question(),
             rx.desktop_only(
                 rx.table.root(
                     rx.table.header(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dpa_panel.components.confirm import confirm_dialog
 from dpa_panel.components.forms import error_callout, field, notice_callout, textarea_field
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import back_link, page_shell
@@ -169,22 +170,10 @@ def _subject(p: rx.Var) -> rx.Component:
 
 
 def _confirm_box() -> rx.Component:
-    return rx.cond(
-        D.confirm_text != "",
-        rx.callout(
-            rx.vstack(
-                rx.text(D.confirm_text, id="confirm-text"),
-                rx.hstack(
-                    rx.button(t("breach.confirm"), color_scheme="red", on_click=D.confirm,
-                              id="confirm-yes"),
-                    rx.button(t("breach.cancel"), variant="soft", on_click=D.cancel,
-                              id="confirm-no"),
-                    spacing="2",
-                ),
-                spacing="2",
-            ),
-            icon="circle-alert", color_scheme="amber", role="alertdialog", width="100%",
-        ),
+    return confirm_dialog(
+        D.confirm_text != "", t("confirm.title"), D.confirm_text,
+        confirm_key="breach.confirm", cancel_key="breach.cancel",
+        on_confirm=D.confirm, on_cancel=D.cancel,
     )  # fmt: skip
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dpa_panel.components.confirm import confirm_dialog
 from dpa_panel.components.forms import error_callout, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
@@ -53,7 +54,8 @@ def _holiday(h: rx.Var) -> rx.Component:
                     rx.cond(h["unconfirmed"] != "", _confirm_form(h)),
                     rx.button(
                         t("calendar.remove"), size="1", variant="soft", color_scheme="red",
-                        on_click=C.remove_holiday(h["day"].to(str)),
+                        on_click=C.ask_remove_holiday(h["day"].to(str)),
+                        id="remove-" + h["day"].to(str),
                         aria_label=t("calendar.remove") + " " + h["shown"].to(str),
                     ),
                     spacing="2", wrap="wrap",
@@ -230,6 +232,11 @@ def calendar_page() -> rx.Component:
             error_callout(C.action_error, "calendar-error"),
             holidays_card(),
             deadlines_card(),
+            confirm_dialog(
+                C.confirm_open, C.confirm_title, C.confirm_text,
+                confirm_key="calendar.remove", cancel_key="confirm.cancel",
+                on_confirm=C.remove_holiday(C.confirm_token), on_cancel=C.cancel_confirm,
+            ),  # fmt: skip
             spacing="4",
             width="100%",
         ),

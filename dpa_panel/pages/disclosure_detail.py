@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dpa_panel.components.confirm import confirm_dialog
 from dpa_panel.components.forms import error_callout, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import back_link, page_shell
@@ -300,7 +301,8 @@ def decision_card() -> rx.Component:
             rx.cond(
                 D.can["approve"],
                 rx.button(
-                    t("disclosure.approve"), on_click=D.approve, color_scheme="green", id="approve"
+                    t("disclosure.approve"), on_click=D.ask_approve, color_scheme="green",
+                    id="approve",
                 ),
             ),  # fmt: skip
             rx.cond(D.can["refuse"], refuse_form),
@@ -375,6 +377,12 @@ def disclosure_detail_page() -> rx.Component:
                         wrap="wrap",
                     ),  # fmt: skip
                     notice_callout(D.notice, "disclosure-notice"),
+                    confirm_dialog(
+                        D.confirm_open, D.confirm_title, D.confirm_text,
+                        confirm_key="disclosure.approve", cancel_key="confirm.cancel",
+                        on_confirm=D.approve(D.confirm_token), on_cancel=D.cancel_confirm,
+                        yes_id="approve-yes", no_id="approve-no", color_scheme="green",
+                    ),  # fmt: skip
                     error_callout(D.action_error, "disclosure-error"),
                     rx.grid(
                         facts_card(),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dpa_panel.components.confirm import confirm_dialog
 from dpa_panel.components.forms import error_callout, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
@@ -183,27 +184,12 @@ def preview_card() -> rx.Component:
                 spacing="2",
                 wrap="wrap",
             ),
-            rx.cond(
-                S.confirming,
-                rx.callout(
-                    rx.vstack(
-                        rx.text(t("import.confirm_title"), weight="bold"),
-                        rx.text(S.confirm_text, id="import-confirm-text"),
-                        rx.hstack(
-                            rx.button(t("import.confirm"), color_scheme="red", id="import-do",
-                                      on_click=S.confirm),  # fmt: skip
-                            rx.button(t("import.cancel"), variant="soft", id="import-cancel",
-                                      on_click=S.cancel_confirm),  # fmt: skip
-                            spacing="2",
-                        ),
-                        spacing="2",
-                    ),
-                    icon="triangle-alert",
-                    color_scheme="amber",
-                    role="alertdialog",
-                    width="100%",
-                ),
-            ),
+            confirm_dialog(
+                S.confirming, t("import.confirm_title"), S.confirm_text,
+                confirm_key="import.confirm", cancel_key="import.cancel",
+                on_confirm=S.confirm, on_cancel=S.cancel_confirm,
+                text_id="import-confirm-text", yes_id="import-do", no_id="import-cancel",
+            ),  # fmt: skip
             spacing="3",
             width="100%",
         ),
@@ -227,28 +213,13 @@ def reconsent_card() -> rx.Component:
                 wrap="wrap",
             ),
             rx.text(t("import.invite_hint"), size="1", color_scheme="gray"),
-            rx.cond(
-                S.inviting,
-                rx.callout(
-                    rx.vstack(
-                        rx.text(t("import.invite_confirm_title"), weight="bold"),
-                        rx.text(S.invite_text, id="import-invite-text"),
-                        rx.hstack(
-                            rx.button(t("import.invite"), color_scheme="red",
-                                      id="import-invite-do", on_click=S.invite),  # fmt: skip
-                            rx.button(t("import.cancel"), variant="soft",
-                                      id="import-invite-cancel",
-                                      on_click=S.cancel_invite),  # fmt: skip
-                            spacing="2",
-                        ),
-                        spacing="2",
-                    ),
-                    icon="triangle-alert",
-                    color_scheme="amber",
-                    role="alertdialog",
-                    width="100%",
-                ),
-            ),
+            confirm_dialog(
+                S.inviting, t("import.invite_confirm_title"), S.invite_text,
+                confirm_key="import.invite", cancel_key="import.cancel",
+                on_confirm=S.invite, on_cancel=S.cancel_invite,
+                text_id="import-invite-text", yes_id="import-invite-do",
+                no_id="import-invite-cancel",
+            ),  # fmt: skip
             spacing="2",
         ),
         width="100%",

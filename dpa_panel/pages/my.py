@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dpa_panel.components.confirm import confirm_dialog
 from dpa_panel.components.forms import error_callout, field, notice_callout, textarea_field
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
@@ -90,24 +91,10 @@ def _purpose(p: rx.Var) -> rx.Component:
 
 
 def _confirm_box() -> rx.Component:
-    return rx.cond(
-        M.pending != "",
-        rx.callout(
-            rx.vstack(
-                rx.text(M.pending_text, id="confirm-text"),
-                rx.hstack(
-                    rx.button(t("my.confirm"), on_click=M.confirm, color_scheme="red",
-                              id="confirm-yes"),
-                    rx.button(t("my.cancel"), on_click=M.cancel, variant="soft", id="confirm-no"),
-                    spacing="2",
-                ),
-                spacing="2",
-            ),
-            icon="triangle-alert",
-            color_scheme="orange",
-            role="alertdialog",
-            width="100%",
-        ),
+    return confirm_dialog(
+        M.pending != "", t("confirm.title"), M.pending_text,
+        confirm_key="my.confirm", cancel_key="my.cancel",
+        on_confirm=M.confirm, on_cancel=M.cancel, color_scheme="orange",
     )  # fmt: skip
 
 

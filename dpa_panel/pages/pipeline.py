@@ -13,6 +13,8 @@ from dpa_panel.models.vocab import APPLICATION_STATUSES
 from dpa_panel.state.app_state import AppState
 from dpa_panel.state.pipeline_state import PipelineState
 
+#: CSS classes (assets/styles.css): folded on phones unless opened.
+FILTERS_OPEN, FILTERS_FOLDED = "dpa-filters dpa-filters-open", "dpa-filters"
 SORT_KEYS = ("submitted_desc", "submitted_asc", "surname", "status")
 
 
@@ -84,17 +86,22 @@ def _card(row: rx.Var) -> rx.Component:
                 rx.hstack(
                     rx.code(row["reference"], size="1", white_space="nowrap"),
                     rx.spacer(),
-                    rx.text(row["submitted"], size="1", color_scheme="gray"),
+                    rx.text(row["submitted"], size="1", color_scheme="gray", white_space="nowrap"),
                     width="100%",
+                    wrap="wrap",
+                    spacing="1",
                 ),
                 rx.text(row["name"], weight="medium", size="2"),
-                rx.text(row["workplace"], size="1", color_scheme="gray"),
+                rx.text(row["workplace"], size="1", color_scheme="gray", trim="both",
+                        overflow="hidden", text_overflow="ellipsis", white_space="nowrap",
+                        max_width="100%"),
                 rx.cond(
                     row["assignee"] != "",
                     rx.badge(rx.icon("user", size=12), row["assignee"], variant="soft", size="1"),
                 ),
                 spacing="1",
                 align="start",
+                width="100%",
             ),
             size="1",
             width="100%",
@@ -103,11 +110,14 @@ def _card(row: rx.Var) -> rx.Component:
         underline="none",
         color="inherit",
         width="100%",
-    )
+    )  # fmt: skip
 
 
 def _column(status: str) -> rx.Component:
+    """One status: its count, its newest cards in a list that scrolls within the column (so
+    the page stays short), and "show more" reading the next ones from SQL."""
     count = PipelineState.counts[status].to(int)
+    shown = PipelineState.columns[status].length()
     return rx.vstack(
         rx.hstack(
             rx.badge(
@@ -118,14 +128,34 @@ def _column(status: str) -> rx.Component:
             rx.text(count, weight="bold", id=f"count-{status}"),
             align="center",
             spacing="2",
+            wrap="wrap",
         ),
-        rx.foreach(PipelineState.columns[status], _card),
+        rx.vstack(
+            rx.foreach(PipelineState.columns[status], _card),
+            spacing="2",
+            width="100%",
+            max_height="min(60vh, 560px)",
+            overflow_y="auto",
+            padding_right="2px",
+            class_name="dpa-column-cards",
+            id=f"cards-{status}",
+        ),
         rx.cond(
-            count > PipelineState.columns[status].length(),
-            rx.text(t("pipeline.more_in_table"), size="1", color_scheme="gray"),
-        ),
-        min_width="250px",
-        width="250px",
+            count > shown,
+            rx.vstack(
+                rx.text(shown, " / ", count, size="1", color_scheme="gray"),
+                rx.cond(
+                    shown < 100,
+                    rx.button(t("board.show_more"), size="1", variant="soft", width="100%",
+                              on_click=PipelineState.show_more(status), id=f"more-{status}"),
+                    rx.text(t("pipeline.more_in_table"), size="1", color_scheme="gray"),
+                ),
+                spacing="1",
+                width="100%",
+            ),
+        ),  # fmt: skip
+        min_width="0",
+        width="100%",
         spacing="2",
         padding="8px",
         background=rx.color("gray", 2),
@@ -135,11 +165,19 @@ def _column(status: str) -> rx.Component:
 
 
 def board_view() -> rx.Component:
+    """All six columns side by side: they share the width on a desktop (each at least 168px;
+    at 1280px all fit) and scroll sideways inside the board on narrower screens."""
     return rx.box(
-        rx.hstack(*[_column(s) for s in APPLICATION_STATUSES], spacing="3", align="start"),
+        rx.grid(
+            *[_column(s) for s in APPLICATION_STATUSES],
+            grid_template_columns=f"repeat({len(APPLICATION_STATUSES)}, minmax(168px, 1fr))",
+            gap="8px",
+            align_items="start",
+        ),
         overflow_x="auto",
         width="100%",
         padding_bottom="8px",
+        id="pipeline-board",
     )
 
 
@@ -219,7 +257,26 @@ def pipeline_page() -> rx.Component:
                 align="center",
                 wrap="wrap",
             ),
-            filter_form(),
+            # Phones: the filters fold behind this button so the board comes first.
+            rx.el.div(
+                rx.button(
+                    rx.icon("sliders-horizontal", size=14),
+                    t("board.filters"),
+                    variant="soft",
+                    size="2",
+                    on_click=PipelineState.toggle_filters,
+                    aria_expanded=PipelineState.filters_open.to(str),
+                    aria_controls="pipeline-filters",
+                    id="pipeline-filters-toggle",
+                ),
+                class_name="dpa-filters-toggle",
+            ),
+            rx.el.div(
+                filter_form(),
+                id="pipeline-filters",
+                class_name=rx.cond(PipelineState.filters_open, FILTERS_OPEN, FILTERS_FOLDED),
+                style={"width": "100%"},
+            ),
             error_callout(PipelineState.filter_error, "pipeline-filter-error"),
             rx.cond(PipelineState.view == "board", board_view(), table_view()),
             rx.text(AppState.t["pipeline.audit_note"].to(str), size="1", color_scheme="gray"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dpa_panel.components.confirm import confirm_dialog
 from dpa_panel.components.forms import error_callout, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
@@ -99,29 +100,123 @@ def _row(r: rx.Var) -> rx.Component:
     )
 
 
+def _small_pager(previous, next_, page, pages, prefix: str) -> rx.Component:
+    return rx.hstack(
+        rx.button(t("audit.previous"), on_click=previous, variant="soft", size="1",
+                  disabled=page <= 1, id=f"{prefix}-previous"),
+        rx.text(page, " / ", pages, size="1", id=f"{prefix}-page"),
+        rx.button(t("audit.next"), on_click=next_, variant="soft", size="1",
+                  disabled=page >= pages, id=f"{prefix}-next"),
+        align="center", spacing="2",
+    )  # fmt: skip
+
+
+def _hit(h: rx.Var) -> rx.Component:
+    return rx.hstack(
+        rx.vstack(
+            rx.text(h["name"], weight="medium", size="2"),
+            rx.hstack(
+                rx.code(h["reference"], size="1"),
+                rx.cond(h["held"] != "", rx.badge(t("retention.on_hold"), color_scheme="purple",
+                                                  size="1")),
+                spacing="2", align="center",
+            ),
+            spacing="0", align="start",
+        ),
+        rx.spacer(),
+        rx.button(t("confirm.choose"), size="1", variant="soft",
+                  on_click=R.choose_hold_subject(h["id"].to(str)),
+                  aria_label=t("confirm.choose") + " " + h["name"].to(str),
+                  id="hold-pick-" + h["id"].to(str)),
+        width="100%", align="center", padding_y="4px",
+        border_bottom="1px solid var(--gray-4)",
+    )  # fmt: skip
+
+
+def hold_search() -> rx.Component:
+    """Find the subject by name, e-mail, workplace, membership number or application
+    reference; then choose one of the results (no id to know)."""
+    return rx.vstack(
+        rx.form(
+            rx.hstack(
+                rx.input(name="query", id="hold-query", placeholder=t("confirm.search_hint"),
+                         aria_label=t("confirm.search_subject"), max_length=100, flex="1"),
+                rx.button(t("confirm.search"), type="submit", variant="soft", id="hold-search"),
+                spacing="2", width="100%",
+            ),
+            on_submit=R.search_hold_subject,
+            reset_on_submit=False,
+            width="100%",
+        ),
+        rx.cond(
+            R.hold_searched,
+            rx.vstack(
+                rx.text(t("confirm.found"), " ", R.hold_total, size="1", color_scheme="gray",
+                        id="hold-found"),
+                rx.foreach(R.hold_hits, _hit),
+                rx.cond(R.hold_pages > 1,
+                        _small_pager(R.hold_hits_previous, R.hold_hits_next, R.hold_page,
+                                     R.hold_pages, "hold-hits")),
+                spacing="1", width="100%", id="hold-hits",
+            ),
+        ),
+        spacing="2", width="100%",
+    )  # fmt: skip
+
+
 def hold_form() -> rx.Component:
     return rx.card(
-        rx.form(
-            rx.vstack(
-                rx.heading(t("retention.place_hold"), size="4", as_="h2"),
-                labelled(
-                    "retention.subject_id",
-                    rx.input(name="subject_id", id="hold-subject", width="100%"),
+        rx.vstack(
+            rx.heading(t("retention.place_hold"), size="4", as_="h2"),
+            rx.cond(
+                R.hold_choice != "",
+                rx.hstack(
+                    rx.text(t("confirm.hold_for"), " ", rx.text(R.hold_choice, as_="span",
+                            weight="bold"), size="2", id="hold-chosen"),
+                    rx.button(t("confirm.change"), size="1", variant="ghost",
+                              on_click=R.clear_hold_subject, id="hold-change"),
+                    align="center", spacing="2", wrap="wrap",
                 ),
-                labelled("subject.reason", rx.input(name="reason", id="hold-reason", width="100%")),
-                labelled(
-                    "retention.hold_ends",
-                    rx.input(name="ends_on", type="date", id="hold-ends", width="100%"),
+                hold_search(),
+            ),
+            rx.cond(
+                R.hold_choice != "",
+                rx.form(
+                    rx.vstack(
+                        labelled("subject.reason",
+                                 rx.input(name="reason", id="hold-reason", width="100%")),
+                        labelled("retention.hold_ends",
+                                 rx.input(name="ends_on", type="date", id="hold-ends",
+                                          width="100%")),
+                        rx.button(t("retention.place_hold"), type="submit", id="hold-submit"),
+                        spacing="2", width="100%",
+                    ),
+                    on_submit=R.place_hold,
+                    reset_on_submit=True,
+                    width="100%",
                 ),
-                rx.button(t("retention.place_hold"), type="submit", id="hold-submit"),
-                spacing="2",
-                width="100%",
-            ),  # fmt: skip
-            on_submit=R.place_hold,
-            reset_on_submit=True,
+            ),
+            spacing="2", width="100%",
         ),
         width="100%",
-    )
+    )  # fmt: skip
+
+
+def _due(d: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.code(d["reference"], size="1"), white_space="nowrap"),
+        rx.table.cell(rx.link(d["name"], href="/subjects/" + d["subject_id"].to(str))),
+        rx.table.cell(d["due"], white_space="nowrap"),
+        rx.table.cell(rx.cond(d["purpose"] != "", _label("purpose", d["purpose"]), "")),
+        rx.table.cell(rx.text(d["destroys"], size="1")),
+        rx.table.cell(
+            rx.button(t("confirm.destroy_one"), size="1", variant="soft", color_scheme="red",
+                      on_click=R.ask_destroy(d["subject_id"].to(str)),
+                      aria_label=t("confirm.destroy_one") + " " + d["name"].to(str),
+                      id="destroy-" + d["subject_id"].to(str)),
+        ),
+        id="due-" + d["subject_id"].to(str),
+    )  # fmt: skip
 
 
 def sweep_card() -> rx.Component:
@@ -132,44 +227,47 @@ def sweep_card() -> rx.Component:
             rx.cond(
                 R.confirming,
                 rx.vstack(
-                    rx.text(
-                        t("retention.preview_count"),
-                        " ",
-                        R.preview_total,
-                        weight="bold",
-                        id="sweep-count",
+                    rx.text(t("retention.preview_count"), " ", R.preview_total, weight="bold",
+                            id="sweep-count"),
+                    data_table(
+                        ("pipeline.reference", "pipeline.name", "requests.due",
+                         "consents.purpose", "confirm.destroys", "accounts.actions"),
+                        R.preview, _due, "sweep-preview-table",
                     ),
-                    rx.foreach(
-                        R.preview,
-                        lambda d: rx.text(
-                            "#",
-                            d["subject_id"],
-                            " · ",
-                            d["due"],
-                            " · ",
-                            _label("purpose", d["purpose"]),
-                            size="1",
-                        ),
-                    ),
+                    rx.cond(R.preview_pages > 1,
+                            _small_pager(R.preview_previous, R.preview_next, R.preview_page,
+                                         R.preview_pages, "sweep-preview")),
                     rx.hstack(
-                        rx.button(
-                            t("retention.confirm_sweep"),
-                            color_scheme="red",
-                            on_click=R.run_sweep,
-                            id="sweep-confirm",
-                        ),
-                        rx.button(t("retention.cancel"), variant="soft", on_click=R.cancel_sweep),
-                        spacing="2",
+                        rx.button(t("confirm.sweep_all"), color_scheme="red",
+                                  on_click=R.ask_sweep, id="sweep-run",
+                                  disabled=R.preview_total == 0),
+                        rx.button(t("retention.cancel"), variant="soft", on_click=R.cancel_sweep,
+                                  id="sweep-close"),
+                        spacing="2", wrap="wrap",
                     ),
                     spacing="2",
                     width="100%",
                 ),
                 rx.button(t("retention.preview"), on_click=R.preview_sweep, id="sweep-preview"),
-            ),  # fmt: skip
+            ),
             spacing="2",
             width="100%",
         ),
         width="100%",
+    )  # fmt: skip
+
+
+def retention_question() -> rx.Component:
+    return confirm_dialog(
+        R.confirm_open,
+        R.confirm_title,
+        R.confirm_text,
+        confirm_key="retention.confirm_sweep",
+        cancel_key="retention.cancel",
+        on_confirm=R.confirm(R.confirm_token),
+        on_cancel=R.cancel_confirm,
+        yes_id="sweep-confirm",
+        no_id="sweep-cancel",
     )
 
 
@@ -253,13 +351,9 @@ def retention_page() -> rx.Component:
                 _row,
                 "retention-table",
             ),
-            rx.grid(
-                hold_form(),
-                sweep_card(),
-                columns=rx.breakpoints(initial="1", md="2"),
-                spacing="4",
-                width="100%",
-            ),  # fmt: skip
+            sweep_card(),
+            hold_form(),
+            retention_question(),
             acts_card(),
             spacing="4",
             width="100%",

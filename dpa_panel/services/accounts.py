@@ -52,6 +52,13 @@ def active_admin_count(session: Session) -> int:
     )
 
 
+def _refuse_if_self(actor: Actor, user: StaffUser) -> None:
+    """An account may not deactivate itself or change its own role (issue 18): it would lock
+    its owner out or drop them to a role that cannot undo the change."""
+    if actor.actor_type == "user" and actor.user_id == user.id:
+        raise ServiceError("confirm.not_self")
+
+
 def _refuse_if_last_admin(session: Session, user: StaffUser) -> None:
     if user.role == "admin" and user.is_active and active_admin_count(session) <= 1:
         raise ServiceError("accounts.last_admin")
@@ -104,6 +111,7 @@ def change_role(session: Session, actor: Actor, user_id: int, role: str) -> Staf
     user = _get(session, user_id)
     if user.role == role:
         return user
+    _refuse_if_self(actor, user)
     if role != "admin":
         _refuse_if_last_admin(session, user)
     old = user.role
@@ -126,6 +134,7 @@ def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> St
     if user.is_active == active:
         return user
     if not active:
+        _refuse_if_self(actor, user)
         _refuse_if_last_admin(session, user)
         end_all_sessions(session, user.id, actor)
     user.is_active = active

@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, exists, func, select, union
+from sqlalchemy import and_, case, exists, func, or_, select, union
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
@@ -795,15 +795,23 @@ def status_counts(session: Session, q: ApplicationQuery) -> dict[str, int]:
 
 
 def board_columns(
-    session: Session, q: ApplicationQuery, per_column: int = 20
+    session: Session,
+    q: ApplicationQuery,
+    per_column: int = 20,
+    limits: dict[str, int] | None = None,
 ) -> dict[str, list[ApplicationRow]]:
-    """The newest ``per_column`` applications of every status under ``q``'s other filters.
+    """The newest ``per_column`` applications of every status under ``q``'s other filters
+    (``limits`` may give a status its own number: a column's "show more", issue 18).
 
     Without a search term: one small indexed query per status. With one: a single query
     (``ROW_NUMBER() OVER (PARTITION BY status ...)``), so the search runs once, not six times.
     """
     MA = MembershipApplication
     per_column = max(1, min(per_column, MAX_PAGE_SIZE))
+    wanted = {
+        status: max(1, min(int((limits or {}).get(status, per_column)), MAX_PAGE_SIZE))
+        for status in APPLICATION_STATUSES
+    }
     conds = _conditions(session, q, with_status=False)
     newest = [MA.submitted_at.desc(), MA.id.desc()]
     if not search_term(q.search):
@@ -811,7 +819,7 @@ def board_columns(
             status: list(
                 session.scalars(
                     select(MA.id).where(*conds, MA.status == status).order_by(*newest)
-                    .limit(per_column)
+                    .limit(wanted[status])
                 )
             )
             for status in APPLICATION_STATUSES
@@ -829,7 +837,9 @@ def board_columns(
         ids_by_status = {status: [] for status in APPLICATION_STATUSES}
         for app_id, status in session.execute(
             select(ranked.c.id, ranked.c.status)
-            .where(ranked.c.rank <= per_column)
+            .where(
+                or_(*[and_(ranked.c.status == st, ranked.c.rank <= n) for st, n in wanted.items()])
+            )
             .order_by(ranked.c.status, ranked.c.rank)
         ):
             ids_by_status.setdefault(status, []).append(app_id)

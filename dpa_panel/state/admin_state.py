@@ -7,13 +7,20 @@ import reflex as rx
 from dpa_panel.db import session_scope
 from dpa_panel.i18n import tr
 from dpa_panel.i18n.formatting import format_datetime
+from dpa_panel.models.account import StaffUser
 from dpa_panel.models.types import utcnow
+from dpa_panel.models.vocab import ROLES
 from dpa_panel.services import accounts, throttle, two_factor
 from dpa_panel.services.errors import ServiceError
+from dpa_panel.state import confirming
 from dpa_panel.state.auth_state import AuthState
-from dpa_panel.state.guard import actor_for, requires
+from dpa_panel.state.guard import actor_for, current_identity, requires
 
 MANAGE = "accounts.manage"
+#: The account actions that ask first (issue 18): kind -> (service call, notice).
+ASKED = ("deactivate", "role", "reset_password")
+#: Refused for one's own account (also refused by ``services.accounts``).
+NOT_FOR_SELF = ("deactivate", "role")
 
 
 class AdminState(AuthState):
@@ -27,6 +34,14 @@ class AdminState(AuthState):
     #: The account whose second factor the admin asked to reset (named in the question).
     reset_two_factor_for: str = ""
     _reset_two_factor_id: int = 0
+    #: The question before deactivate / role change / password reset (``state/confirming``).
+    confirm_open: bool = False
+    confirm_title: str = ""
+    confirm_text: str = ""
+    confirm_token: str = ""
+    _pending: str = ""
+    #: The logged-in account's id: its own row hides deactivate and the role choice.
+    own_id: str = ""
 
     @rx.var
     def reset_two_factor_question(self) -> str:
@@ -40,8 +55,10 @@ class AdminState(AuthState):
         self.temporary_password = self.temporary_for = ""
         self.notice = self.create_error = self.action_error = ""
         self.reset_two_factor_for, self._reset_two_factor_id = "", 0
+        confirming.forget(self)
 
     def _reload(self, session) -> None:
+        self.own_id = str(current_identity().user_id)
         now = utcnow()
         slowed = throttle.throttled_user_ids(session, now)
         enrolled = two_factor.enrolled_user_ids(session)
@@ -63,6 +80,7 @@ class AdminState(AuthState):
     def _run(self, action, notice_key: str, *args):
         """Run one account action in one transaction; show its error or a notice."""
         self.action_error = self.notice = ""
+        confirming.forget(self)
         self.reset_two_factor_for, self._reset_two_factor_id = "", 0
         self.temporary_password = self.temporary_for = ""
         try:
@@ -70,7 +88,7 @@ class AdminState(AuthState):
                 result = action(session, actor_for(self), *args)
                 self._reload(session)
         except ServiceError as err:
-            self.action_error = tr(self.locale, err.key)
+            self.action_error = tr(self.locale, err.key, **err.params)
             return None
         self.notice = tr(self.locale, notice_key)
         return result
@@ -105,12 +123,60 @@ class AdminState(AuthState):
         return rx.set_value("new_password", "")
 
     @requires(MANAGE)
-    def change_role(self, user_id: str, role: str):
-        self._run(accounts.change_role, "accounts.role_changed", int(user_id), role)
+    def ask(self, kind: str, user_id: str, value: str = ""):
+        """First step of deactivate / role change / password reset: name the account and ask.
+
+        One's own account cannot be deactivated or given another role (refused here, before
+        any question, and again by the service)."""
+        self.notice = self.action_error = ""
+        self.temporary_password = self.temporary_for = ""
+        confirming.forget(self)
+        uid = int(user_id) if str(user_id).isdigit() else 0
+        if kind not in ASKED or (kind == "role" and value not in ROLES):
+            self.action_error = tr(self.locale, "confirm.stale")
+            return
+        if kind in NOT_FOR_SELF and uid == current_identity().user_id:
+            self.action_error = tr(self.locale, "confirm.not_self")
+            return
+        with session_scope() as session:
+            user = session.get(StaffUser, uid) if uid else None
+            if user is None:
+                self.action_error = tr(self.locale, "accounts.not_found")
+                return
+            username, role = user.username, user.role
+        if kind == "role" and value == role:
+            return
+        loc = self.locale
+        names = {"username": username, "role": tr(loc, f"role.{role}")}
+        if kind == "role":
+            names["new_role"] = tr(loc, f"role.{value}")
+        confirming.ask(
+            self, f"{kind}:{uid}:{value if kind == 'role' else ''}",
+            tr(loc, f"confirm.{kind}.title"), tr(loc, f"confirm.{kind}.text", **names),
+        )  # fmt: skip
 
     @requires(MANAGE)
-    def deactivate(self, user_id: str):
-        self._run(accounts.set_active, "accounts.deactivated", int(user_id), False)
+    def cancel_confirm(self):
+        confirming.forget(self)
+
+    @requires(MANAGE)
+    def confirm(self, token: str):
+        """Second step: act on the account named in the question, in one transaction."""
+        if not confirming.take(self, token):
+            return
+        kind, raw_id, value = confirming.parts(token, 3)
+        uid = int(raw_id) if raw_id.isdigit() else 0
+        if kind == "deactivate":
+            self._run(accounts.set_active, "accounts.deactivated", uid, False)
+        elif kind == "role":
+            self._run(accounts.change_role, "accounts.role_changed", uid, value)
+        elif kind == "reset_password":
+            temporary = self._run(accounts.reset_password, "accounts.password_reset", uid)
+            if temporary:
+                self.temporary_password = temporary
+                self.temporary_for = next(
+                    (a["username"] for a in self.accounts if a["id"] == raw_id), ""
+                )
 
     @requires(MANAGE)
     def activate(self, user_id: str):
@@ -119,15 +185,6 @@ class AdminState(AuthState):
     @requires(MANAGE)
     def unlock(self, user_id: str):
         self._run(accounts.unlock, "accounts.unlocked", int(user_id))
-
-    @requires(MANAGE)
-    def reset_password(self, user_id: str):
-        temporary = self._run(accounts.reset_password, "accounts.password_reset", int(user_id))
-        if temporary:
-            self.temporary_password = temporary
-            self.temporary_for = next(
-                (a["username"] for a in self.accounts if a["id"] == user_id), ""
-            )
 
     @requires(MANAGE)
     def ask_reset_two_factor(self, user_id: str):

@@ -11,11 +11,14 @@ from datetime import date
 import reflex as rx
 
 from dpa_panel.db import session_scope
+from dpa_panel.i18n import tr
 from dpa_panel.i18n.dates import format_entry_date, parse_date
 from dpa_panel.i18n.formatting import format_date
+from dpa_panel.models.requests import Holiday
 from dpa_panel.models.types import utcnow
 from dpa_panel.services import calendar, requests
 from dpa_panel.services.errors import ServiceError
+from dpa_panel.state import confirming
 from dpa_panel.state.actions import run_action
 from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.guard import requires
@@ -30,6 +33,12 @@ class CalendarState(AuthState):
     deadlines: list[dict[str, str]] = []
     notice: str = ""
     action_error: str = ""
+    #: The question before removing an entry, naming its date and name (``state/confirming``).
+    confirm_open: bool = False
+    confirm_title: str = ""
+    confirm_text: str = ""
+    confirm_token: str = ""
+    _pending: str = ""
 
     @rx.var
     def years(self) -> list[str]:
@@ -112,7 +121,37 @@ class CalendarState(AuthState):
         )
 
     @requires(MANAGE)
-    def remove_holiday(self, day: str):
+    def ask_remove_holiday(self, day: str):
+        """Ask before removing a stored entry, naming its date and name."""
+        self.notice = self.action_error = ""
+        confirming.forget(self)
+        try:
+            when = date.fromisoformat(str(day))
+        except ValueError:
+            self.action_error = tr(self.locale, "date.bad")
+            return
+        with session_scope() as session:
+            entry = session.get(Holiday, when)
+            name = entry.name if entry is not None else ""
+        if entry is None:
+            self.action_error = tr(self.locale, "holiday.not_found")
+            return
+        confirming.ask(
+            self, f"remove:{when.isoformat()}", tr(self.locale, "confirm.holiday.title"),
+            tr(self.locale, "confirm.holiday.text", day=format_date(when, self.locale, "full"),
+               name=name),
+        )  # fmt: skip
+
+    @requires(MANAGE)
+    def cancel_confirm(self):
+        confirming.forget(self)
+
+    @requires(MANAGE)
+    def remove_holiday(self, token: str):
+        """Remove the entry the question named (``remove:<ISO date>``)."""
+        if not confirming.take(self, token):
+            return
+        day = confirming.parts(token, 2)[1]
         self._act(
             lambda s, a: calendar.remove_holiday(s, a, date.fromisoformat(day)),
             "calendar.holiday_removed",

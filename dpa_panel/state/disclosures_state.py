@@ -12,6 +12,7 @@ from dpa_panel.i18n import tr
 from dpa_panel.i18n.formatting import format_date, format_datetime
 from dpa_panel.services import audit, auth, disclosures
 from dpa_panel.services.errors import ServiceError, ValidationFailed
+from dpa_panel.state import confirming
 from dpa_panel.state.actions import run_action
 from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.guard import (
@@ -233,8 +234,15 @@ class DisclosureDetailState(AuthState):
     errors: dict[str, str] = {}
     action_error: str = ""
     notice: str = ""
+    #: The question before approval, naming the disclosure (``state/confirming``).
+    confirm_open: bool = False
+    confirm_title: str = ""
+    confirm_text: str = ""
+    confirm_token: str = ""
+    _pending: str = ""
 
     def _clear_on_denial(self):
+        confirming.forget(self)
         self.facts, self.subjects, self.selected, self.justifications = {}, [], [], {}
         self.requested = []
         self.comparison, self.history, self.can = [], [], {}
@@ -347,7 +355,37 @@ class DisclosureDetailState(AuthState):
         self._act(disclosures.submit_for_review, "disclosure.submitted")
 
     @requires(APPROVE)
-    def approve(self):
+    def ask_approve(self):
+        """Ask before approving, naming the disclosure, the recipient and how many people."""
+        self.action_error = self.notice = ""
+        confirming.forget(self)
+        try:
+            self._reload()
+        except ServiceError as err:
+            self.action_error = tr(self.locale, err.key)
+            return
+        if not self.can.get("approve"):
+            self.action_error = tr(self.locale, "confirm.stale")
+            return
+        f = self.facts
+        confirming.ask(
+            self, f"approve:{f['id']}", tr(self.locale, "confirm.approve.title"),
+            tr(self.locale, "confirm.approve.text", reference=f["reference"],
+               body=f["body_name"], count=len(self.subjects)),
+        )  # fmt: skip
+
+    @requires(APPROVE)
+    def cancel_confirm(self):
+        confirming.forget(self)
+
+    @requires(APPROVE)
+    def approve(self, token: str):
+        """Approve the disclosure the question named (and that this page shows)."""
+        if not confirming.take(self, token):
+            return
+        if confirming.parts(token, 2)[1] != str(self._disclosure_id()):
+            self.action_error = tr(self.locale, "confirm.stale")
+            return
         self._act(disclosures.approve, "disclosure.approved")
 
     @requires(APPROVE)

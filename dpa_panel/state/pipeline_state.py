@@ -28,7 +28,11 @@ from dpa_panel.state.paging import (
 )
 
 READ = "applications.read"
-BOARD_CARDS = 20
+#: Cards per board column at first, and how many more "show more" adds (issue 18: a column
+#: scrolls within itself and the page stays short; the rest come from SQL on request).
+BOARD_CARDS = 8
+BOARD_MORE = 12
+BOARD_MAX = 100
 SORTS = ("submitted_desc", "submitted_asc", "surname", "status")
 
 
@@ -55,8 +59,12 @@ class PipelineState(AuthState):
     counts: dict[str, int] = {s: 0 for s in APPLICATION_STATUSES}
     columns: dict[str, list[dict[str, str]]] = {s: [] for s in APPLICATION_STATUSES}
     filters: dict[str, str] = {}
+    #: Cards loaded per column (``show_more`` raises one column's number).
+    limits: dict[str, int] = {s: BOARD_CARDS for s in APPLICATION_STATUSES}
     staff: list[dict[str, str]] = []
     filter_error: str = ""
+    #: Phones: the filter form is folded away until asked for (wider screens always show it).
+    filters_open: bool = False
 
     def _clear_on_denial(self):
         self.rows, self.total = [], 0
@@ -91,7 +99,9 @@ class PipelineState(AuthState):
         with session_scope() as session:
             self.counts = applications.status_counts(session, q)
             if self.view == "board":
-                columns = applications.board_columns(session, q, per_column=BOARD_CARDS)
+                columns = applications.board_columns(
+                    session, q, per_column=BOARD_CARDS, limits=self.limits
+                )
                 self.columns = {
                     status: [_row_dict(r, self.locale) for r in columns.get(status, [])]
                     for status in APPLICATION_STATUSES
@@ -120,6 +130,7 @@ class PipelineState(AuthState):
     @requires(READ)
     def load(self):
         self.page, self.filter_error = 1, ""
+        self.limits = {s: BOARD_CARDS for s in APPLICATION_STATUSES}
         with session_scope() as session:
             self.staff = [
                 {"value": str(uid), "label": name}
@@ -144,7 +155,21 @@ class PipelineState(AuthState):
             return
         self.filters = wanted
         self.page = 1
+        self.limits = {s: BOARD_CARDS for s in APPLICATION_STATUSES}
+        self.filters_open = False
         self._refresh()
+
+    @requires(READ)
+    def show_more(self, status: str):
+        """One more batch of a board column's cards (read from SQL, audited with the rest)."""
+        if status not in APPLICATION_STATUSES or self.view != "board":
+            return
+        self.limits = {**self.limits, status: min(BOARD_MAX, self.limits[status] + BOARD_MORE)}
+        self._refresh()
+
+    @requires(READ)
+    def toggle_filters(self):
+        self.filters_open = not self.filters_open
 
     @requires(READ)
     def next_page(self):
