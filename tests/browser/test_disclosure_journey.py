@@ -98,6 +98,9 @@ def test_request_four_eyes_disclose_and_export(new_page, live_server):
     b = _logged_in(new_page, live_server, "compliance2")
     b.goto(f"{live_server.url}/disclosures/{disclosure_id}")
     b.click("#approve")
+    # Issue 18: approval asks first, naming the disclosure and its recipient.
+    expect(b.get_by_role("alertdialog")).to_contain_text(tr("en", "confirm.approve.title"))
+    b.click("#approve-yes")
     expect(b.locator("#disclosure-status")).to_contain_text(tr("en", "disclosure.status.approved"))
 
     # A discloses by e-mail as CSV and gets the package: only the picked fields.

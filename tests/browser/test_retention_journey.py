@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 PASSWORD = {u: p for u, _r, _n, p in DEMO_ACCOUNTS}["compliance"]
 
 REJECTED = """
-SELECT s.id, s.surname FROM data_subject s JOIN membership_application a ON a.subject_id = s.id
+SELECT s.id, s.surname, a.reference FROM data_subject s JOIN membership_application a ON a.subject_id = s.id
 WHERE a.status = 'rejected' AND s.status = 'active' ORDER BY s.id LIMIT 2
 """
 
@@ -39,13 +39,22 @@ def test_countdown_hold_sweep_act(new_page, live_server):
     wait_path(page, "/requests")
     page.goto(live_server.url + "/retention")
     expect(page.locator("#bucket-overdue")).not_to_have_text("0")
-    page.fill("#hold-subject", str(held.id))
+    # Issue 18: the hold's subject is found by reference (or name), then chosen from results.
+    page.fill("#hold-query", held.reference.lower())
+    page.click("#hold-search")
+    page.click(f"#hold-pick-{held.id}")
+    expect(page.locator("#hold-chosen")).to_contain_text(held.surname)
     page.fill("#hold-reason", "Open authority request")
     page.click("#hold-submit")
     expect(page.locator("#retention-notice")).to_have_text(tr("en", "retention.hold_placed"))
     page.click("#sweep-preview")
     expect(page.locator("#sweep-count")).to_be_visible()
     preview = page.locator("#sweep-count").inner_text()
+    # The preview names who goes: the doomed subject is listed by name, the held one is not.
+    expect(page.locator(f"#due-{doomed.id}")).to_contain_text(doomed.surname)
+    expect(page.locator(f"#due-{held.id}")).to_have_count(0)
+    page.click("#sweep-run")
+    expect(page.get_by_role("alertdialog")).to_contain_text(preview.split()[-1])
     page.click("#sweep-confirm")
     expect(page.locator("#retention-notice")).to_contain_text(preview.split()[-1])
     expect(page.locator("#acts-table")).to_contain_text(str(doomed.id))
