@@ -20,7 +20,8 @@ pytestmark = pytest.mark.browser
 PASSWORD = {u: p for u, _r, _n, p in DEMO_ACCOUNTS}["compliance"]
 
 REJECTED = """
-SELECT s.id, s.surname, a.reference FROM data_subject s JOIN membership_application a ON a.subject_id = s.id
+SELECT s.id, s.surname, a.reference FROM data_subject s
+JOIN membership_application a ON a.subject_id = s.id
 WHERE a.status = 'rejected' AND s.status = 'active' ORDER BY s.id LIMIT 2
 """
 
