@@ -170,7 +170,11 @@ def board_view() -> rx.Component:
     return rx.box(
         rx.grid(
             *[_column(s) for s in APPLICATION_STATUSES],
-            grid_template_columns=f"repeat({len(APPLICATION_STATUSES)}, minmax(168px, 1fr))",
+            # Phones: 156px columns, two and a bit in view (the next one shows there is more).
+            grid_template_columns=rx.breakpoints(
+                initial=f"repeat({len(APPLICATION_STATUSES)}, 156px)",
+                sm=f"repeat({len(APPLICATION_STATUSES)}, minmax(168px, 1fr))",
+            ),
             gap="8px",
             align_items="start",
         ),

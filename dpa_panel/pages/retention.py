@@ -137,6 +137,8 @@ def hold_search() -> rx.Component:
     """Find the subject by name, e-mail, workplace, membership number or application
     reference; then choose one of the results (no id to know)."""
     return rx.vstack(
+        rx.text(t("confirm.search_subject"), as_="label", html_for="hold-query", size="1",
+                weight="medium"),
         rx.form(
             rx.hstack(
                 rx.input(name="query", id="hold-query", placeholder=t("confirm.search_hint"),
@@ -207,10 +209,13 @@ def _due(d: rx.Var) -> rx.Component:
         rx.table.cell(rx.code(d["reference"], size="1"), white_space="nowrap"),
         rx.table.cell(rx.link(d["name"], href="/subjects/" + d["subject_id"].to(str))),
         rx.table.cell(d["due"], white_space="nowrap"),
-        rx.table.cell(rx.cond(d["purpose"] != "", _label("purpose", d["purpose"]), "")),
+        rx.table.cell(rx.cond(d["purpose"] != "", _label("purpose", d["purpose"]),
+                              rx.cond(d["event"] != "", _label("retention.event", d["event"]),
+                                      ""))),
         rx.table.cell(rx.text(d["destroys"], size="1")),
         rx.table.cell(
             rx.button(t("confirm.destroy_one"), size="1", variant="soft", color_scheme="red",
+                      white_space="nowrap",
                       on_click=R.ask_destroy(d["subject_id"].to(str)),
                       aria_label=t("confirm.destroy_one") + " " + d["name"].to(str),
                       id="destroy-" + d["subject_id"].to(str)),
