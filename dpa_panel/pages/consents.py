@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dpa_panel.components.filters import folding_filters
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
 from dpa_panel.components.listing import labelled, pager
@@ -128,7 +129,7 @@ def consents_page() -> rx.Component:
                 spacing="3",
                 width="100%",
             ),
-            filter_form(),
+            folding_filters(filter_form(), C.filters_open, C.toggle_filters, "consents"),
             pager(C, "consents"),
             rx.box(
                 rx.table.root(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dpa_panel.components.filters import folding_filters
 from dpa_panel.components.forms import error_callout, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
@@ -295,7 +296,7 @@ def disclosures_page() -> rx.Component:
             rx.heading(t("disclosure.title"), size="7", as_="h1"),
             rx.text(t("disclosure.intro"), size="2", color_scheme="gray"),
             notice_callout(S.notice, "disclosures-notice"),
-            filter_form(),
+            folding_filters(filter_form(), S.filters_open, S.toggle_filters, "disclosures"),
             rx.hstack(
                 pager(S, "disclosures"),
                 export_buttons(),

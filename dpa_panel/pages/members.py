@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dpa_panel.components.filters import folding_filters
 from dpa_panel.components.forms import error_callout, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import back_link, page_shell
@@ -115,7 +116,7 @@ def members_page() -> rx.Component:
         rx.vstack(
             rx.heading(t("members.title"), size="7", as_="h1"),
             _counts(),
-            filter_form(),
+            folding_filters(filter_form(), M.filters_open, M.toggle_filters, "members"),
             pager(M, "members"),
             rx.desktop_only(
                 rx.table.root(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dpa_panel.components.filters import folding_filters
 from dpa_panel.components.forms import error_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
@@ -13,8 +14,6 @@ from dpa_panel.models.vocab import APPLICATION_STATUSES
 from dpa_panel.state.app_state import AppState
 from dpa_panel.state.pipeline_state import PipelineState
 
-#: CSS classes (assets/styles.css): folded on phones unless opened.
-FILTERS_OPEN, FILTERS_FOLDED = "dpa-filters dpa-filters-open", "dpa-filters"
 SORT_KEYS = ("submitted_desc", "submitted_asc", "surname", "status")
 
 
@@ -261,25 +260,9 @@ def pipeline_page() -> rx.Component:
                 align="center",
                 wrap="wrap",
             ),
-            # Phones: the filters fold behind this button so the board comes first.
-            rx.el.div(
-                rx.button(
-                    rx.icon("sliders-horizontal", size=14),
-                    t("board.filters"),
-                    variant="soft",
-                    size="2",
-                    on_click=PipelineState.toggle_filters,
-                    aria_expanded=PipelineState.filters_open.to(str),
-                    aria_controls="pipeline-filters",
-                    id="pipeline-filters-toggle",
-                ),
-                class_name="dpa-filters-toggle",
-            ),
-            rx.el.div(
-                filter_form(),
-                id="pipeline-filters",
-                class_name=rx.cond(PipelineState.filters_open, FILTERS_OPEN, FILTERS_FOLDED),
-                style={"width": "100%"},
+            # Phones: the filters fold behind a button so the board comes first.
+            folding_filters(
+                filter_form(), PipelineState.filters_open, PipelineState.toggle_filters, "pipeline"
             ),
             error_callout(PipelineState.filter_error, "pipeline-filter-error"),
             rx.cond(PipelineState.view == "board", board_view(), table_view()),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dpa_panel.components.access_package import access_package_card
+from dpa_panel.components.filters import folding_filters
 from dpa_panel.components.forms import error_callout, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import back_link, page_shell
@@ -150,7 +151,7 @@ def register_card() -> rx.Component:
                 rx.text(t("register.due_soon_until"), " ", R.due_soon_until, size="2",
                         color_scheme="gray", id="register-due-until"),
             ),  # fmt: skip
-            filter_form(),
+            folding_filters(filter_form(), R.filters_open, R.toggle_filters, "register"),
             error_callout(R.filter_error, "register-error"),
             rx.cond(
                 R.total == 0,

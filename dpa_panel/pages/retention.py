@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dpa_panel.components.confirm import confirm_dialog
+from dpa_panel.components.filters import folding_filters
 from dpa_panel.components.forms import error_callout, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
@@ -341,7 +342,7 @@ def retention_page() -> rx.Component:
                 width="100%",
             ),  # fmt: skip
             due_chart(),
-            filter_form(),
+            folding_filters(filter_form(), R.filters_open, R.toggle_filters, "retention"),
             pager(R, "retention"),
             data_table(
                 (

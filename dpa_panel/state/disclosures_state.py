@@ -42,6 +42,8 @@ def _download(session, kind: str, params: dict) -> str:
 
 class DisclosuresState(AuthState):
     """The register list, its filters and log exports, and the form for a new request."""
+    #: Phones: the filter form folds behind a "Filters" button (issue 18).
+    filters_open: bool = False
 
     rows: list[dict[str, str]] = []
     total: int = 0
@@ -101,6 +103,10 @@ class DisclosuresState(AuthState):
         except ServiceError as err:
             self.rows, self.total = [], 0
             self.form_error = tr(self.locale, err.key)
+
+    @requires(MANAGE)
+    def toggle_filters(self):
+        self.filters_open = not self.filters_open
 
     @requires(MANAGE)
     def apply_filters(self, form_data: dict):

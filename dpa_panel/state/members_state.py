@@ -21,6 +21,8 @@ SORTS = ("number", "since_desc", "surname")
 
 
 class MembersState(AuthState):
+    #: Phones: the filter form folds behind a "Filters" button (issue 18).
+    filters_open: bool = False
     rows: list[dict[str, str]] = []
     total: int = 0
     page: int = 1
@@ -72,6 +74,10 @@ class MembersState(AuthState):
     def load(self):
         self.page = 1
         self._refresh()
+
+    @requires(READ)
+    def toggle_filters(self):
+        self.filters_open = not self.filters_open
 
     @requires(READ)
     def apply_filters(self, form_data: dict):

@@ -95,6 +95,8 @@ def _tone(row: request_register.RequestRow) -> str:
 
 class RequestsState(AuthState):
     """The register: a view (tab), filters, one page of rows, counts per view, exports."""
+    #: Phones: the filter form folds behind a "Filters" button (issue 18).
+    filters_open: bool = False
 
     rows: list[dict[str, str]] = []
     counts: dict[str, str] = {}
@@ -192,6 +194,10 @@ class RequestsState(AuthState):
             return
         self.view, self.page = str(view), 1
         self._safe_reload()
+
+    @requires(MANAGE)
+    def toggle_filters(self):
+        self.filters_open = not self.filters_open
 
     @requires(MANAGE)
     def apply_filters(self, form_data: dict):

@@ -35,6 +35,8 @@ def _today() -> date:
 
 
 class RetentionState(AuthState):
+    #: Phones: the filter form folds behind a "Filters" button (issue 18).
+    filters_open: bool = False
     rows: list[dict[str, str]] = []
     total: int = 0
     page: int = 1
@@ -141,6 +143,10 @@ class RetentionState(AuthState):
         self._forget_hold_search()
         confirming.forget(self)
         self._refresh()
+
+    @requires(MANAGE)
+    def toggle_filters(self):
+        self.filters_open = not self.filters_open
 
     @requires(MANAGE)
     def apply_filters(self, form_data: dict):

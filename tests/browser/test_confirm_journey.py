@@ -202,3 +202,26 @@ def test_board_on_a_phone_puts_the_cards_first(new_page, live_server):
     expect(page.locator("#pipeline-search")).to_be_visible()
     expect(page.locator("#pipeline-filters-toggle")).to_have_attribute("aria-expanded", "true")
     _shot(page, "board-390-ru-filters")
+
+
+def test_list_filters_fold_on_a_phone(new_page, live_server):
+    """The other list pages fold their filters the same way (one compliance login)."""
+    page = new_page(locale="kk", viewport=PHONE)
+    log_in(page, live_server.url, "compliance", PASSWORDS["compliance"])
+    wait_path(page, "/requests")
+    for path, prefix in (
+        ("/requests", "register"),
+        ("/members", "members"),
+        ("/consents", "consents"),
+        ("/disclosures", "disclosures"),
+        ("/retention", "retention"),
+    ):
+        page.goto(live_server.url + path)
+        toggle = page.locator(f"#{prefix}-filters-toggle")
+        expect(toggle).to_be_visible()
+        form = page.locator(f"#{prefix}-filters")
+        expect(form).to_be_hidden()
+        toggle.click()
+        expect(form).to_be_visible()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+    _shot(page, "retention-390-kk-filters-open")
