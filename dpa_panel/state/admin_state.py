@@ -96,6 +96,7 @@ class AdminState(AuthState):
     @requires(MANAGE)
     def load(self):
         self.notice = self.action_error = self.create_error = ""
+        confirming.forget(self)
         self.temporary_password = self.temporary_for = ""
         with session_scope() as session:
             self._reload(session)

@@ -86,6 +86,7 @@ class CalendarState(AuthState):
     @requires(MANAGE)
     def load(self):
         self.year = str(utcnow().year)
+        confirming.forget(self)
         self.notice = self.action_error = ""
         self._reload()
 

@@ -324,6 +324,7 @@ class DisclosureDetailState(AuthState):
     def load(self):
         self.action_error = self.notice = ""
         self.errors, self.not_found = {}, False
+        confirming.forget(self)
         try:
             self._reload()
         except ServiceError:
