@@ -352,3 +352,47 @@ def test_show_more_raises_one_column(engine, monkeypatch, people):
     assert st.filters_open
     _call(st, PipelineState.apply_filters, {"search": ""})
     assert not st.filters_open and st.limits["submitted"] == BOARD_CARDS
+
+
+def test_disclosure_approval_asks_naming_it(engine, monkeypatch, people):
+    from dpa_panel.models import Disclosure
+    from dpa_panel.services import disclosures as ds
+    from dpa_panel.state.disclosures_state import DisclosureDetailState as D
+    from tests.test_disclosures import NOW as D_NOW
+    from tests.test_disclosures import _create, _subject
+
+    with session_scope(engine) as s:
+        sids = [_subject(s, n) for n in range(2)]
+    officer = Actor.user(people["aigerim"])
+    did = _create(engine, officer, sids)
+    with session_scope(engine) as s:
+        picks = {sid: ["surname"] for sid in sids}
+        ds.set_selection(s, officer, did, picks, {"identity": "needed"}, now=D_NOW)
+        ds.submit_for_review(s, officer, did, now=D_NOW)
+    with session_scope(engine) as s:
+        reviewer = _account(s, "reviewer", "compliance")
+    monkeypatch.setattr(D, "_disclosure_id", lambda self: did)
+
+    st = _state(D, engine, monkeypatch, reviewer)
+    _call(st, D.load)
+    _call(st, D.ask_approve)
+    assert st.confirm_open and st.facts["reference"] in st.confirm_text
+    assert "ҚР Ішкі істер министрлігі" in st.confirm_text and " 2 " in st.confirm_text
+    _call(st, D.approve, f"approve:{did + 1}")  # not the one asked about
+    assert st.action_error == tr("en", "confirm.stale")
+    with Session(engine) as s:
+        assert s.get(Disclosure, did).status == "under_review"
+    _call(st, D.ask_approve)
+    _call(st, D.approve, st.confirm_token)
+    assert st.notice == tr("en", "disclosure.approved")
+    with Session(engine) as s:
+        assert s.get(Disclosure, did).status == "approved"
+    # The creator may not approve (four eyes): no question is asked.
+    creator = _state(D, engine, monkeypatch, people["aigerim"])
+    _call(creator, D.load)
+    _call(creator, D.ask_approve)
+    assert not creator.confirm_open and creator.action_error
+    # A role without the permission is refused by the guard.
+    staff = _state(D, engine, monkeypatch, people["bolat"])
+    _call(staff, D.ask_approve)
+    assert not staff.confirm_open
