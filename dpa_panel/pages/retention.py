@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from dpa_panel.components.forms import error_callout, notice_callout
+from dpa_panel.components.forms import error_callout, form, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
 from dpa_panel.components.listing import data_table, labelled, pager
@@ -54,7 +54,7 @@ def due_chart() -> rx.Component:
 
 
 def filter_form() -> rx.Component:
-    return rx.form(
+    return form(
         rx.grid(
             labelled(
                 "pipeline.search", rx.input(name="search", id="retention-search", width="100%")
@@ -101,7 +101,7 @@ def _row(r: rx.Var) -> rx.Component:
 
 def hold_form() -> rx.Component:
     return rx.card(
-        rx.form(
+        form(
             rx.vstack(
                 rx.heading(t("retention.place_hold"), size="4", as_="h2"),
                 labelled(
