@@ -156,6 +156,7 @@ def register_actions() -> rx.Component:
                     ),
                     name="action",
                     id="member-action",
+                    aria_label=t("members.actions"),
                     class_name="dpa-select",
                 ),
                 rx.text_area(
