@@ -8,7 +8,7 @@ BENCH_N ?= 100000
 export REFLEX_USE_NPM := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run dev prod loadtest test bench lint system-deps fonts clean setup
+.PHONY: run dev prod loadtest test bench lint system-deps fonts clean setup axe
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,8 +72,13 @@ fonts:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null; \
 	else echo "fonts: fonts-dejavu-core missing (not root) — PDF reports will fail until installed"; fi
 
+## axe-core (the npm package) for the browser page scan, once, cached in .cache/axe; the scan
+## skips its axe check (saying why) when this cannot fetch it.
+axe: setup
+	@[ -f .cache/axe/node_modules/axe-core/axe.min.js ] || npm install --no-save --no-audit --no-fund --prefix .cache/axe axe-core@4 || echo "axe: axe-core could not be fetched; the page scan will skip its axe check"
+
 ## Every test: unit, state, migration (SQLite + PostgreSQL when reachable) and browser tests.
-test: setup system-deps
+test: setup system-deps axe
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from dpa_panel.api import api
+from dpa_panel.components.layout import SCROLLABLE_FOCUS_SCRIPT
 from dpa_panel.error_reporting import backend_exception_handler
+from dpa_panel.i18n import DEFAULT_LOCALE
 from dpa_panel.pages.account import account_page, password_page
 from dpa_panel.pages.admin_users import admin_users_page
 from dpa_panel.pages.application_detail import detail_page
@@ -34,6 +36,7 @@ from dpa_panel.pages.subject import subject_page
 from dpa_panel.state.access_package_state import AccessPackageState
 from dpa_panel.state.account_state import AccountState
 from dpa_panel.state.admin_state import AdminState
+from dpa_panel.state.app_state import HTML_LANG_SCRIPT
 from dpa_panel.state.application_detail_state import ApplicationDetailState
 from dpa_panel.state.apply_state import ApplyState
 from dpa_panel.state.audit_state import AuditViewState
@@ -60,6 +63,10 @@ from dpa_panel.state.tab_binding import TabBindingMiddleware
 TITLE = "DPA Panel"
 
 app = rx.App(
+    # Kazakh is the default language; a stored other choice is set before the first paint
+    # (``HTML_LANG_SCRIPT``) and on every switch (``AppState.choose_locale``).
+    html_lang=DEFAULT_LOCALE,
+    head_components=[rx.el.script(HTML_LANG_SCRIPT), rx.el.script(SCROLLABLE_FOCUS_SCRIPT)],
     api_transformer=api,
     stylesheets=["/styles.css"],
     backend_exception_handler=backend_exception_handler,

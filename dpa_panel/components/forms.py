@@ -1,4 +1,11 @@
-"""Form building blocks: labelled inputs and error/notice callouts, all text from the catalog."""
+"""Form building blocks: labelled inputs and error/notice callouts, all text from the catalog.
+
+Every control made here is tied to its texts (issue 18, point 4): the ``<label for>`` names it,
+``aria-describedby`` points at its hint and, when there is one, its error (``<name>-hint``,
+``<name>-error``), and ``aria-invalid`` says whether that error is shown. No control sets the
+browser's own ``required``: a form's messages are ours, in the visitor's language, from the
+server (forms are built with ``no_validate``; see ``form``).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,11 @@ def _label(label_key: str, name: str, mark_required: bool) -> rx.Component:
     children = [t(label_key)]
     if mark_required:
         children.append(rx.text(" *", as_="span", color_scheme="red", aria_hidden="true"))
-    return rx.text(*children, as_="label", html_for=name, size="2", weight="medium")
+    return rx.el.label(
+        rx.text(*children, as_="span", size="2", weight="medium"),
+        html_for=name,
+        class_name="dpa-label",
+    )
 
 
 def _error(name: str, error: rx.Var) -> rx.Component:
@@ -19,6 +30,24 @@ def _error(name: str, error: rx.Var) -> rx.Component:
     return rx.cond(
         error, rx.text(error, size="1", color_scheme="red", id=f"{name}-error", role="alert")
     )
+
+
+def _hint(name: str, hint_key: str) -> rx.Component:
+    return rx.text(t(hint_key), size="1", color_scheme="gray", id=f"{name}-hint")
+
+
+def described(name: str, *, error: rx.Var | None = None, hint: bool = False) -> dict:
+    """``aria-describedby`` / ``aria-invalid`` of the control ``name`` (ids of ``_hint`` and
+    ``_error``); only ids that are on the page are named."""
+    hint_id = f"{name}-hint" if hint else ""
+    if error is None:
+        return {"aria_describedby": hint_id} if hint_id else {}
+    with_error = f"{hint_id} {name}-error".strip()
+    props = {"aria_invalid": error.bool()}
+    props["aria_describedby"] = rx.cond(error, with_error, hint_id) if hint_id else rx.cond(
+        error, with_error, None
+    )
+    return props
 
 
 def _stack(*children: rx.Component) -> rx.Component:
@@ -40,8 +69,9 @@ def field(
 ) -> rx.Component:
     """A label above an input; an optional hint and error below it.
 
-    ``required`` sets the browser's own check; forms whose messages must come from the
-    catalog (the public form) pass ``required=False, mark_required=True`` instead.
+    ``required`` is announced (``aria-required``), never checked by the browser: an empty
+    field is answered by the server in the visitor's language. ``mark_required`` adds the
+    visible asterisk as well.
     """
     children = [
         _label(label_key, name, mark_required),
@@ -50,16 +80,16 @@ def field(
             id=name,
             type=type_,
             auto_complete=autocomplete,
-            required=required,
             max_length=max_length,
             width="100%",
             size="3",
-            aria_required="true" if mark_required else None,
+            aria_required="true" if (required or mark_required) else None,
+            **described(name, error=error, hint=bool(hint_key)),
             **input_props,
         ),
     ]
     if hint_key:
-        children.append(rx.text(t(hint_key), size="1", color_scheme="gray"))
+        children.append(_hint(name, hint_key))
     if error is not None:
         children.append(_error(name, error))
     return _stack(*children)
@@ -73,16 +103,20 @@ def textarea_field(
     hint_key: str | None = None,
     max_length: int | None = None,
     rows: str = "3",
+    required: bool = False,
     **props,
 ) -> rx.Component:
     children = [
         _label(label_key, name, False),
         rx.text_area(
-            name=name, id=name, max_length=max_length, rows=rows, width="100%", size="3", **props
+            name=name, id=name, max_length=max_length, rows=rows, width="100%", size="3",
+            aria_required="true" if required else None,
+            **described(name, error=error, hint=bool(hint_key)),
+            **props,
         ),
-    ]
+    ]  # fmt: skip
     if hint_key:
-        children.append(rx.text(t(hint_key), size="1", color_scheme="gray"))
+        children.append(_hint(name, hint_key))
     if error is not None:
         children.append(_error(name, error))
     return _stack(*children)
@@ -105,11 +139,20 @@ def select_field(
             id=name,
             default_value=default,
             class_name="dpa-select",
+            **described(name, error=error),
         ),
     ]
     if error is not None:
         children.append(_error(name, error))
     return _stack(*children)
+
+
+def form(*children: rx.Component, **props) -> rx.Component:
+    """``rx.form`` without the browser's own validation bubbles (they are in the browser's
+    language, not the visitor's): the server's messages, tied to the fields, say what is
+    wrong."""
+    props.setdefault("no_validate", True)
+    return rx.form(*children, **props)
 
 
 def error_callout(message: rx.Var, element_id: str = "form-error") -> rx.Component:

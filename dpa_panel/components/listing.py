@@ -8,12 +8,11 @@ from dpa_panel.components.i18n import t
 
 
 def labelled(label_key: str, control: rx.Component) -> rx.Component:
-    return rx.vstack(
-        rx.text(t(label_key), size="1", weight="medium"),
+    """The control inside its ``<label>``: the label text is its accessible name (issue 18)."""
+    return rx.el.label(
+        rx.text(t(label_key), size="1", weight="medium", as_="span"),
         control,
-        spacing="1",
-        width="100%",
-        align="stretch",
+        class_name="dpa-labelled",
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from dpa_panel.components.forms import error_callout, field, notice_callout
+from dpa_panel.components.forms import error_callout, field, form, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
 from dpa_panel.pages.login import enrolment_steps, recovery_codes_list
@@ -47,7 +47,7 @@ def _two_factor_status() -> rx.Component:
 
 
 def _two_factor_enrol() -> rx.Component:
-    return rx.form(
+    return form(
         rx.vstack(
             enrolment_steps(AccountState.tf_qr, AccountState.tf_secret),
             field(
@@ -69,7 +69,7 @@ def _two_factor_enrol() -> rx.Component:
 
 
 def _two_factor_disable() -> rx.Component:
-    return rx.form(
+    return form(
         rx.vstack(
             rx.text(t("two_factor.disable_hint"), size="2"),
             field("auth.code_label", "disable_code", autocomplete="one-time-code", max_length=40),
@@ -192,7 +192,7 @@ def password_page() -> rx.Component:
     return page_shell(
         rx.center(
             rx.card(
-                rx.form(
+                form(
                     rx.vstack(
                         rx.heading(t("password.title"), size="6", as_="h1"),
                         rx.text(t("password.rules"), size="2", color_scheme="gray"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dpa_panel.components.confirm import confirm_dialog
-from dpa_panel.components.forms import error_callout, field, notice_callout, select_field
+from dpa_panel.components.forms import error_callout, field, form, notice_callout, select_field
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
 from dpa_panel.models.vocab import ROLES
@@ -20,7 +20,7 @@ def _role_options() -> list[tuple[str, rx.Var]]:
 
 def create_form() -> rx.Component:
     return rx.card(
-        rx.form(
+        form(
             rx.vstack(
                 rx.heading(t("accounts.create_title"), size="4", as_="h2"),
                 rx.grid(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from dpa_panel.components.forms import error_callout, notice_callout
+from dpa_panel.components.forms import error_callout, form, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
 from dpa_panel.components.status import application_badge, member_badge
@@ -160,7 +160,7 @@ def timeline_card() -> rx.Component:
 
 def decision_card() -> rx.Component:
     return rx.card(
-        rx.form(
+        form(
             rx.vstack(
                 rx.heading(t("detail.next_step"), size="4", as_="h2"),
                 rx.el.select(
@@ -170,11 +170,13 @@ def decision_card() -> rx.Component:
                     ),
                     name="to_status",
                     id="to-status",
+                    aria_label=t("detail.next_step"),
                     class_name="dpa-select",
                 ),
                 rx.text_area(
                     name="reason",
                     id="reason",
+                    aria_label=t("detail.reason_hint"),
                     placeholder=t("detail.reason_hint"),
                     max_length=2000,
                     rows="3",
@@ -193,7 +195,7 @@ def decision_card() -> rx.Component:
 
 def assign_card() -> rx.Component:
     return rx.card(
-        rx.form(
+        form(
             rx.vstack(
                 rx.heading(t("detail.assign"), size="4", as_="h2"),
                 rx.el.select(
@@ -201,6 +203,7 @@ def assign_card() -> rx.Component:
                     rx.foreach(S.staff, lambda s: rx.el.option(s["label"], value=s["value"])),
                     name="assignee",
                     id="assignee",
+                    aria_label=t("detail.assign"),
                     class_name="dpa-select",
                     default_value=S.app["assignee_id"],
                 ),
@@ -217,10 +220,11 @@ def assign_card() -> rx.Component:
 
 def note_card() -> rx.Component:
     return rx.card(
-        rx.form(
+        form(
             rx.vstack(
                 rx.heading(t("detail.note"), size="4", as_="h2"),
-                rx.text_area(name="note", id="note", max_length=2000, rows="3", width="100%"),
+                rx.text_area(name="note", id="note", max_length=2000, rows="3", width="100%",
+                             aria_label=t("detail.note")),
                 rx.button(t("detail.note_add"), type="submit", variant="soft", id="note-add"),
                 spacing="2",
                 width="100%",
@@ -234,7 +238,8 @@ def note_card() -> rx.Component:
 
 def _edit_input(label_key: str, name: str) -> rx.Component:
     return rx.vstack(
-        rx.text(t(label_key), as_="label", html_for=f"edit-{name}", size="1", weight="medium"),
+        rx.el.label(rx.text(t(label_key), as_="span", size="1", weight="medium"),
+                    html_for=f"edit-{name}"),  # fmt: skip
         rx.input(name=name, id=f"edit-{name}", default_value=S.subject[name], width="100%"),
         rx.cond(S.edit_errors[name], rx.text(S.edit_errors[name], size="1", color_scheme="red")),
         spacing="1",
@@ -244,7 +249,8 @@ def _edit_input(label_key: str, name: str) -> rx.Component:
 
 def _edit_select(label_key: str, name: str, vocabulary: str, codes) -> rx.Component:
     return rx.vstack(
-        rx.text(t(label_key), as_="label", html_for=f"edit-{name}", size="1", weight="medium"),
+        rx.el.label(rx.text(t(label_key), as_="span", size="1", weight="medium"),
+                    html_for=f"edit-{name}"),  # fmt: skip
         rx.el.select(
             *[rx.el.option(t(f"{vocabulary}.{c}"), value=c) for c in codes],
             name=name,
@@ -262,7 +268,7 @@ def edit_card() -> rx.Component:
         rx.accordion.root(
             rx.accordion.item(
                 header=t("detail.edit"),
-                content=rx.form(
+                content=form(
                     rx.vstack(
                         rx.text(t("detail.edit_note"), size="1", color_scheme="gray"),
                         *[_edit_input(k, n) for k, n in TEXT_FIELDS],

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import reflex as rx
 
-from dpa_panel.components.forms import error_callout, field, select_field, textarea_field
+from dpa_panel.components.forms import (
+    described,
+    error_callout,
+    field,
+    form,
+    select_field,
+    textarea_field,
+)
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
 from dpa_panel.models.vocab import EDUCATION_LEVELS, POSITION_LEVELS, WORKPLACE_CATEGORIES
@@ -46,7 +53,8 @@ def consent_box(purpose: str) -> rx.Component:
     box_id = f"consent_{purpose}"
     return rx.vstack(
         rx.hstack(
-            rx.el.input(type="checkbox", name=box_id, id=box_id, class_name="dpa-checkbox"),
+            rx.el.input(type="checkbox", name=box_id, id=box_id, class_name="dpa-checkbox",
+                        **described(box_id, error=_err(box_id))),
             rx.el.label(
                 rx.text(
                     ApplyState.sentences[AppState.lang][purpose].to(str),
@@ -85,7 +93,7 @@ def honeypot() -> rx.Component:
 
 
 def application_form() -> rx.Component:
-    return rx.form(
+    return form(
         rx.vstack(
             error_callout(ApplyState.form_error, "form-error"),
             _section(

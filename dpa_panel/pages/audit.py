@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from dpa_panel.components.forms import error_callout
+from dpa_panel.components.forms import error_callout, form
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
 from dpa_panel.components.listing import labelled, pager
@@ -12,7 +12,7 @@ from dpa_panel.state.audit_state import AuditViewState
 
 
 def filter_form() -> rx.Component:
-    return rx.form(
+    return form(
         rx.grid(
             labelled(
                 "audit.actor",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dpa_panel.components.confirm import confirm_dialog
-from dpa_panel.components.forms import error_callout, field, notice_callout, textarea_field
+from dpa_panel.components.forms import error_callout, field, form, notice_callout, textarea_field
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import back_link, page_shell
 from dpa_panel.components.listing import data_table
@@ -80,7 +80,7 @@ def _record_form() -> rx.Component:
                               max_length=5000)  # fmt: skip
 
     return rx.card(
-        rx.form(
+        form(
             rx.vstack(
                 rx.heading(t("breach.new"), size="4", as_="h2"),
                 _time_field("breach.field.detected_at", "detected_at",
@@ -180,12 +180,12 @@ def _confirm_box() -> rx.Component:
 def _manage_cards() -> rx.Component:
     open_ = D.facts.get("status", "") == "open"
     notification = rx.card(
-        rx.form(
+        form(
             rx.vstack(
                 rx.heading(t("breach.notify_authority"), size="4", as_="h2"),
                 _time_field("breach.sent_at", "sent_at", D.errors.get("sent_at", "")),
-                rx.text(t("breach.field.authority_channel"), as_="label", html_for="channel",
-                        size="2", weight="medium"),
+                rx.el.label(rx.text(t("breach.field.authority_channel"), as_="span",
+                        size="2", weight="medium"), html_for="channel"),
                 rx.el.select(
                     *[rx.el.option(t(f"breach.channel.{c}"), value=c)
                       for c in BREACH_AUTHORITY_CHANNELS],
@@ -201,7 +201,7 @@ def _manage_cards() -> rx.Component:
         width="100%",
     )  # fmt: skip
     add = rx.card(
-        rx.form(
+        form(
             rx.hstack(
                 field("breach.subject_id", "subject_id", required=False, max_length=12,
                       input_mode="numeric"),
@@ -223,7 +223,7 @@ def _manage_cards() -> rx.Component:
                               error=D.errors.get(name, ""))  # fmt: skip
 
     edit = rx.card(
-        rx.form(
+        form(
             rx.vstack(
                 rx.heading(t("breach.edit"), size="4", as_="h2"),
                 edit_area("description"), edit_text("data_categories"),
@@ -238,7 +238,7 @@ def _manage_cards() -> rx.Component:
         width="100%",
     )  # fmt: skip
     close = rx.card(
-        rx.form(
+        form(
             rx.vstack(
                 textarea_field("breach.field.lessons_learned", "lessons", max_length=5000,
                                error=D.errors.get("lessons_learned", "")),

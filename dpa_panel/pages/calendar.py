@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dpa_panel.components.confirm import confirm_dialog
-from dpa_panel.components.forms import error_callout, notice_callout
+from dpa_panel.components.forms import error_callout, form, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
 from dpa_panel.components.listing import data_table, labelled
@@ -17,7 +17,7 @@ COUNTED_FROM = ("received", "identity_verified")
 
 
 def _confirm_form(h: rx.Var) -> rx.Component:
-    return rx.form(
+    return form(
         rx.hstack(
             rx.el.input(type="hidden", name="day", value=h["day"]),
             rx.input(name="source", size="1", placeholder=t("calendar.confirm_source"),
@@ -83,12 +83,13 @@ def holidays_card() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading(t("calendar.holidays"), size="4", as_="h2"),
-            rx.form(
+            form(
                 rx.hstack(
                     rx.el.select(
                         rx.foreach(C.years, lambda y: rx.el.option(y, value=y)),
                         name="year",
                         id="calendar-year",
+                        aria_label=t("nav.calendar"),
                         class_name="dpa-select",
                         default_value=C.year,
                     ),
@@ -111,7 +112,7 @@ def holidays_card() -> rx.Component:
                 overflow_x="auto",
                 width="100%",
             ),
-            rx.form(
+            form(
                 rx.grid(
                     labelled(
                         "calendar.day",
@@ -134,7 +135,8 @@ def holidays_card() -> rx.Component:
                         rx.input(name="source", id="holiday-source", width="100%"),
                     ),
                     rx.el.label(
-                        rx.checkbox(name="movable", id="holiday-movable"),
+                        rx.checkbox(name="movable", id="holiday-movable",
+                                    aria_label=t("calendar.movable")),
                         " ", t("calendar.movable"),
                         style={"display": "flex", "gap": "6px", "alignItems": "center",
                                "marginTop": "18px"},
@@ -174,7 +176,7 @@ def deadlines_card() -> rx.Component:
                 _deadline,
                 "deadline-table",
             ),  # fmt: skip
-            rx.form(
+            form(
                 rx.grid(
                     labelled(
                         "requests.kind",
@@ -201,7 +203,8 @@ def deadlines_card() -> rx.Component:
                     labelled("calendar.citation",
                              rx.input(name="source", id="deadline-source", width="100%")),
                     rx.el.label(
-                        rx.checkbox(name="pause_stops_clock", id="deadline-pause"),
+                        rx.checkbox(name="pause_stops_clock", id="deadline-pause",
+                                    aria_label=t("calendar.pause_stops")),
                         " ", t("calendar.pause_stops"),
                         style={"display": "flex", "gap": "6px", "alignItems": "center",
                                "marginTop": "18px"},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dpa_panel.components.filters import folding_filters
+from dpa_panel.components.forms import form
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
 from dpa_panel.components.listing import labelled, pager
@@ -44,7 +45,7 @@ def _purpose_counts(purpose: str) -> rx.Component:
 
 
 def filter_form() -> rx.Component:
-    return rx.form(
+    return form(
         rx.grid(
             labelled("pipeline.search", rx.input(name="search", id="consent-search", width="100%")),
             labelled(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dpa_panel.components.confirm import confirm_dialog
-from dpa_panel.components.forms import error_callout, notice_callout
+from dpa_panel.components.forms import error_callout, form, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import back_link, page_shell
 from dpa_panel.components.listing import data_table, labelled
@@ -206,7 +206,7 @@ def selection_form() -> rx.Component:
         width="100%",
     )
     return rx.card(
-        rx.form(
+        form(
             rx.vstack(
                 rx.heading(t("disclosure.selection"), size="4", as_="h2"),
                 rx.text(t("disclosure.selection_hint"), size="2", color_scheme="gray"),
@@ -230,7 +230,7 @@ def selection_form() -> rx.Component:
 
 
 def decision_card() -> rx.Component:
-    refuse_form = rx.form(
+    refuse_form = form(
         rx.vstack(
             labelled(
                 "disclosure.refusal_reason",
@@ -250,7 +250,7 @@ def decision_card() -> rx.Component:
         reset_on_submit=True,
         width="100%",
     )
-    disclose_form = rx.form(
+    disclose_form = form(
         rx.vstack(
             rx.grid(
                 labelled(

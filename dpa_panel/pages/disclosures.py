@@ -6,7 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dpa_panel.components.filters import folding_filters
-from dpa_panel.components.forms import error_callout, notice_callout
+from dpa_panel.components.forms import error_callout, form, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
 from dpa_panel.components.listing import data_table, labelled, pager
@@ -46,7 +46,7 @@ def _input(label_key: str, name: str, type_: str = "text") -> rx.Component:
 
 
 def filter_form() -> rx.Component:
-    return rx.form(
+    return form(
         rx.grid(
             labelled(
                 "disclosure.date_from",
@@ -158,7 +158,7 @@ def subject_picker() -> rx.Component:
     """Search the register and pick the subjects a request concerns (kept in the state)."""
     return rx.vstack(
         rx.text(t("disclosure.subjects"), size="2", weight="medium"),
-        rx.form(
+        form(
             rx.hstack(
                 rx.input(
                     name="query",
@@ -222,7 +222,7 @@ def new_request_form() -> rx.Component:
             rx.heading(t("disclosure.new"), size="4", as_="h2"),
             rx.text(t("disclosure.new_hint"), size="2", color_scheme="gray"),
             subject_picker(),
-            rx.form(
+            form(
                 rx.vstack(
                     rx.grid(
                         labelled(

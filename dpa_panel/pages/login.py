@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import reflex as rx
 
-from dpa_panel.components.forms import error_callout, field
+from dpa_panel.components.forms import error_callout, field, form
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
 from dpa_panel.state.auth_state import AuthState
 
 
 def login_form() -> rx.Component:
-    return rx.form(
+    return form(
         rx.vstack(
             field("auth.username", "username", autocomplete="username", max_length=64),
             field(
@@ -61,7 +61,7 @@ def _start_over() -> rx.Component:
 
 
 def code_form() -> rx.Component:
-    return rx.form(
+    return form(
         rx.vstack(
             rx.heading(t("auth.code_title"), size="4", as_="h2"),
             rx.text(t("auth.code_intro"), size="2"),
@@ -120,7 +120,7 @@ def recovery_codes_list(codes: rx.Var) -> rx.Component:
 
 
 def enrol_form() -> rx.Component:
-    return rx.form(
+    return form(
         rx.vstack(
             rx.heading(t("two_factor.enrol_title"), size="4", as_="h2"),
             rx.callout(t("two_factor.enrol_required"), icon="shield-check", color_scheme="teal"),

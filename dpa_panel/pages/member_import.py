@@ -19,8 +19,8 @@ from dpa_panel.state.import_state import ImportState as S
 def _kind_and_sheet() -> rx.Component:
     return rx.grid(
         rx.vstack(
-            rx.text(t("import.kind"), as_="label", html_for="import-kind", size="2",
-                    weight="medium"),  # fmt: skip
+            rx.el.label(rx.text(t("import.kind"), as_="span", size="2",
+                    weight="medium"), html_for="import-kind"),  # fmt: skip
             rx.el.select(
                 rx.el.option(t("import.kind.members"), value="members"),
                 rx.el.option(t("import.kind.applications"), value="applications"),
@@ -45,11 +45,20 @@ def _kind_and_sheet() -> rx.Component:
     )
 
 
+def _named_upload(*children, **props) -> rx.Component:
+    """``rx.upload`` whose hidden file input carries the choose button's text as its name
+    (axe: every control has an accessible name; the input is not otherwise reachable)."""
+    upload = rx.upload(*children, **props)
+    zone = upload.children[0]
+    zone.children[0].custom_attrs["aria-label"] = t("import.choose")
+    return upload
+
+
 def upload_card() -> rx.Component:
     return rx.card(
         rx.vstack(
             _kind_and_sheet(),
-            rx.upload(
+            _named_upload(
                 rx.vstack(
                     rx.button(t("import.choose"), type="button", variant="soft",
                               id="import-choose"),  # fmt: skip

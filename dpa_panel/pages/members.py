@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dpa_panel.components.filters import folding_filters
-from dpa_panel.components.forms import error_callout, notice_callout
+from dpa_panel.components.forms import error_callout, form, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import back_link, page_shell
 from dpa_panel.components.listing import labelled, pager
@@ -19,7 +19,7 @@ SORT_KEYS = ("number", "since_desc", "surname")
 
 
 def filter_form() -> rx.Component:
-    return rx.form(
+    return form(
         rx.grid(
             labelled(
                 "pipeline.search",
@@ -145,7 +145,7 @@ def _fact(label_key: str, value) -> rx.Component:
 
 def register_actions() -> rx.Component:
     return rx.card(
-        rx.form(
+        form(
             rx.vstack(
                 rx.heading(t("members.actions"), size="4", as_="h2"),
                 rx.el.select(
@@ -157,6 +157,7 @@ def register_actions() -> rx.Component:
                     ),
                     name="action",
                     id="member-action",
+                    aria_label=t("members.actions"),
                     class_name="dpa-select",
                 ),
                 rx.text_area(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dpa_panel.components.confirm import confirm_dialog
-from dpa_panel.components.forms import error_callout, field, notice_callout, textarea_field
+from dpa_panel.components.forms import error_callout, field, form, notice_callout, textarea_field
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
 from dpa_panel.components.status import status_badge
@@ -22,7 +22,7 @@ def _label(vocabulary: str, code: rx.Var) -> rx.Var:
 
 
 def _email_step() -> rx.Component:
-    return rx.form(
+    return form(
         rx.vstack(
             field("my.email_label", "email", type_="email", autocomplete="email",
                   max_length=254, required=False),
@@ -39,7 +39,7 @@ def _email_step() -> rx.Component:
 
 
 def _code_step() -> rx.Component:
-    return rx.form(
+    return form(
         rx.vstack(
             field("my.code_label", "code", autocomplete="one-time-code", max_length=6,
                   required=False, input_mode="numeric"),
@@ -130,7 +130,7 @@ def _ask() -> rx.Component:
         ),
         rx.el.details(
             rx.el.summary(t("my.ask.rectification"), id="open-rectification"),
-            rx.form(
+            form(
                 rx.vstack(
                     rx.text(t("my.rect_lead"), size="2"),
                     rx.grid(

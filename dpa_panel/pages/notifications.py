@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from dpa_panel.components.forms import error_callout, notice_callout
+from dpa_panel.components.forms import error_callout, form, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.listing import labelled
 from dpa_panel.models.vocab import UI_LANGUAGES
@@ -13,7 +13,7 @@ from dpa_panel.state.notifications_state import NotificationsState as N
 
 def notifications_card() -> rx.Component:
     return rx.card(
-        rx.form(
+        form(
             rx.vstack(
                 rx.heading(t("notify.title"), size="4", as_="h2"),
                 rx.text(t("notify.note"), size="2", color_scheme="gray"),

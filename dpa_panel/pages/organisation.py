@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from dpa_panel.components.forms import error_callout, field, notice_callout, textarea_field
+from dpa_panel.components.forms import error_callout, field, form, notice_callout, textarea_field
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
 from dpa_panel.state.org_state import ProfileState as P
@@ -25,7 +25,7 @@ def organisation_page() -> rx.Component:
                                id="profile-missing", width="100%")),  # fmt: skip
             error_callout(P.action_error),
             notice_callout(P.notice),
-            rx.form(
+            form(
                 rx.vstack(
                     _text("name_kk"), _text("name_ru"), _text("name_en"),
                     _text("bin", 12, input_mode="numeric"),
@@ -34,8 +34,8 @@ def organisation_page() -> rx.Component:
                                    error=P.errors.get("address", "")),
                     _text("dp_email", 254, type_="email"),
                     rx.vstack(
-                        rx.text(t("profile.responsible_user_id"), as_="label",
-                                html_for="responsible_user_id", size="2", weight="medium"),
+                        rx.el.label(rx.text(t("profile.responsible_user_id"), as_="span",
+                                 size="2", weight="medium"), html_for="responsible_user_id"),
                         rx.el.select(
                             rx.el.option(t("profile.none"), value=""),
                             rx.foreach(P.people,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dpa_panel.components.filters import folding_filters
-from dpa_panel.components.forms import error_callout
+from dpa_panel.components.forms import error_callout, form
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
 from dpa_panel.components.listing import labelled, pager
@@ -18,7 +18,7 @@ SORT_KEYS = ("submitted_desc", "submitted_asc", "surname", "status")
 
 
 def filter_form() -> rx.Component:
-    return rx.form(
+    return form(
         rx.grid(
             labelled(
                 "pipeline.search",

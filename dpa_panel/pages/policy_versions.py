@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from dpa_panel.components.forms import error_callout, notice_callout
+from dpa_panel.components.forms import error_callout, form, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import back_link, page_shell
 from dpa_panel.components.listing import labelled
@@ -22,7 +22,7 @@ def _row(e: rx.Var) -> rx.Component:
 
 def add_form() -> rx.Component:
     return rx.card(
-        rx.form(
+        form(
             rx.vstack(
                 rx.heading(t("policies.add"), size="4", as_="h2"),
                 rx.text(t("policies.add_note"), size="1", color_scheme="gray"),

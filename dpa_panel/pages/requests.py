@@ -7,7 +7,7 @@ import reflex as rx
 
 from dpa_panel.components.access_package import access_package_card
 from dpa_panel.components.filters import folding_filters
-from dpa_panel.components.forms import error_callout, notice_callout
+from dpa_panel.components.forms import error_callout, form, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import back_link, page_shell
 from dpa_panel.components.listing import data_table, labelled, pager
@@ -84,7 +84,7 @@ def _row(r: rx.Var) -> rx.Component:
 
 
 def filter_form() -> rx.Component:
-    return rx.form(
+    return form(
         rx.grid(
             labelled(
                 "register.search",
@@ -182,7 +182,7 @@ def register_card() -> rx.Component:
 
 def new_request_form() -> rx.Component:
     return rx.card(
-        rx.form(
+        form(
             rx.vstack(
                 rx.heading(t("requests.new"), size="4", as_="h2"),
                 rx.grid(
@@ -369,7 +369,7 @@ def history_card() -> rx.Component:
 def verify_form() -> rx.Component:
     """The identity step: the request's own subject when it is linked to one."""
     return rx.card(
-        rx.form(
+        form(
             rx.vstack(
                 rx.heading(t("requests.verify"), size="4", as_="h2"),
                 rx.cond(
@@ -405,7 +405,7 @@ def verify_form() -> rx.Component:
 
 def status_form() -> rx.Component:
     return rx.card(
-        rx.form(
+        form(
             rx.vstack(
                 rx.heading(t("detail.next_step"), size="4", as_="h2"),
                 rx.el.select(
@@ -437,7 +437,7 @@ def status_form() -> rx.Component:
 
 
 def _small_form(heading_key, name, input_id, button_key, button_id, handler, placeholder_key):
-    return rx.form(
+    return form(
         rx.vstack(
             rx.text(t(heading_key), size="2", weight="medium"),
             rx.input(name=name, id=input_id, width="100%", placeholder=t(placeholder_key),
@@ -469,7 +469,7 @@ def casework_card() -> rx.Component:
                         _small_form("requests.pause", "reason", "pause-reason", "requests.pause",
                                     "pause-submit", D.pause, "requests.pause_hint"),
                     ),
-                    rx.form(
+                    form(
                         rx.vstack(
                             rx.text(t("requests.assignee"), size="2", weight="medium"),
                             rx.el.select(

@@ -6,7 +6,7 @@ import reflex as rx
 
 from dpa_panel.components.confirm import confirm_dialog
 from dpa_panel.components.filters import folding_filters
-from dpa_panel.components.forms import error_callout, notice_callout
+from dpa_panel.components.forms import error_callout, form, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
 from dpa_panel.components.listing import data_table, labelled, pager
@@ -56,7 +56,7 @@ def due_chart() -> rx.Component:
 
 
 def filter_form() -> rx.Component:
-    return rx.form(
+    return form(
         rx.grid(
             labelled(
                 "pipeline.search", rx.input(name="search", id="retention-search", width="100%")
@@ -140,7 +140,7 @@ def hold_search() -> rx.Component:
     return rx.vstack(
         rx.text(t("confirm.search_subject"), as_="label", html_for="hold-query", size="1",
                 weight="medium"),
-        rx.form(
+        form(
             rx.hstack(
                 rx.input(name="query", id="hold-query", placeholder=t("confirm.search_hint"),
                          aria_label=t("confirm.search_subject"), max_length=100, flex="1"),
@@ -184,7 +184,7 @@ def hold_form() -> rx.Component:
             ),
             rx.cond(
                 R.hold_choice != "",
-                rx.form(
+                form(
                     rx.vstack(
                         labelled("subject.reason",
                                  rx.input(name="reason", id="hold-reason", width="100%")),

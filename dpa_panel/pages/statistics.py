@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dpa_panel.components.forms import form
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
 from dpa_panel.components.listing import labelled
@@ -88,7 +89,7 @@ def _column_label(column: str) -> str:
 
 
 def release_form() -> rx.Component:
-    return rx.form(
+    return form(
         rx.hstack(
             labelled(
                 "stats_rel.release",
@@ -191,8 +192,11 @@ def _phone_rows(chart: str, columns: list[str]) -> rx.Component:
             lambda row: rx.box(
                 rx.text(row["label"], weight="bold", size="2"),
                 rx.el.dl(
-                    *[rx.hstack(rx.el.dt(t(_column_label(c))), rx.spacer(),
-                                rx.el.dd(row[c], margin="0"), width="100%")
+                    # dt/dd pairs in a div each (valid in a dl; no other element between).
+                    *[rx.el.div(rx.el.dt(t(_column_label(c))),
+                                rx.el.dd(row[c], margin="0"),
+                                style={"display": "flex", "justify_content": "space-between",
+                                       "gap": "8px", "width": "100%"})
                       for c in columns],
                     margin="0",
                     font_size="13px",

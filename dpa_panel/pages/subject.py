@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from dpa_panel.components.forms import error_callout, notice_callout
+from dpa_panel.components.forms import error_callout, form, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import back_link, page_shell
 from dpa_panel.components.listing import data_table, labelled
@@ -60,7 +60,7 @@ def _history_row(h: rx.Var) -> rx.Component:
 
 def consent_form() -> rx.Component:
     return rx.card(
-        rx.form(
+        form(
             rx.vstack(
                 rx.heading(t("subject.record_consent"), size="4", as_="h2"),
                 labelled(
@@ -105,7 +105,7 @@ def consent_form() -> rx.Component:
 
 def withdrawal_form() -> rx.Component:
     return rx.card(
-        rx.form(
+        form(
             rx.vstack(
                 rx.heading(t("subject.record_withdrawal"), size="4", as_="h2"),
                 rx.text(t("subject.withdrawal_note"), size="1", color_scheme="gray"),
@@ -144,7 +144,7 @@ def withdrawal_form() -> rx.Component:
 
 
 def _reason_form(title_key: str, handler, button_id: str, color: str = "gray") -> rx.Component:
-    return rx.form(
+    return form(
         rx.vstack(
             rx.text(t(title_key), weight="medium", size="2"),
             rx.input(
@@ -206,7 +206,7 @@ def protection_card() -> rx.Component:
 
 
 def _hold(h: rx.Var) -> rx.Component:
-    return rx.form(
+    return form(
         rx.hstack(
             rx.text(h["placed"], " · ", h["reason"], size="2"),
             rx.el.input(type="hidden", name="hold_id", value=h["id"]),
@@ -272,7 +272,7 @@ def retention_card() -> rx.Component:
                 rx.text(t("retention.no_date"), size="2", id="subject-countdown"),
             ),  # fmt: skip
             rx.foreach(S.holds, _hold),
-            rx.form(
+            form(
                 rx.hstack(
                     rx.input(
                         name="reason",

@@ -15,7 +15,7 @@ from dpa_panel.i18n import tr
 from dpa_panel.models.types import utcnow
 from dpa_panel.services import auth, two_factor
 from dpa_panel.services.audit import Actor
-from dpa_panel.services.permissions import AUTHENTICATED, PUBLIC, has_permission, home_for
+from dpa_panel.services.permissions import AUTHENTICATED, PUBLIC, home_for
 from dpa_panel.state.app_state import AppState
 from dpa_panel.state.guard import (
     BROWSER_COOKIE,
@@ -83,33 +83,6 @@ class AuthState(AppState):
     @rx.var
     def logged_in(self) -> bool:
         return bool(self.me_role)
-
-    @rx.var
-    def nav(self) -> list[dict[str, str]]:
-        """Navigation entries this role may use (labels are catalog keys)."""
-        entries = [
-            ("/applications", "nav.applications", "applications.read"),
-            ("/members", "nav.members", "members.read"),
-            ("/requests", "nav.requests", "requests.manage"),
-            ("/consents", "nav.consents", "consents.read"),
-            ("/retention", "nav.retention", "retention.manage"),
-            ("/disclosures", "nav.disclosures", "disclosures.manage"),
-            ("/breaches", "nav.breaches", "breaches.read"),
-            ("/inventory", "nav.inventory", "inventory.read"),
-            ("/statistics", "nav.statistics", "stats.read"),
-            ("/admin/users", "nav.accounts", "accounts.manage"),
-            ("/admin/import", "import.nav", "members.import"),
-            ("/calendar", "nav.calendar", "calendar.manage"),
-            ("/admin/settings", "nav.settings", "deployment.read"),
-            ("/admin/organisation", "nav.profile", "profile.manage"),
-            ("/audit", "nav.audit", "audit.read"),
-            ("/account", "nav.account", AUTHENTICATED),
-        ]
-        return [
-            {"href": href, "label": key}
-            for href, key, perm in entries
-            if self.me_role and has_permission(self.me_role, perm)
-        ]
 
     @requires(AUTHENTICATED, during_password_change=True)
     def load_identity(self):

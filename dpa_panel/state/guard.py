@@ -170,9 +170,11 @@ def _refuse(state: rx.State, ident: auth.Identity | None, refusal: str):
         return [rx.toast.warning(tr(locale, "auth.login_required")), rx.redirect("/login")]
     if refusal == "password":
         return rx.redirect("/account/password")
+    # ``?refused=1``: the home page's frame says the page is not available for this role
+    # (a toast alone is gone before anyone reads it; issue 18, point 6).
     return [
         rx.toast.error(tr(locale, "auth.forbidden")),
-        rx.redirect(home_for(ident.role if ident else None)),
+        rx.redirect(home_for(ident.role if ident else None) + "?refused=1"),
     ]
 
 

@@ -206,7 +206,12 @@ def test_board_member_typing_a_staff_url_is_sent_away_and_sees_no_data(new_page,
         assert "compliance2" not in content and "Гүлнар Оспанова" not in content
         assert "auth.login_succeeded" not in content
     expect(page.get_by_text(tr("en", "auth.forbidden")).first).to_be_visible()
+    # The start page says why it was opened (a toast alone is gone before it is read).
+    expect(page.locator("#refused-notice")).to_have_text(tr("en", "shell.refused"))
     screenshot(page, "board-sent-away-en")
+    page.goto(live_server.url + ROLE_HOME["board"])
+    expect(page.locator("main#main[data-hydrated='true']")).to_be_visible()
+    expect(page.locator("#refused-notice")).to_have_count(0)
 
 
 def test_admin_creates_an_account_that_must_change_its_password(new_page, live_server):
