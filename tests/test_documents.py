@@ -1,0 +1,221 @@
+"""Issue 18: every document a person receives is written for that person.
+
+For each document kind × kk/ru/en: (a) every character written survives PDF text extraction
+(pypdf, whitespace normalised), Kazakh and Russian letters, «», №, ₸, dashes included, and a
+character no font has comes out as its visible token; (b) no snake_case or dotted code, raw
+record id or digest in the body (the technical-evidence appendix carries them); (c) times in
+Almaty with the offset.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import Session
+
+from dpa_panel.db import session_scope
+from dpa_panel.models import Consent, DataSubject, MembershipApplication
+from dpa_panel.services import applications, consent, requests
+from dpa_panel.services.audit import Actor
+from dpa_panel.services.documents import pdf as docpdf
+from dpa_panel.services.documents import subject_report as report_doc
+from tests.pipeline_helpers import make_staff, move, submit
+
+pypdf = pytest.importorskip("pypdf")
+
+LANGS = ("kk", "ru", "en")
+RECEIVED = datetime(2026, 11, 23, 5, 7, tzinfo=UTC)  # 10:07 in Almaty (UTC+05:00)
+NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+#: Every letter a Kazakh text needs, Russian, the typographic marks, a tab, an emoji DejaVu has
+#: (😀) and one no font of the stack has (🤖: it must come out as its token).
+KAZAKH = "әғқңөұүһі ӘҒҚҢӨҰҮҺІ"
+SAMPLE = f"{KAZAKH} Съешь щёки «жюри» № 7 — 5 000 ₸ – итого\tтаб 😀 🤖"
+ROBOT = "[U+1F916 ROBOT FACE]"
+SNAKE = re.compile(r"(?<![\w@.])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w@])")
+DOTTED = re.compile(r"(?<![\w@.])[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+(?![\w@])")
+HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
+ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+EMAIL = re.compile(r"\S+@\S+")
+
+
+def squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def pdf_text(data: bytes) -> str:
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def code_tokens(text: str) -> list[str]:
+    text = EMAIL.sub(" ", text)
+    return SNAKE.findall(text) + DOTTED.findall(text)
+
+
+def assert_survives(document: docpdf.Document, data: bytes) -> str:
+    """(a): the extracted text is exactly what was written, in order, whitespace aside."""
+    extracted = pdf_text(data)
+    written = squash("".join(document.written + document.appendix_written))
+    assert squash(extracted) == written
+    return extracted
+
+
+def assert_clean_body(lines: list[str], forbidden: list[str] = ()) -> None:
+    """(b): no code token, no 64-hex digest, no ISO timestamp in the body."""
+    body = "\n".join(lines)
+    assert code_tokens(body) == [], code_tokens(body)[:10]
+    assert not HEX64.search(body)
+    assert not ISO_MOMENT.search(body)
+    for value in forbidden:
+        assert value not in body, value
+
+
+# --- the font stack and the text rules -------------------------------------------------------
+
+
+def test_clean_keeps_covered_text_and_marks_the_rest():
+    kept = f"{KAZAKH} Съешь «жюри» № 7 — 5 000 ₸ – 😀 ∮"
+    assert docpdf.clean(kept) == kept
+    assert docpdf.clean("a\tb") == "a    b"
+    assert docpdf.clean("a\r\nb\rc") == "a\nb\nc"
+    assert docpdf.clean("x🤖y") == f"x{ROBOT}y"
+    assert docpdf.clean("bell\x07") == "bell[U+0007]"
+    assert docpdf.clean("soft\u00adhyphen") == "softhyphen"
+    # deterministic: the same input always gives the same output
+    assert docpdf.clean(SAMPLE) == docpdf.clean(SAMPLE)
+
+
+def test_every_character_of_a_document_survives_extraction():
+    doc = docpdf.Document(title="t")
+    doc.title(SAMPLE)
+    for n in range(60):  # several pages, wrapped lines
+        doc.field(f"Өріс {n}", SAMPLE + " " + "сөз" * n)
+    data = doc.output()
+    text = assert_survives(doc, data)
+    assert squash(KAZAKH) in squash(text) and ROBOT.replace(" ", "") in squash(text)
+    assert "😀" in text and "₸" in text and "№" in text and "«жюри»" in text
+
+
+def test_format_moment_is_almaty_with_the_offset():
+    assert docpdf.format_moment(RECEIVED, "ru") == "23.11.2026 10:07 (UTC+05:00, время Алматы)"
+    assert docpdf.format_moment("2026-11-23T05:07:00+00:00", "kk").startswith("23.11.2026 10:07")
+    assert docpdf.format_day("2026-11-23T20:00:00+00:00") == "24.11.2026"
+
+
+# --- the subject report ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def staff(engine) -> Actor:
+    return Actor.user(make_staff(engine, "dana", "compliance"), "10.0.0.9")
+
+
+def _subject(engine, staff) -> int:
+    app_id = submit(
+        engine,
+        consents=("application_review", "member_register", "informing"),
+        other_info=SAMPLE,
+        workplace_category="pr_agency",
+    )
+    with Session(engine) as s:
+        sid = s.get(MembershipApplication, app_id).subject_id
+    move(engine, app_id, "approved", staff)
+    with session_scope(engine) as s:
+        applications.add_note(s, staff, app_id, "Ұсыныс «басқарма» №2")
+        consent.withdraw(s, staff, sid, "informing", channel="email",
+                         evidence="хат 20.11", retained_ground="")  # fmt: skip
+    with session_scope(engine) as s:
+        requests.create_request(
+            s, staff, kind="access", received_at=RECEIVED, channel="email",
+            requester="Ахметова Айгүл", contact="aigul@mail.kz", now=NOW, subject_id=sid,
+        )  # fmt: skip
+    return sid
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_subject_report_is_written_for_the_subject(engine, staff, lang):
+    sid = _subject(engine, staff)
+    with session_scope(engine) as s:
+        report = requests.subject_report(s, staff, sid)
+        rows = list(s.scalars(select(Consent).where(Consent.subject_id == sid)))
+        consent_ids, hashes = [c.id for c in rows], [c.consent_text_sha256 for c in rows]
+    doc = report_doc.build(report, lang)
+    document = report_doc.render(doc)
+    data = document.output()
+    text = assert_survives(document, data)
+    # (a) the subject's own text, every letter and mark, and the emoji token
+    assert squash(docpdf.clean(SAMPLE)) in squash(text)
+    assert ROBOT.replace(" ", "") in squash(text)
+    # code values are labelled in the reader's language
+    from dpa_panel.i18n import tr
+
+    for key in (
+        "workplace_category.pr_agency",
+        "position_level.senior",
+        "subject_status.active",
+        "purpose.application_review",
+        "purpose.informing",
+        "request_kind.access",
+        "education_level.bachelor",
+        "application_status.approved",
+    ):
+        assert squash(tr(lang, key)) in squash(text), key
+    # (b) nothing internal in the body; all of it in the appendix
+    assert_clean_body(document.written, forbidden=[f"id: {i}" for i in consent_ids])
+    appendix = "\n".join(document.appendix_written)
+    for h in hashes:
+        assert h in appendix
+    assert tr(lang, "doc.tech.consent_text_sha256") in appendix
+    # (c) the request was received 05:07 UTC = 10:07 Almaty
+    assert "23.11.2026 10:07 (UTC+05:00" in "\n".join(document.written)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_subject_report_json_is_labelled(engine, staff, lang):
+    sid = _subject(engine, staff)
+    with session_scope(engine) as s:
+        report = requests.subject_report(s, staff, sid)
+    data = json.loads(requests.report_json(report, lang))
+    assert data["language"] == lang and data["format"] == report_doc.FORMAT
+    subject = {f["key"]: f for f in data["sections"][0]["fields"]}
+    assert subject["workplace_category"]["code"] == "pr_agency"
+    from dpa_panel.i18n import tr
+
+    assert subject["workplace_category"]["value"] == tr(lang, "workplace_category.pr_agency")
+    assert subject["other_info"]["value"] == SAMPLE  # the JSON keeps the text as stored
+    body = json.dumps(data["sections"], ensure_ascii=False)
+    labels_and_values = [
+        str(f[k]) for sec in data["sections"] for f in _all_fields(sec) for k in ("label", "value")
+    ]
+    assert_clean_body(labels_and_values)
+    assert '"key": "id"' not in body and not HEX64.search(body)
+    rows = data["technical_evidence"]["rows"]
+    assert {r["key"] for r in rows} >= {"id", "consent_text_sha256", "policy_version_id"}
+    assert all(r["label"] != r["key"] for r in rows)
+
+
+def _all_fields(section: dict) -> list[dict]:
+    out = list(section.get("fields", []))
+    for entry in section.get("entries", []):
+        out += _all_fields(entry)
+    return out
+
+
+def test_stored_access_package_renders_in_the_subjects_language(engine, staff):
+    """An access package stores the raw report; the person's PDF is built from it in the
+    subject's language whatever the officer's language is."""
+    sid = _subject(engine, staff)
+    with session_scope(engine) as s:
+        s.get(DataSubject, sid).language = "ru"
+    with session_scope(engine) as s:
+        report = requests.subject_report(s, staff, sid)
+    from dpa_panel.services import subject_report
+
+    stored = json.loads(subject_report.report_data_json(report))
+    text = pdf_text(requests.report_pdf(stored))
+    assert "Сведения, хранящиеся" in text
