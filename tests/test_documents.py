@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -219,3 +219,59 @@ def test_stored_access_package_renders_in_the_subjects_language(engine, staff):
     stored = json.loads(subject_report.report_data_json(report))
     text = pdf_text(requests.report_pdf(stored))
     assert "Сведения, хранящиеся" in text
+
+
+# --- destruction acts ------------------------------------------------------------------------
+
+
+def _acts(engine) -> list:
+    from dpa_panel.services import retention as rt
+    from tests.test_retention import make
+
+    now = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    officer = make_staff(engine, "aset", "compliance")
+    with session_scope(engine) as s:
+        for _ in range(2):
+            make(s, consents={"informing": (now - timedelta(days=1), "")},
+                 app=("rejected", now - timedelta(days=1900)))  # fmt: skip
+    rt.run_sweep(engine, as_of=now - timedelta(minutes=30), actor=Actor.system())
+    with session_scope(engine) as s:
+        manual = make(s, destruction_due_at=now - timedelta(hours=1))
+    with session_scope(engine) as s:
+        rt.destroy_subject(s, Actor.user(officer), manual, now=now)
+    with Session(engine) as s:
+        acts = list(rt.iter_acts(s))
+        for act in acts:
+            s.expunge(act)
+    return acts
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_destruction_acts_are_written_for_the_auditor(engine, lang):
+    from dpa_panel.i18n import tr
+    from dpa_panel.services import retention as rt
+    from dpa_panel.services.documents import destruction_act
+
+    acts = _acts(engine)
+    assert len(acts) == 3 and {a.actor_type for a in acts} == {"system", "user"}
+    operator = [f"«Ассоциация» ҚБ — {KAZAKH}", "БСН 123456789012"]
+    document = destruction_act.render(acts, lang, operator)
+    data = document.output()
+    assert rt.acts_pdf(acts, lang, operator) == data
+    text = assert_survives(document, data)
+    assert squash(KAZAKH) in squash(text)
+    # (b) no codes, subject record numbers, run ids, staff ids or digests in the body
+    assert_clean_body(document.written, forbidden=[a.batch_id for a in acts if a.batch_id])
+    body = "\n".join(document.written)
+    for key in ("purpose.informing", "retention.event.consent_withdrawn",
+                "doc.act.category.subject.identity", "doc.act.category.consent.evidence",
+                "doc.act.actor.system", "doc.act.actor.user", "doc.act.purpose.request",
+                "retention.act_manual"):  # fmt: skip
+        assert tr(lang, key) in body, key
+    appendix = "\n".join(document.appendix_written)
+    for act in acts:
+        assert act.reference in body
+        assert act.digest in appendix and act.digest not in body
+        assert f"{tr(lang, 'doc.tech.subject_ref')}: {act.subject_ref}" in appendix
+    # (c) destroyed at 08:00 UTC = 13:00 Almaty
+    assert "20.11.2026 13:00 (UTC+05:00" in body
