@@ -257,7 +257,7 @@ def test_destruction_acts_are_written_for_the_auditor(engine, lang):
     operator = [f"«Ассоциация» ҚБ — {KAZAKH}", "БСН 123456789012"]
     document = destruction_act.render(acts, lang, operator)
     data = document.output()
-    assert rt.acts_pdf(acts, lang, operator) == data
+    assert pdf_text(rt.acts_pdf(acts, lang, operator)) == pdf_text(data)
     text = assert_survives(document, data)
     assert squash(KAZAKH) in squash(text)
     # (b) no codes, subject record numbers, run ids, staff ids or digests in the body
