@@ -275,3 +275,56 @@ def test_destruction_acts_are_written_for_the_auditor(engine, lang):
         assert f"{tr(lang, 'doc.tech.subject_ref')}: {act.subject_ref}" in appendix
     # (c) destroyed at 08:00 UTC = 13:00 Almaty
     assert "20.11.2026 13:00 (UTC+05:00" in body
+
+
+# --- the disclosure package ------------------------------------------------------------------
+
+
+def test_pdf_disclosure_package_is_written_for_the_authority(engine):
+    import hashlib
+
+    from tests.test_disclosures import _approved, _set_profile
+    from tests.test_disclosures import _subject as disclosure_subject
+
+    from dpa_panel.models import Disclosure
+    from dpa_panel.services import disclosure_exports as files
+    from dpa_panel.services import disclosures as ds
+    from dpa_panel.services.documents import disclosure_package as package
+
+    officer = Actor.user(make_staff(engine, "officer", "compliance"))
+    reviewer = Actor.user(make_staff(engine, "reviewer", "compliance"))
+    _set_profile(engine, officer, address=f"Алматы, {KAZAKH} к-сі 1")
+    with session_scope(engine) as s:
+        a, b = disclosure_subject(s, 0), disclosure_subject(s, 2, member=True)
+    with session_scope(engine) as s:
+        s.get(DataSubject, a).other_info = SAMPLE
+        s.get(DataSubject, a).workplace_category = "pr_agency"
+        s.get(DataSubject, a).language = "ru"
+    everything = list(ds.ALL_FIELDS)
+    did = _approved(engine, officer, reviewer, [a, b], {a: everything, b: everything},
+                    requested_categories=list(ds.CATEGORIES))  # fmt: skip
+    disclosed = datetime(2026, 11, 21, 8, 30, tzinfo=UTC)  # 13:30 in Almaty
+    with session_scope(engine) as s:
+        ds.disclose(s, officer, did, "pdf", "e_government", now=disclosed)
+    with session_scope(engine) as s:
+        d = s.get(Disclosure, did)
+        _, _, sent = ds.package_bytes(s, did)
+        assert hashlib.sha256(sent).hexdigest() == d.package_sha256
+        columns, rows, _ids = files._package_rows(s, d)
+        document = package.render(d, columns, rows, d.disclosed_at, files.operator_rows(d))
+        assert document.output() == sent  # layout 2 is what was sent, byte for byte
+    text = assert_survives(document, sent)
+    assert squash(docpdf.clean(SAMPLE)) in squash(text) and ROBOT.replace(" ", "") in squash(text)
+    body = "\n".join(document.written)
+    # (b) labels and values in Kazakh and Russian, no field names or codes
+    assert_clean_body(document.written)
+    for expected in ("Тегі / Фамилия: ", "Сала / Сфера: PR-агенттік / PR-агентство",
+                     "Лауазым деңгейі / Уровень должности: Аға маман / Старший специалист",
+                     "Білім деңгейі / Уровень образования: Магистратура",
+                     "Тілі / Язык: Орыс тілі / Русский язык",
+                     "Мүше болған күні / Член ассоциации с: 01.06.2025",
+                     "Мүшелік мәртебесі / Статус членства: Белсенді / Действует"):  # fmt: skip
+        assert expected in body, expected
+    # (c) Almaty time with the offset; the request date as DD.MM.YYYY
+    assert "21.11.2026 13:30 (UTC+05:00, Алматы уақыты / время Алматы)" in body
+    assert "12-3/456 / 18.11.2026" in body
