@@ -283,13 +283,12 @@ def test_destruction_acts_are_written_for_the_auditor(engine, lang):
 def test_pdf_disclosure_package_is_written_for_the_authority(engine):
     import hashlib
 
-    from tests.test_disclosures import _approved, _set_profile
-    from tests.test_disclosures import _subject as disclosure_subject
-
     from dpa_panel.models import Disclosure
     from dpa_panel.services import disclosure_exports as files
     from dpa_panel.services import disclosures as ds
     from dpa_panel.services.documents import disclosure_package as package
+    from tests.test_disclosures import _approved, _set_profile
+    from tests.test_disclosures import _subject as disclosure_subject
 
     officer = Actor.user(make_staff(engine, "officer", "compliance"))
     reviewer = Actor.user(make_staff(engine, "reviewer", "compliance"))
