@@ -35,6 +35,7 @@ NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 #: (😀) and one no font of the stack has (🤖: it must come out as its token).
 KAZAKH = "әғқңөұүһі ӘҒҚҢӨҰҮҺІ"
 SAMPLE = f"{KAZAKH} Съешь щёки «жюри» № 7 — 5 000 ₸ – итого\tтаб 😀 🤖"
+LINE = SAMPLE.replace("\t", " ")
 ROBOT = "[U+1F916 ROBOT FACE]"
 SNAKE = re.compile(r"(?<![\w@.])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w@])")
 DOTTED = re.compile(r"(?<![\w@.])[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+(?![\w@])")
@@ -327,3 +328,51 @@ def test_pdf_disclosure_package_is_written_for_the_authority(engine):
     # (c) Almaty time with the offset; the request date as DD.MM.YYYY
     assert "21.11.2026 13:30 (UTC+05:00, Алматы уақыты / время Алматы)" in body
     assert "12-3/456 / 18.11.2026" in body
+
+
+# --- breach letters and the authority notification ---------------------------------------------
+
+
+def _breach(engine):
+    from tests.test_breaches import FRIDAY, fill_profile, record
+    from tests.test_breaches import subject as breach_subject
+
+    admin = Actor.user(make_staff(engine, "admin", "admin"))
+    officer = Actor.user(make_staff(engine, "dana", "compliance"))
+    fill_profile(engine, admin, address=f"Алматы, {KAZAKH} 1")
+    # a one-line field refuses a tab (input safety): the one-line sample has a space there
+    bid = record(engine, officer, data_categories=LINE, description=f"Ұрланды — {SAMPLE}")
+    return bid, {lang: breach_subject(engine, language=lang) for lang in LANGS}, FRIDAY
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_breach_letter_is_written_for_the_person(engine, lang):
+    from dpa_panel.services import breach_documents, breaches
+
+    bid, people, _ = _breach(engine)
+    with Session(engine) as s:
+        b = breaches.get_breach(s, bid)
+        person = s.get(DataSubject, people[lang])
+        line, body = breach_documents.letter_text(s, b, person)
+        document = breach_documents.letter_document(s, b, person, lang, line, body)
+        assert pdf_text(breach_documents.letter_pdf(s, b, person)) == pdf_text(document.output())
+    text = assert_survives(document, document.output())
+    assert squash(docpdf.clean(LINE)) in squash(text) and ROBOT.replace(" ", "") in squash(text)
+    assert squash(person.first_name) in squash(text)
+    assert_clean_body(document.written)
+    assert "20.03.2026" in "\n".join(document.written)  # detected 16:30 Almaty, 20 March
+
+
+@pytest.mark.parametrize("lang", ("kk", "ru"))
+def test_breach_notice_is_written_for_the_authority(engine, lang):
+    from dpa_panel.services import breach_documents, breaches
+
+    bid, _people, _ = _breach(engine)
+    with Session(engine) as s:
+        b = breaches.get_breach(s, bid)
+        linked = breach_documents.linked_people(s, b)
+        document = breach_documents.notice_document(s, b, lang, linked)
+    text = assert_survives(document, document.output())
+    assert squash(docpdf.clean(SAMPLE)) in squash(text)
+    assert_clean_body(document.written)
+    assert "20.03.2026 16:30 (UTC+05:00" in "\n".join(document.written)
