@@ -191,7 +191,12 @@ _BASE_LABELS = {
                "subject.member_since", "status": "subject.member_status"},
     "breach": {"reference": "breach.field.reference", "detected_at": "breach.field.detected_at",
                "data_categories": "breach.field.data_categories"},
+    "retention": {"status": "report.status", "destruction_due_at": "report.destruction_due_at"},
 }  # fmt: skip
+#: Fields the PDF leaves out of an entry because the entry's heading already says them (the
+#: JSON keeps every field).
+_IN_TITLE = frozenset({"purpose_code", "reference", "label", "effective_date"})
+_IN_EVENT_TITLE = frozenset({"occurred_at", "at", "kind"})
 
 
 def label_of(lang: str, section: str, key: str) -> str:
@@ -374,9 +379,10 @@ def render(doc: dict[str, Any]) -> Document:
     pdf.title(doc["title"])
     pdf.write(f"{doc['generated_at']['label']}: {doc['generated_at']['value']}", size=9)
 
-    def fields(items, indent: float = 0) -> None:
+    def fields(items, indent: float = 0, skip: frozenset[str] = frozenset()) -> None:
         for item in items:
-            pdf.field(item["label"], item["value"], indent=indent)
+            if item["key"] not in skip:
+                pdf.field(item["label"], item["value"], indent=indent)
 
     for sec in doc["sections"]:
         pdf.heading(sec["title"])
@@ -386,12 +392,12 @@ def render(doc: dict[str, Any]) -> Document:
         for entry in sec["entries"]:
             pdf.space(1)
             pdf.subheading(f"— {entry['title']}")
-            fields(entry["fields"], indent=3)
+            fields(entry["fields"], indent=3, skip=_IN_TITLE)
             if entry.get("entries"):
                 pdf.write(entry["entries_title"], size=9, bold=True, indent=3)
                 for sub in entry["entries"]:
                     pdf.write(sub["title"], size=9, indent=6)
-                    fields(sub["fields"], indent=9)
+                    fields(sub["fields"], indent=9, skip=_IN_EVENT_TITLE)
     tech = doc["technical_evidence"]
     pdf.appendix(tech["title"], tech["note"])
     for row in tech["rows"]:
