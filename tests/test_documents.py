@@ -280,6 +280,9 @@ def test_destruction_acts_are_written_for_the_auditor(engine, lang):
 
 # --- the disclosure package ------------------------------------------------------------------
 
+#: SHA-256 of this test's layout-2 package (both engines; fpdf2 2.8.9, fonts-dejavu 2.37).
+LAYOUT2_DIGEST = "93463aadad89e35358a501a19605400df2dd53849319f01da2a82d0b37cbf11b"
+
 
 def test_pdf_disclosure_package_is_written_for_the_authority(engine):
     import hashlib
@@ -310,6 +313,9 @@ def test_pdf_disclosure_package_is_written_for_the_authority(engine):
         d = s.get(Disclosure, did)
         _, _, sent = ds.package_bytes(s, did)
         assert hashlib.sha256(sent).hexdigest() == d.package_sha256
+        # Pinned: a change to the layout-2 code (or to Document.write, or fpdf2) that changes
+        # these bytes would make every layout-2 package sent unverifiable — add a layout 3.
+        assert d.package_sha256 == LAYOUT2_DIGEST
         columns, rows, _ids = files._package_rows(s, d)
         document = package.render(d, columns, rows, d.disclosed_at, files.operator_rows(d))
         assert document.output() == sent  # layout 2 is what was sent, byte for byte
