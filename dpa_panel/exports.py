@@ -83,7 +83,8 @@ def _stream_report_json(params: dict, user_id: int) -> Iterator[bytes]:
 def _stream_report_pdf(params: dict, user_id: int) -> Iterator[bytes]:
     from dpa_panel.services import requests
 
-    yield requests.report_pdf(_report(params, user_id), params.get("language", "kk"))
+    # The subject's language (issue 18), not the officer's: the report is written for them.
+    yield requests.report_pdf(_report(params, user_id))
 
 
 def _stream_access_package_pdf(params: dict, user_id: int) -> Iterator[bytes]:
@@ -99,7 +100,8 @@ def _stream_access_package_pdf(params: dict, user_id: int) -> Iterator[bytes]:
         report = json.loads(package.report)
         audit.record(session, audit.Actor.user(user_id), "access_package.previewed",
                      "access_package", package.id, {"request_id": package.request_id})  # fmt: skip
-    yield requests.report_pdf(report, params.get("language", "kk"))
+    # What the person will get: the report in their own language (issue 18).
+    yield requests.report_pdf(report)
 
 
 def _release_id(params: dict) -> int:

@@ -3,13 +3,13 @@
 language) and the register export (CSV/XLSX through ``services.tabular``, and PDF).
 
 Every document starts with the operator block of the organisation profile. PDFs use the
-DejaVu font like the other documents, so every Kazakh and Russian letter is kept.
+shared font stack (``services.documents.pdf``, issue 18): every Kazakh and Russian letter is
+kept, a character no font has is shown as a visible token, times are Almaty with the offset.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -19,39 +19,26 @@ from dpa_panel.i18n.dates import format_entry_date, format_entry_datetime
 from dpa_panel.i18n.formatting import to_local
 from dpa_panel.models import Breach, DataSubject
 from dpa_panel.services import org_profile
+from dpa_panel.services.documents.pdf import Document, format_moment
 
-FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 #: The authority notification is written in the state language or Russian (Law "On
 #: languages" Art. 8-9: documents to state bodies in Kazakh or Russian).
 NOTICE_LANGUAGES = ("kk", "ru")
 
 
-def _pdf():
-    from fpdf import FPDF
-
-    if not Path(FONT_PATH).exists():
-        raise RuntimeError(f"font missing: {FONT_PATH} (Debian package fonts-dejavu-core)")
-    pdf = FPDF(format="A4")
-    pdf.set_creator("DPA Panel")
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.add_font("DejaVu", "", FONT_PATH)
-    pdf.add_page()
-    return pdf
+def _pdf(title: str = "") -> Document:
+    """A document with the shared font stack (``services.documents.pdf``, issue 18): every
+    character kept, one a font lacks shown as a visible token."""
+    return Document(title=title)
 
 
-def _write(pdf, text: str, *, size: int = 10, bold: bool = False, height: float = 5) -> None:
-    """One paragraph; ``bold`` is shown by a larger size (one embedded font keeps the PDF
-    small and its text extractable)."""
-    from fpdf.enums import XPos, YPos
-
-    pdf.set_font("DejaVu", "", size + (1 if bold else 0))
-    pdf.multi_cell(0, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode="CHAR")
+def _write(pdf: Document, text: str, *, size: int = 10, bold: bool = False,
+           height: float = 5) -> None:  # fmt: skip
+    pdf.write(text, size=size, bold=bold, height=height)
 
 
-def _header(pdf, session: Session, language: str) -> None:
-    for line in org_profile.document_header(session, language):
-        _write(pdf, line, size=9, height=4.5)
-    pdf.ln(4)
+def _header(pdf: Document, session: Session, language: str) -> None:
+    pdf.operator(org_profile.document_header(session, language))
 
 
 def notice_fields(breach: Breach, language: str) -> list[tuple[str, str]]:
@@ -64,7 +51,7 @@ def notice_fields(breach: Breach, language: str) -> list[tuple[str, str]]:
     estimate = "" if breach.subjects_estimate is None else str(breach.subjects_estimate)
     return [
         (t("breach.field.reference"), breach.reference),
-        (t("breach.field.detected_at"), format_entry_datetime(breach.detected_at)),
+        (t("breach.field.detected_at"), format_moment(breach.detected_at, lang)),
         (t("breach.field.detected_by"), breach.detected_by),
         (t("breach.field.description"), breach.description),
         (t("breach.field.data_categories"), breach.data_categories),
@@ -97,30 +84,34 @@ def linked_people(session: Session, breach: Breach) -> list[str]:
 def notice_pdf(session: Session, breach: Breach, language: str, people: list[str]) -> bytes:
     """The notification of the authorised body, from the record (Kazakh or Russian), with the
     people linked from the register."""
+    return notice_document(session, breach, language, people).output()
+
+
+def notice_document(session: Session, breach: Breach, language: str,
+                    people: list[str]) -> Document:  # fmt: skip
     lang = language if language in NOTICE_LANGUAGES else "kk"
     profile = org_profile.public_profile(session)
-    pdf = _pdf()
-    pdf.set_title(breach.reference)
+    pdf = _pdf(breach.reference)
     _header(pdf, session, lang)
     if profile.authority_name:
         _write(pdf, profile.authority_name, bold=True)
         if profile.authority_contact:
             _write(pdf, profile.authority_contact, size=9)
-        pdf.ln(3)
+        pdf.space(3)
     _write(pdf, tr(lang, "breach.notice.title"), size=13, bold=True, height=7)
     _write(pdf, tr(lang, "breach.notice.lead", operator=profile.name(lang),
                    bin=profile.bin), size=10)  # fmt: skip
-    pdf.ln(2)
+    pdf.space(2)
     for label, value in notice_fields(breach, lang):
         if value:
             _write(pdf, f"{label}: {value}")
     _write(pdf, f"{tr(lang, 'breach.field.linked_subjects')}: {len(people)}")
     for person in people:
         _write(pdf, f"  — {person}", size=9, height=4.5)
-    pdf.ln(6)
+    pdf.space(6)
     _write(pdf, f"{tr(lang, 'breach.notice.signature')}: ____________________   "
                 f"{tr(lang, 'breach.notice.date')}: ____________")  # fmt: skip
-    return bytes(pdf.output())
+    return pdf
 
 
 def letter_text(session: Session, breach: Breach, subject: DataSubject) -> tuple[str, str]:
@@ -142,17 +133,21 @@ def letter_pdf(session: Session, breach: Breach, subject: DataSubject) -> bytes:
     """The same letter as a PDF (for post or hand delivery)."""
     lang = normalise_locale(subject.language)
     subject_line, body = letter_text(session, breach, subject)
-    pdf = _pdf()
-    pdf.set_title(f"{breach.reference}")
+    return letter_document(session, breach, subject, lang, subject_line, body).output()
+
+
+def letter_document(session: Session, breach: Breach, subject: DataSubject, lang: str,
+                    subject_line: str, body: str) -> Document:  # fmt: skip
+    pdf = _pdf(breach.reference)
     _header(pdf, session, lang)
     full = " ".join(p for p in (subject.surname, subject.first_name, subject.patronymic or "") if p)
     _write(pdf, full, bold=True)
-    pdf.ln(3)
+    pdf.space(3)
     _write(pdf, subject_line, size=12, bold=True, height=6)
-    pdf.ln(2)
+    pdf.space(2)
     for paragraph in body.split("\n"):
         _write(pdf, paragraph)
-    return bytes(pdf.output())
+    return pdf
 
 
 # --- the register export ---------------------------------------------------------------------
@@ -195,10 +190,10 @@ def register_pdf(session: Session, language: str) -> bytes:
     _write(pdf, tr(lang, "breach.register_title"), size=13, bold=True, height=7)
     header = export_header(lang)
     for breach in iter_register(session):
-        pdf.ln(2)
+        pdf.space(2)
         row = export_row(breach, lang)
         _write(pdf, row[0], bold=True)
         for label, value in zip(header[1:], row[1:], strict=True):
             if value:
                 _write(pdf, f"{label}: {value}", size=9, height=4.5)
-    return bytes(pdf.output())
+    return pdf.output()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -38,7 +37,6 @@ CATEGORIES = (
     "workplace_category", "position", "position_level", "education_level", "education",
     "experience_years", "experience", "other_info",
 )  # fmt: skip
-FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 
 def build_content(session: Session) -> dict[str, Any]:
@@ -133,30 +131,25 @@ def lines(session: Session, content: dict[str, Any], language: str) -> list[str]
 
 
 def pdf(session: Session, row: DataInventory, language: str) -> bytes:
-    """An approved version as a PDF in kk/ru/en, headed by the operator."""
-    from fpdf import FPDF
-    from fpdf.enums import XPos, YPos
+    """An approved version as a PDF in kk/ru/en, headed by the operator (the shared font
+    stack of ``services.documents.pdf``: no character silently dropped, issue 18)."""
+    from dpa_panel.services.documents.pdf import Document
 
-    if not Path(FONT_PATH).exists():
-        raise RuntimeError(f"font missing: {FONT_PATH} (Debian package fonts-dejavu-core)")
     lang = normalise_locale(language)
     person = session.get(StaffUser, row.approved_by_id)
-    doc = FPDF(format="A4")
-    doc.add_font("DejaVu", "", FONT_PATH)
-    doc.add_page()
+    doc = Document(title=tr(lang, "inventory.title"))
 
     def write(text: str, size: int = 10) -> None:
-        doc.set_font("DejaVu", "", size)
-        doc.multi_cell(0, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode="CHAR")
+        doc.write(text, size=size, height=5)
 
     for line in org_profile.document_header(session, lang):
         write(line, 9)
-    doc.ln(3)
+    doc.space(3)
     write(tr(lang, "inventory.title") + f" — v{row.version}", 13)
     write(tr(lang, "inventory.approved_by", who=person.full_name or person.username if person
              else "", at=format_entry_datetime(row.approved_at)), 9)  # fmt: skip
     write(f"SHA-256: {row.sha256}", 8)
-    doc.ln(2)
+    doc.space(2)
     for line in lines(session, json.loads(row.content), lang):
         write(line)
-    return bytes(doc.output())
+    return doc.output()

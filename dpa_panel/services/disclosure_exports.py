@@ -65,6 +65,10 @@ PACKAGE_TITLE = "Дербес деректерді беру / Передача �
 PACKAGE_NO = "no"
 #: Writer versions a package may have been made with, newest first (see the docstring).
 PACKAGE_WRITERS: tuple[int, ...] = (tabular.WRITER_VERSION, 1)
+#: PDF layouts, newest first: 2 is written for the authority (labels and values in Kazakh and
+#: Russian, Almaty time; ``services.documents.disclosure_package``, issue 18), 1 is the frozen
+#: layout of packages sent before (field names, UTC).
+PDF_LAYOUTS: tuple[int, ...] = (2, 1)
 #: The operator block (issue 17) of a package: sheet name, header and labels, fixed in
 #: Kazakh / Russian like ``PACKAGE_TITLE`` (a package must not depend on editable wording).
 OPERATOR_SHEET = "Оператор"
@@ -253,21 +257,30 @@ def _pdf_bytes(
 
 
 def build_package(
-    session: Session, disclosure: Disclosure, writer: int = tabular.WRITER_VERSION
+    session: Session, disclosure: Disclosure, writer: int | None = None
 ) -> tuple[bytes, int, list[str]]:
     """(bytes, rows, field names) of the package in ``disclosure.package_format``, written
-    with CSV/XLSX writer version ``writer`` (a PDF has one layout)."""
+    with CSV/XLSX writer version ``writer`` or, for a PDF, layout ``writer`` (default: the
+    newest of each)."""
     columns, rows, _ids = _package_rows(session, disclosure)
     moment = disclosure.disclosed_at or utcnow()
     fmt = disclosure.package_format
+    if writer is None:
+        writer = PDF_LAYOUTS[0] if fmt == "pdf" else tabular.WRITER_VERSION
     if fmt == "csv":
         data = _csv_bytes(columns, rows, writer)
     elif fmt == "xlsx":
         data = _xlsx_bytes(
             columns, rows, moment, disclosure.reference, writer, operator_rows(disclosure)
         )
-    elif fmt == "pdf":
+    elif fmt == "pdf" and writer == 1:
         data = _pdf_bytes(disclosure, columns, rows, moment)
+    elif fmt == "pdf":
+        from dpa_panel.services.documents import disclosure_package
+
+        data = disclosure_package.render(
+            disclosure, columns, rows, moment, operator_rows(disclosure)
+        ).output()
     else:
         raise ServiceError("disclosure.bad_format", field="format")
     return data, len(rows), columns[1:]
@@ -281,12 +294,13 @@ def package_bytes(session: Session, disclosure_id: int) -> tuple[str, str, bytes
     """(filename, media type, bytes) of a disclosed request's package, rebuilt; refused
     (``disclosure.package_changed``) when no writer version rebuilds the recorded SHA-256
     (the data was rectified or destroyed since). The current writer is tried first; a CSV or
-    XLSX package sent before neutralisation matches only the frozen version 1."""
+    XLSX package sent before neutralisation matches only the frozen version 1, a PDF package
+    sent before issue 18 only the frozen layout 1."""
     disclosure = _load(session, disclosure_id)
     if disclosure.status != "disclosed":
         raise ServiceError("disclosure.bad_status")
     tabular_format = disclosure.package_format in ("csv", "xlsx")
-    writers = PACKAGE_WRITERS if tabular_format else PACKAGE_WRITERS[:1]
+    writers = PACKAGE_WRITERS if tabular_format else PDF_LAYOUTS
     for writer in writers:
         data, _count, _fields = build_package(session, disclosure, writer)
         if hashlib.sha256(data).hexdigest() == disclosure.package_sha256:

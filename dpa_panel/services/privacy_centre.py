@@ -298,7 +298,7 @@ def prepare_package(session: Session, actor: Actor, request_id: int, *,
     if package is not None and package.released_at is not None:
         raise ServiceError("my.package_released")
     report = subject_report.subject_report(session, actor, request.subject_id)
-    body = subject_report.report_json(report).decode("utf-8")
+    body = subject_report.report_data_json(report).decode("utf-8")
     if package is None:
         package = AccessPackage(request_id=request_id, subject_id=request.subject_id,
                                 report=body, prepared_at=now)  # fmt: skip

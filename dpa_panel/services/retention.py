@@ -1229,65 +1229,12 @@ def acts_csv(rows: Iterable[DestructionAct], out: TextIO, *, header: bool = True
     return writer.rows(act_row(act) for act in rows)
 
 
-FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-
-
 def acts_pdf(
     acts: Iterable[DestructionAct], language: str = "kk", operator: Iterable[str] = ()
 ) -> bytes:
-    """The acts as a PDF, grouped by sweep batch, with a signature line per batch, headed by
-    the ``operator`` lines (``org_profile.document_header``, issue 17)."""
-    from pathlib import Path
+    """The acts as a PDF for the officer or auditor in ``language``, grouped by sweep run with
+    a signature line per run, headed by the ``operator`` lines (issue 17); ids and digests in
+    the technical-evidence appendix (``services.documents.destruction_act``, issue 18)."""
+    from dpa_panel.services.documents import destruction_act
 
-    from fpdf import FPDF
-    from fpdf.enums import XPos, YPos
-
-    from dpa_panel.i18n import normalise_locale, tr
-
-    if not Path(FONT_PATH).exists():
-        raise RuntimeError(f"font missing: {FONT_PATH} (Debian package fonts-dejavu-core)")
-    lang = normalise_locale(language)
-
-    def t(key: str) -> str:
-        return tr(lang, key)
-
-    batches: dict[str, list[DestructionAct]] = {}
-    for act in acts:
-        batches.setdefault(act.batch_id, []).append(act)
-    pdf = FPDF()
-    pdf.add_font("DejaVu", "", FONT_PATH)
-    pdf.add_page()
-    pdf.set_font("DejaVu", size=9)
-    for line in operator:
-        pdf.multi_cell(0, 4.5, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode="CHAR")
-    pdf.set_font("DejaVu", size=14)
-    pdf.multi_cell(0, 8, t("retention.acts_title"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    for batch_id, items in batches.items():
-        pdf.set_font("DejaVu", size=11)
-        label = batch_id or t("retention.act_manual")
-        pdf.multi_cell(
-            0, 7, f"{t('retention.act_batch')}: {label}", new_x=XPos.LMARGIN, new_y=YPos.NEXT
-        )
-        pdf.set_font("DejaVu", size=8)
-        for act in items:
-            cats = ", ".join(json.loads(act.categories))
-            lines = [
-                f"{act.reference} — {t('retention.act_subject')} {act.subject_ref}",
-                f"{t('retention.act_rule')}: {act.rule}; {t('retention.act_due')}: "
-                f"{local_date(act.due_at).isoformat()}; {t('retention.act_destroyed')}: "
-                f"{act.destroyed_at.astimezone(_TZ).strftime('%Y-%m-%d %H:%M')}",
-                f"{t('retention.act_categories')}: {cats}",
-                f"SHA-256: {act.digest}",
-            ]
-            for text in lines:
-                pdf.multi_cell(0, 4, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode="CHAR")
-            pdf.ln(1)
-        pdf.ln(3)
-        pdf.set_font("DejaVu", size=10)
-        pdf.multi_cell(
-            0, 6, f"{t('retention.act_signature')}: ____________________   "
-            f"{t('retention.act_signed_on')}: ____________",
-            new_x=XPos.LMARGIN, new_y=YPos.NEXT,
-        )  # fmt: skip
-        pdf.ln(4)
-    return bytes(pdf.output())
+    return destruction_act.acts_pdf(acts, language, operator)

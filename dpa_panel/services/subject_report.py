@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import inspect, select
 from sqlmodel import Session
 
-from dpa_panel.i18n import normalise_locale, tr
+from dpa_panel.i18n import normalise_locale
 from dpa_panel.models import (
     ApplicationEvent,
     Consent,
@@ -27,11 +26,8 @@ from dpa_panel.models import (
 from dpa_panel.models.types import utcnow
 from dpa_panel.services import audit
 from dpa_panel.services.audit import Actor
+from dpa_panel.services.documents.pdf import FONT_PACKAGE, FONT_PATH  # noqa: F401  (re-exported)
 from dpa_panel.services.errors import ServiceError
-
-#: The Unicode font of the PDF report (Debian package ``fonts-dejavu-core``).
-FONT_PATH = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
-FONT_PACKAGE = "fonts-dejavu-core"
 
 #: Columns never put in a report: internal copies, not data about the person.
 REPORT_EXCLUDED_SUBJECT_COLUMNS = ("search_text",)
@@ -161,115 +157,26 @@ def subject_report(session: Session, actor: Actor, subject_id: int) -> dict[str,
     return report
 
 
-def report_json(report: dict[str, Any]) -> bytes:
-    """The report as UTF-8 JSON (readable: indented, non-ASCII kept)."""
+def report_data_json(report: dict[str, Any]) -> bytes:
+    """The raw report (machine keys and codes, every stored value) as UTF-8 JSON: what an
+    access package stores, so it can be rendered again in any language. Not a document."""
     return json.dumps(report, ensure_ascii=False, indent=2, default=str).encode("utf-8")
 
 
-def _label(language: str, key: str, fallback: str) -> str:
-    try:
-        return tr(language, key)
-    except KeyError:
-        return fallback
+def report_json(report: dict[str, Any], language: str | None = None) -> bytes:
+    """The report as the person's JSON file: labelled, in their language, ids and digests
+    in ``technical_evidence`` (``services.documents.subject_report``, issue 18)."""
+    from dpa_panel.services.documents import subject_report as document
+
+    return document.to_json(report, language)
 
 
 def report_pdf(report: dict[str, Any], language: str | None = None) -> bytes:
-    """The report as a PDF, labels in ``language`` (default: the subject's language).
+    """The report as a PDF in ``language`` (default: the subject's language): labels and code
+    values translated, Almaty times, ids and digests in a technical-evidence appendix.
 
-    Needs the DejaVuSans TrueType font (Kazakh and Russian letters); ``RuntimeError`` naming
-    the Debian package when it is missing.
-    """
-    from fpdf import FPDF
-    from fpdf.enums import XPos, YPos
+    Needs the DejaVuSans TrueType font; ``RuntimeError`` naming the Debian package when it is
+    missing (``services.documents.pdf``)."""
+    from dpa_panel.services.documents import subject_report as document
 
-    if not FONT_PATH.exists():
-        raise RuntimeError(
-            f"PDF font {FONT_PATH} is missing: install the Debian package {FONT_PACKAGE}"
-        )
-    lang = normalise_locale(language or report.get("language"))
-    pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.add_font("DejaVu", "", str(FONT_PATH))
-    pdf.add_page()
-    pdf.set_font("DejaVu", size=9)  # the operator block comes before the first heading
-
-    def heading(text: str, size: int = 13) -> None:
-        pdf.set_font("DejaVu", size=size)
-        pdf.multi_cell(0, 8, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.set_font("DejaVu", size=9)
-
-    def line(text: str) -> None:
-        pdf.multi_cell(0, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode="CHAR")
-
-    def fields(values: dict[str, Any], prefix: str = "") -> None:
-        for key, value in values.items():
-            if isinstance(value, list | dict) or value is None or value == "":
-                continue
-            name = _label(lang, f"{prefix}{key}", key) if prefix else key
-            line(f"{name}: {value}")
-
-    def t(key: str) -> str:
-        return tr(lang, f"report.{key}")
-
-    for operator_line in report.get("operator", []):
-        line(operator_line)
-    heading(t("title"), 16)
-    line(f"{t('generated_at')}: {report['generated_at']}")
-    heading(t("subject"))
-    fields(report["subject"], "subject.")
-    heading(t("consents"))
-    if not report["consents"]:
-        line(t("none"))
-    for consent in report["consents"]:
-        line(f"— {_label(lang, 'purpose.' + consent['purpose_code'], consent['purpose_code'])}")
-        fields(consent)
-    heading(t("policies"))
-    for version in report["policies"]:
-        line(f"{version['label']} ({version['effective_date']}) SHA-256 {version['sha256']}")
-        line(version["text"])
-    heading(t("applications"))
-    if not report["applications"]:
-        line(t("none"))
-    for application in report["applications"]:
-        line(f"— {application['reference']}")
-        fields(application)
-        heading(t("events"), 10)
-        for event in application["events"]:
-            fields(event)
-            line("")
-    heading(t("member"))
-    if report["member"] is None:
-        line(t("none"))
-    else:
-        fields(report["member"])
-    heading(t("requests"))
-    if not report["requests"]:
-        line(t("none"))
-    for request in report["requests"]:
-        line(f"— {request['reference']}")
-        fields(request)
-        for event in request.get("events", []):
-            kind = _label(lang, "request_event." + event["kind"], event["kind"])
-            line(f"  · {event['at']} {kind} {event.get('text') or ''}".rstrip())
-    heading(t("disclosures"))
-    if not report.get("disclosures"):
-        line(t("none"))
-    for item in report.get("disclosures", []):
-        kind = _label(lang, "disclosure.kind." + item["kind"], item["kind"])
-        status = _label(lang, "disclosure.status." + item["status"], item["status"])
-        line(f"— {item['reference']} ({kind}, {status})")
-        fields({k: ", ".join(v) if isinstance(v, list) else v for k, v in item.items()
-                if k not in ("id", "kind", "status", "reference")})  # fmt: skip
-    heading(tr(lang, "breach.report_title"))
-    if not report.get("breaches"):
-        line(t("none"))
-    for item in report.get("breaches", []):
-        line(f"— {item['reference']} ({item['detected_at']}): {item['data_categories']}")
-    heading(t("retention"))
-    retention = report["retention"]
-    status = retention["status"]
-    line(f"{t('status')}: {_label(lang, 'subject_status.' + status, status)}")
-    line(f"{t('destruction_due_at')}: {retention['destruction_due_at'] or t('none')}")
-    fields({k: ", ".join(v) if isinstance(v, list) else v for k, v in retention.items()
-            if k not in ("status", "destruction_due_at")})  # fmt: skip
-    return bytes(pdf.output())
+    return document.to_pdf(report, language)
