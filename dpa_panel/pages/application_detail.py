@@ -123,7 +123,7 @@ def _event(e: rx.Var) -> rx.Component:
                 " · ",
                 e["who"],
                 " · ",
-                AppState.t["timeline." + e["kind"].to(str)].to(str),
+                e["what"],
                 size="1",
                 color_scheme="gray",
             ),  # fmt: skip
