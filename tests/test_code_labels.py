@@ -108,3 +108,52 @@ def test_action_filter_offers_labels_with_codes_as_values():
     assert {o["value"] for o in options} == {"auth.logout", "application.read"}
     assert all(not visible_code_tokens(o["label"]) for o in options)
     assert [o["label"] for o in options] == sorted(o["label"] for o in options)
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
+def test_every_seeded_calendar_name_and_source_has_a_label(engine):
+    from sqlalchemy import text
+
+    from dpa_panel.services import calendar_labels
+
+    with engine.connect() as conn:
+        names = set(conn.execute(text("SELECT DISTINCT name FROM holiday")).scalars())
+        sources = set(conn.execute(text("SELECT DISTINCT source FROM holiday")).scalars())
+        sources |= set(conn.execute(text("SELECT DISTINCT source FROM request_deadline")).scalars())
+    assert names and sources
+    assert names <= set(calendar_labels.NAMES), names - set(calendar_labels.NAMES)
+    assert sources - {""} <= set(calendar_labels.SOURCES), sources - set(calendar_labels.SOURCES)
+    for locale in LOCALES:
+        shown = {calendar_labels.holiday_name(locale, n) for n in names}
+        assert not any(" / " in n for n in shown)  # one language, not "Жаңа жыл / New Year"
+        assert calendar_labels.holiday_name(locale, "Өз атауы") == "Өз атауы"  # typed: as is
+    assert calendar_labels.holiday_name("ru", "Жаңа жыл / New Year") == "Новый год"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_timeline_entries_say_who_did_what(locale):
+    from datetime import UTC, datetime
+
+    from dpa_panel.state.application_detail_state import timeline_entry
+
+    cat = CATALOGS[locale]
+    when = datetime(2026, 12, 2, 4, 48, tzinfo=UTC)
+
+    def entry(kind, actor_id=None, text=""):
+        event = SimpleNamespace(occurred_at=when, actor_id=actor_id, kind=kind, text=text,
+                                from_status=None, to_status=None)  # fmt: skip
+        return timeline_entry(event, {3: "aigerim"}, locale)
+
+    submitted = entry("submitted")
+    assert submitted["what"] == cat["application_event.submitted"]
+    assert submitted["who"] == cat["application_event.by_applicant"]
+    assigned = entry("assigned", 3, "dana")
+    assert assigned["who"] == "aigerim"
+    assert assigned["text"] == cat["application_event.assigned_to"].format(name="dana")
+    assert entry("assigned", 3, "")["text"] == cat["application_event.unassigned"]
+    edited = entry("edited", 3, "surname, postal_code")
+    assert cat["subject.surname"] in edited["text"] and "postal_code" not in edited["text"]
+    for kind in vocab.APPLICATION_EVENT_KINDS:
+        e = entry(kind, 3, "x")
+        shown = " ".join(v for k, v in e.items() if k not in ("kind", "from", "to"))
+        assert e["what"] and e["who"] and not visible_code_tokens(shown)

@@ -404,7 +404,7 @@ def test_subject_report_contains_every_stored_value(engine, staff):
     assert pdf.startswith(b"%PDF") and len(pdf) > 5000
     text = _pdf_text(pdf)
     assert "Ахметова" in text and subject_row["email"] in text
-    assert "Дербес деректер" in text  # Kazakh labels: the subject wrote in Kazakh
+    assert "Жеке деректер" in text  # Kazakh labels: the subject wrote in Kazakh
     assert "Personal data" in _pdf_text(requests.report_pdf(report, "en"))
     with Session(engine) as s:
         event = s.scalars(
