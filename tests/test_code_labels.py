@@ -96,6 +96,10 @@ def test_an_event_reads_as_who_did_what_to_which_record(locale):
     assert cat["application_status.approved"] in details
     assert cat["subject.surname"] in details and cat["audit.no"] in details
     assert "{" not in details and not visible_code_tokens(details)
+    raw = {"source_ref": "disclosure:1", "filters": {"action": "auth.logout"}}
+    held = audit_view.details_text(locale, json.dumps(raw))
+    assert cat["audit_entity.disclosure"] in held and cat["audit_action.auth.logout"] in held
+    assert not visible_code_tokens(held) and "disclosure:1" not in held
     # Without a reference the record is numbered; an unknown code never shows itself.
     assert "12" in audit_view.record_text(locale, _event(entity_type="data_subject"), {})
     assert audit_view.action_label(locale, "old.code") == cat["audit.unknown_action"]

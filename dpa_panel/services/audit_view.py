@@ -71,6 +71,8 @@ _VALUE_PREFIXES = {
     "from_event": ("calendar.from_",),
     "to_event": ("calendar.from_",),
     "status": ("application_status.", "request_status.", "disclosure.status."),
+    "action": ("audit_action.",),
+    "entity_type": ("audit_entity.",),
 }
 #: Any other value that is a code: looked up under these prefixes before it is shown.
 _ANY_PREFIXES = (
@@ -79,6 +81,7 @@ _ANY_PREFIXES = (
     "audit_entity.",
 )  # fmt: skip
 
+_REF = re.compile(r"^([a-z_]+):(\d+)$")
 _CODE = re.compile(r"^[a-z][a-z0-9]*(?:[_.][a-z0-9]+)+$")
 
 
@@ -180,6 +183,10 @@ def _value_text(locale: str, key: str, value, entity_type: str) -> str:
     for prefix in prefixes + _ANY_PREFIXES:
         if f"{prefix}{value}" in labels:
             return labels[f"{prefix}{value}"]
+    ref = _REF.match(value)
+    if ref and f"audit_entity.{ref.group(1)}" in labels:  # "disclosure:1", a record reference
+        label = labels[f"audit_entity.{ref.group(1)}"]
+        return f"{label} {tr(locale, 'audit.number', id=ref.group(2))}"
     if _CODE.match(value):
         # A code no vocabulary labels: shown as words rather than as an identifier.
         return re.sub(r"[_.]+", " ", value)

@@ -19,7 +19,8 @@ from dpa_panel.models.types import utcnow
 from dpa_panel.services import breaches, requests
 from dpa_panel.services.audit import Actor
 from dpa_panel.services.permissions import AUTHENTICATED, PUBLIC, has_permission
-from tests.browser.conftest import DESKTOP
+from dpa_panel.i18n import tr
+from tests.browser.conftest import DESKTOP, screenshot
 from tests.browser.test_auth_journeys import PASSWORDS, log_in
 from tests.visible_codes import visible_code_tokens
 
@@ -61,8 +62,9 @@ def assert_no_codes(page) -> None:
     assert not tokens, f"{page.url} shows codes: {tokens}"
 
 
-def settle(page) -> None:
+def settle(page, ready: str = "h1") -> None:
     expect(page.locator("h1").first).to_be_visible()
+    expect(page.locator(ready).first).to_be_visible()
     page.evaluate("() => { window.__dpaLastText = null; window.__dpaSame = 0; }")
     page.wait_for_function(_SETTLED_JS, polling=200, timeout=20_000)
 
@@ -159,7 +161,22 @@ def test_no_code_on_any_page(new_page, live_server, record_ids, role):
         page.evaluate(f"window.localStorage.setItem('dpa_locale', '{locale}')")
         for path in pages_for(role, record_ids):
             page.goto(live_server.url + path)
-            settle(page)
+            # Pages whose content is the point of the check: wait for it, not only the title.
+            if path == "/audit":
+                settle(page, "table tbody tr")
+                # Labelled: "who did what", not auth.session_started.
+                expect(page.locator("table")).to_contain_text(
+                    tr(locale, "audit_action.auth.session_started")
+                )
+                screenshot(page, f"audit-{role}-{locale}")
+            elif path == f"/applications/{record_ids['app']}":
+                settle(page, "#timeline-card")
+                expect(page.locator("#timeline-card")).to_contain_text(
+                    tr(locale, "application_event.submitted")
+                )
+                screenshot(page, f"application-timeline-{role}-{locale}")
+            else:
+                settle(page)
             visited += 1
             tokens = codes_on(page)
             if tokens:

@@ -628,6 +628,12 @@ ENTITIES: tuple[tuple[str, str, str, str], ...] = (
 
 #: Keys of ``audit_event.details``.
 DETAILS: tuple[tuple[str, str, str, str], ...] = (
+    ("action", "Әрекет", "Действие", "Action"),
+    ("actor", "Кім", "Кто", "Who"),
+    ("entity_type", "Жазба түрі", "Тип записи", "Record type"),
+    ("entity_id", "Жазба нөмірі", "Номер записи", "Record number"),
+    ("date_from", "Басталу күні", "С даты", "From date"),
+    ("date_to", "Аяқталу күні", "По дату", "To date"),
     ("alembic_revision", "Схема нұсқасы", "Версия схемы", "Schema version"),
     ("already_invited", "Бұрын шақырылғандар", "Уже приглашены", "Already invited"),
     ("application_id", "Өтінім", "Заявка", "Application"),
@@ -818,6 +824,12 @@ CALENDAR_SOURCES: tuple[tuple[str, str, str, str], ...] = (
 
 #: Details of the deployment checks on /admin/settings (``services.doctor.Check.key``).
 SETTINGS_DETAILS: tuple[tuple[str, str, str, str], ...] = (
+    ("action", "Әрекет", "Действие", "Action"),
+    ("actor", "Кім", "Кто", "Who"),
+    ("entity_type", "Жазба түрі", "Тип записи", "Record type"),
+    ("entity_id", "Жазба нөмірі", "Номер записи", "Record number"),
+    ("date_from", "Басталу күні", "С даты", "From date"),
+    ("date_to", "Аяқталу күні", "По дату", "To date"),
     (
         "db_sqlite",
         "SQLite: DPA_DATABASE_URL айнымалысында PostgreSQL дерекқорын көрсетіңіз",
