@@ -15,11 +15,11 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from dpa_panel.db import make_engine, session_scope
+from dpa_panel.i18n import tr
 from dpa_panel.models.types import utcnow
 from dpa_panel.services import breaches, requests
 from dpa_panel.services.audit import Actor
 from dpa_panel.services.permissions import AUTHENTICATED, PUBLIC, has_permission
-from dpa_panel.i18n import tr
 from tests.browser.conftest import DESKTOP, screenshot
 from tests.browser.test_auth_journeys import PASSWORDS, log_in
 from tests.visible_codes import visible_code_tokens
