@@ -96,10 +96,20 @@ def test_an_event_reads_as_who_did_what_to_which_record(locale):
     assert cat["application_status.approved"] in details
     assert cat["subject.surname"] in details and cat["audit.no"] in details
     assert "{" not in details and not visible_code_tokens(details)
-    raw = {"source_ref": "disclosure:1", "filters": {"action": "auth.logout"}}
+    raw = {
+        "source_ref": "disclosure:1",
+        "filters": {"action": "auth.logout", "kind": ""},
+        "view": "board",
+        "page": 1,
+        "status": "",
+    }
     held = audit_view.details_text(locale, json.dumps(raw))
     assert cat["audit_entity.disclosure"] in held and cat["audit_action.auth.logout"] in held
     assert not visible_code_tokens(held) and "disclosure:1" not in held
+    assert cat["pipeline.board"] in held and cat["role.board"] not in held
+    assert f"{cat['audit_detail.status']}:" not in held  # empty values are left out
+    listed = audit_view.details_text(locale, json.dumps({"filters": ["kind", "status"]}))
+    assert cat["audit_detail.kind"] in listed and cat["audit_detail.status"] in listed
     # Without a reference the record is numbered; an unknown code never shows itself.
     assert "12" in audit_view.record_text(locale, _event(entity_type="data_subject"), {})
     assert audit_view.action_label(locale, "old.code") == cat["audit.unknown_action"]

@@ -72,13 +72,13 @@ _VALUE_PREFIXES = {
     "to_event": ("calendar.from_",),
     "status": ("application_status.", "request_status.", "disclosure.status."),
     "action": ("audit_action.",),
+    "view": ("register.view.", "pipeline."),
     "entity_type": ("audit_entity.",),
 }
-#: Any other value that is a code: looked up under these prefixes before it is shown.
+#: Any other value that is a code: looked up among the status vocabularies before it is shown.
 _ANY_PREFIXES = (
     "application_status.", "request_status.", "member_status.", "subject_status.",
-    "disclosure.status.", "role.", "purpose.", "consent_channel.", "request_kind.",
-    "audit_entity.",
+    "disclosure.status.",
 )  # fmt: skip
 
 _REF = re.compile(r"^([a-z_]+):(\d+)$")
@@ -169,11 +169,17 @@ def _value_text(locale: str, key: str, value, entity_type: str) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, list):
-        return ", ".join(_value_text(locale, key, v, entity_type) for v in value)
+        if key == "filters":  # the names of the filters in use
+            return ", ".join(_key_text(locale, str(v)) for v in value) or "—"
+        return ", ".join(_value_text(locale, key, v, entity_type) for v in value) or "—"
     if isinstance(value, dict):
-        return "; ".join(
-            f"{_key_text(locale, k)}: {_value_text(locale, k, v, entity_type)}"
-            for k, v in value.items()
+        return (
+            "; ".join(
+                f"{_key_text(locale, k)}: {_value_text(locale, k, v, entity_type)}"
+                for k, v in value.items()
+                if not _empty(v)
+            )
+            or "—"
         )
     if not isinstance(value, str):
         return str(value)
@@ -193,6 +199,10 @@ def _value_text(locale: str, key: str, value, entity_type: str) -> str:
     return value
 
 
+def _empty(value) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
 def _key_text(locale: str, key: str) -> str:
     return catalog(locale).get(f"audit_detail.{key}") or re.sub(r"[_.]+", " ", key)
 
@@ -208,6 +218,7 @@ def details_text(locale: str, details: str, entity_type: str = "") -> str:
     return " · ".join(
         f"{_key_text(locale, k)}: {_value_text(locale, k, v, entity_type)}"
         for k, v in sorted(data.items())
+        if not _empty(v)
     )
 
 
