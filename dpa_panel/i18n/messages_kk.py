@@ -773,6 +773,6 @@ MESSAGES: dict[str, str] = {
     "settings.check.data_location": "Сақтау орны көрсетілген",
     "settings.check.backup_key": "Сақтық көшірме шифрлау кілті",
     "settings.check.last_backup": "Соңғы сақтық көшірме",
-    "settings.check.retention_sweep": "Сақтау мерзімі бойынша соңғы тазалау",
+    "settings.check.retention_sweep": "Мерзімі өткен деректерді соңғы жою",
     "subject.transfer_recipient": "Алушы (тек үшінші тұлғаға беру үшін)",
 }

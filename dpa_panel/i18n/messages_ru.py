@@ -772,6 +772,6 @@ MESSAGES: dict[str, str] = {
     "settings.check.data_location": "Место хранения указано",
     "settings.check.backup_key": "Ключ шифрования резервных копий",
     "settings.check.last_backup": "Последняя резервная копия",
-    "settings.check.retention_sweep": "Последняя очистка по срокам хранения",
+    "settings.check.retention_sweep": "Последнее уничтожение данных с истёкшим сроком",
     "subject.transfer_recipient": "Получатель (только для передачи третьему лицу)",
 }
