@@ -79,7 +79,7 @@ def _consent(c: rx.Var) -> rx.Component:
             " ",
             c["version"],
             " · ",
-            c["language"],
+            _label_of("locale", c["language"]),
             size="1",
             color_scheme="gray",
         ),  # fmt: skip
@@ -123,7 +123,7 @@ def _event(e: rx.Var) -> rx.Component:
                 " · ",
                 e["who"],
                 " · ",
-                AppState.t["timeline." + e["kind"].to(str)].to(str),
+                e["what"],
                 size="1",
                 color_scheme="gray",
             ),  # fmt: skip

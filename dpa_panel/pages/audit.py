@@ -32,7 +32,10 @@ def filter_form() -> rx.Component:
                 "audit.action",
                 rx.el.select(
                     rx.el.option(t("audit.any"), value=""),
-                    rx.foreach(AuditViewState.actions, lambda a: rx.el.option(a, value=a)),
+                    rx.foreach(
+                        AuditViewState.actions,
+                        lambda a: rx.el.option(a["label"], value=a["value"]),
+                    ),
                     name="action",
                     id="filter-action",
                     class_name="dpa-select",
@@ -40,7 +43,16 @@ def filter_form() -> rx.Component:
             ),
             labelled(
                 "audit.entity_type",
-                rx.input(name="entity_type", id="filter-entity-type", max_length=32, width="100%"),
+                rx.el.select(
+                    rx.el.option(t("audit.any"), value=""),
+                    rx.foreach(
+                        AuditViewState.entity_types,
+                        lambda a: rx.el.option(a["label"], value=a["value"]),
+                    ),
+                    name="entity_type",
+                    id="filter-entity-type",
+                    class_name="dpa-select",
+                ),
             ),
             labelled(
                 "audit.entity_id",
@@ -80,10 +92,10 @@ def _row(row: rx.Var) -> rx.Component:
         rx.table.cell(row["id"]),
         rx.table.cell(row["when"], white_space="nowrap"),
         rx.table.cell(row["actor"]),
-        rx.table.cell(rx.code(row["action"])),
+        rx.table.cell(row["action"]),
         rx.table.cell(row["entity"]),
         rx.table.cell(row["ip"]),
-        rx.table.cell(rx.text(row["details"], size="1", word_break="break-all")),
+        rx.table.cell(rx.text(row["details"], size="1", word_break="break-word")),
     )
 
 
@@ -102,8 +114,8 @@ def audit_page() -> rx.Component:
                             rx.table.column_header_cell(t("audit.id")),
                             rx.table.column_header_cell(t("audit.when")),
                             rx.table.column_header_cell(t("audit.actor")),
-                            rx.table.column_header_cell(t("audit.action")),
-                            rx.table.column_header_cell(t("audit.entity")),
+                            rx.table.column_header_cell(t("audit.did")),
+                            rx.table.column_header_cell(t("audit.record")),
                             rx.table.column_header_cell(t("audit.ip")),
                             rx.table.column_header_cell(t("audit.details")),
                         )

@@ -26,7 +26,7 @@ def _check(c: rx.Var) -> rx.Component:
             )
         ),
         rx.table.cell(AppState.t["settings.check." + c["name"].to(str)].to(str)),
-        rx.table.cell(rx.code(c["detail"], size="1", white_space="pre-wrap")),
+        rx.table.cell(rx.text(c["detail"], size="1", white_space="pre-wrap")),
         id="check-" + c["name"].to(str),
     )
 

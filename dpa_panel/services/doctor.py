@@ -34,6 +34,10 @@ class Check:
     status: str
     name: str
     detail: str
+    #: For the settings page: the detail as a catalog key (``settings.detail.<key>``) and its
+    #: parameters, so the page reads in the reader's language; "" = not shown there.
+    key: str = ""
+    params: tuple[tuple[str, str], ...] = ()
 
     def line(self) -> str:
         return f"{self.status:<5} {self.name:<22} {self.detail}"
@@ -50,37 +54,42 @@ def _age_text(delta: timedelta) -> str:
 def check_database_engine(url: str) -> Check:
     if url.startswith("sqlite"):
         return Check(
-            FAIL, "database engine", "SQLite: set DPA_DATABASE_URL to the PostgreSQL database"
+            FAIL, "database engine", "SQLite: set DPA_DATABASE_URL to the PostgreSQL database",
+            "db_sqlite",
         )
-    return Check(PASS, "database engine", "PostgreSQL")
+    return Check(PASS, "database engine", "PostgreSQL", "db_postgres")
 
 
 def check_secret() -> Check:
     secret = settings.secret_key()
     if not secret:
-        return Check(FAIL, "secret key", "DPA_SECRET_KEY is not set")
+        return Check(FAIL, "secret key", "DPA_SECRET_KEY is not set", "secret_unset")
     if len(secret) < MIN_SECRET_CHARS:
         return Check(
             FAIL,
             "secret key",
             f"DPA_SECRET_KEY has {len(secret)} characters (< {MIN_SECRET_CHARS})",
+            "secret_short", (("count", str(len(secret))), ("min", str(MIN_SECRET_CHARS))),
         )
-    return Check(PASS, "secret key", f"set ({len(secret)} characters)")
+    return Check(PASS, "secret key", f"set ({len(secret)} characters)", "secret_set",
+                 (("count", str(len(secret))),))  # fmt: skip
 
 
 def check_public_url() -> Check:
     url = settings.public_url()
     if not url:
-        return Check(FAIL, "https origin", "DPA_PUBLIC_URL is not set")
+        return Check(FAIL, "https origin", "DPA_PUBLIC_URL is not set", "url_unset")
     if not url.startswith("https://"):
-        return Check(FAIL, "https origin", f"DPA_PUBLIC_URL is not https: {url}")
-    return Check(PASS, "https origin", url)
+        return Check(FAIL, "https origin", f"DPA_PUBLIC_URL is not https: {url}", "url_not_https",
+                     (("url", url),))  # fmt: skip
+    return Check(PASS, "https origin", url, "url_ok", (("url", url),))
 
 
 def check_cookie_secure() -> Check:
     if not settings.cookie_secure():
-        return Check(FAIL, "secure cookie", "DPA_COOKIE_SECURE is off (development only)")
-    return Check(PASS, "secure cookie", "session cookie is Secure")
+        return Check(FAIL, "secure cookie", "DPA_COOKIE_SECURE is off (development only)",
+                     "cookie_off")  # fmt: skip
+    return Check(PASS, "secure cookie", "session cookie is Secure", "cookie_on")
 
 
 def check_redis() -> Check:
@@ -95,13 +104,17 @@ def check_redis() -> Check:
                 "redis",
                 f"{workers} workers but REFLEX_REDIS_URL is not set (state is "
                 "per worker without Redis)",
+                "redis_missing", (("workers", str(workers)),),
             )
-        return Check(PASS, "redis", "one worker, Redis not needed")
+        return Check(PASS, "redis", "one worker, Redis not needed", "redis_not_needed")
     result = ping(url)
     if result["ok"]:
-        return Check(PASS, "redis", f"reachable ({result['ms']} ms), {workers} worker(s)")
+        params = (("ms", str(result["ms"])), ("workers", str(workers)))
+        return Check(PASS, "redis", f"reachable ({result['ms']} ms), {workers} worker(s)",
+                     "redis_ok", params)  # fmt: skip
     return Check(
-        FAIL if workers > 1 else WARN, "redis", f"unreachable ({result.get('error', 'no PONG')})"
+        FAIL if workers > 1 else WARN, "redis", f"unreachable ({result.get('error', 'no PONG')})",
+        "redis_unreachable",
     )
 
 
@@ -113,8 +126,9 @@ def check_data_location() -> Check:
             "data location",
             "DPA_DATA_LOCATION is empty (policy clause 4.3: declare where "
             "the database and backups are kept, in the Republic of Kazakhstan)",
+            "location_empty",
         )
-    return Check(PASS, "data location", location)
+    return Check(PASS, "data location", location, "location_ok", (("location", location),))
 
 
 def check_backup_key() -> Check:
@@ -123,8 +137,9 @@ def check_backup_key() -> Check:
     try:
         key = parse_key(settings.backup_key())
     except BackupError as err:
-        return Check(FAIL, "backup key", str(err))
-    return Check(PASS, "backup key", f"set (key id {key_id(key)})")
+        return Check(FAIL, "backup key", str(err), "backup_key_bad")
+    return Check(PASS, "backup key", f"set (key id {key_id(key)})", "backup_key_ok",
+                 (("key_id", key_id(key)),))  # fmt: skip
 
 
 def check_audit_key() -> Check:
@@ -305,17 +320,27 @@ def operations_checks(
     ):
         row = _last_event(session, action)
         if row is None:
-            checks.append(Check(FAIL, name, f"never recorded: schedule `{hint}`"))
+            checks.append(Check(FAIL, name, f"never recorded: schedule `{hint}`",
+                                "never_backup" if action == BACKUP_ACTION else "never_sweep"))
             continue
         age = now - _aware(row[0])
         detail = _age_text(age)
+        hours = age.total_seconds() / 3600
+        key = "age_hours" if hours < 72 else "age_days"
+        params = [("age", f"{hours:.1f}" if hours < 72 else f"{hours / 24:.1f}")]
         if action == BACKUP_ACTION:
             info = json.loads(row[1] or "{}")
             detail += f", {info.get('file', '?')} ({info.get('size', '?')} bytes)"
+            key += "_file"
+            params += [("file", str(info.get("file", "?"))), ("size", str(info.get("size", "?")))]
         ok = age <= timedelta(hours=limit)
+        if not ok:
+            key += "_late"
+            params.append(("limit", f"{limit:g}"))
         checks.append(
-            Check(PASS if ok else FAIL, name, detail + ("" if ok else f" (> {limit:g} h)"))
-        )
+            Check(PASS if ok else FAIL, name, detail + ("" if ok else f" (> {limit:g} h)"),
+                  key, tuple(params))
+        )  # fmt: skip
     return checks
 
 
@@ -325,8 +350,10 @@ def check_calendar(session, now: datetime) -> Check:
 
     year = now.year + 1
     if calendar.has_year(session, year):
-        return Check(PASS, "calendar", f"holidays of {year} entered")
-    return Check(WARN, "calendar", f"no holidays for {year}: add them on /calendar")
+        return Check(PASS, "calendar", f"holidays of {year} entered", "calendar_ok",
+                     (("year", str(year)),))  # fmt: skip
+    return Check(WARN, "calendar", f"no holidays for {year}: add them on /calendar",
+                 "calendar_missing", (("year", str(year)),))  # fmt: skip
 
 
 def check_profile(session) -> Check:
@@ -349,10 +376,11 @@ def check_smtp() -> Check:
     try:
         config = mail.configured()
     except mail.MailConfigError as err:
-        return Check(FAIL, "smtp", str(err))
+        return Check(FAIL, "smtp", str(err), "smtp_bad")
     if config is None:
-        return Check(WARN, "smtp", "DPA_SMTP_URL not set: reminders stay in the outbox")
-    return Check(PASS, "smtp", config.describe())
+        return Check(WARN, "smtp", "DPA_SMTP_URL not set: reminders stay in the outbox",
+                     "smtp_unset")  # fmt: skip
+    return Check(PASS, "smtp", config.describe(), "smtp_ok", (("server", config.describe()),))
 
 
 def configuration_checks() -> list[Check]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dpa_panel.db import session_scope
-from dpa_panel.i18n import tr
+from dpa_panel.i18n import catalog, tr
 from dpa_panel.i18n.formatting import format_date, format_datetime
 from dpa_panel.services import applications
 from dpa_panel.services.errors import ServiceError, ValidationFailed
@@ -84,17 +84,7 @@ class ApplicationDetailState(AuthState):
             }
             for c in detail.consents
         ]
-        self.timeline = [
-            {
-                "when": format_datetime(e.occurred_at, loc, "short"),
-                "who": detail.usernames.get(e.actor_id, "") if e.actor_id else "",
-                "kind": e.kind,
-                "from": e.from_status or "",
-                "to": e.to_status or "",
-                "text": e.text or "",
-            }
-            for e in detail.timeline
-        ]
+        self.timeline = [timeline_entry(e, detail.usernames, loc) for e in detail.timeline]
         m = detail.member
         self.member = (
             {
@@ -183,3 +173,35 @@ class ApplicationDetailState(AuthState):
             return
         self.notice = tr(self.locale, "detail.saved" if changed else "detail.nothing_changed")
         self._reload()
+
+
+def timeline_entry(event, usernames: dict[int, str], locale: str) -> dict[str, str]:
+    """One history entry as "when · who · what" (labels, never the ``kind`` code): an
+    assignment names the assignee, an edit the corrected fields by their labels."""
+    labels = catalog(locale)
+    if event.actor_id:
+        who = usernames.get(event.actor_id) or labels["audit.actor_former"]
+    elif event.kind == "submitted":
+        who = labels["application_event.by_applicant"]
+    else:
+        who = labels["application_event.by_system"]
+    text = event.text or ""
+    if event.kind == "assigned":
+        text = (
+            tr(locale, "application_event.assigned_to", name=text)
+            if text
+            else labels["application_event.unassigned"]
+        )
+    elif event.kind == "edited" and text:
+        names = [n.strip() for n in text.split(",") if n.strip()]
+        fields = ", ".join(labels.get(f"subject.{n}", n.replace("_", " ")) for n in names)
+        text = tr(locale, "application_event.edited_fields", fields=fields)
+    return {
+        "when": format_datetime(event.occurred_at, locale, "short"),
+        "who": who,
+        "kind": event.kind,
+        "what": labels.get(f"application_event.{event.kind}", labels["audit.unknown_action"]),
+        "from": event.from_status or "",
+        "to": event.to_status or "",
+        "text": text,
+    }

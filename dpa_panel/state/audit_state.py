@@ -7,9 +7,8 @@ from sqlalchemy import select
 
 from dpa_panel.db import session_scope
 from dpa_panel.i18n import tr
-from dpa_panel.i18n.formatting import format_datetime
 from dpa_panel.models import StaffUser
-from dpa_panel.services import audit, auth
+from dpa_panel.services import audit, audit_view, auth
 from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.guard import (
     actor_for,
@@ -34,7 +33,8 @@ class AuditViewState(AuthState):
     rows: list[dict[str, str]] = []
     total: int = 0
     page: int = 1
-    actions: list[str] = []
+    actions: list[dict[str, str]] = []
+    entity_types: list[dict[str, str]] = []
     actors: list[dict[str, str]] = []
     filters: dict[str, str] = {}
     filter_error: str = ""
@@ -73,30 +73,19 @@ class AuditViewState(AuthState):
             events, self.total = audit.query_events(
                 session, self._filter(), page=self.page, page_size=PAGE_SIZE
             )
-            names = dict(session.execute(select(StaffUser.id, StaffUser.username)).all())
-        self.rows = [
-            {
-                "id": str(e.id),
-                "when": format_datetime(e.occurred_at, self.locale, "short"),
-                "actor": names.get(e.actor_id, str(e.actor_id))
-                if e.actor_type == "user"
-                else e.actor_type,
-                "action": e.action,
-                "entity": f"{e.entity_type} {e.entity_id}".strip(),
-                "ip": e.client_ip,
-                "details": e.details if e.details != "{}" else "",
-            }
-            for e in events
-        ]
+            self.rows = audit_view.rows(session, events, self.locale)
 
     @requires(READ)
     def load(self):
         with session_scope() as session:
-            self.actions = audit.distinct_actions(session)
+            self.actions = audit_view.action_options(
+                self.locale, audit.distinct_actions(session)
+            )
             users = session.execute(
                 select(StaffUser.id, StaffUser.username).order_by(StaffUser.username)
             ).all()
         self.actors = [{"value": str(uid), "label": name} for uid, name in users]
+        self.entity_types = audit_view.entity_options(self.locale)
         self.page, self.filters, self.filter_error = 1, {}, ""
         self._query()
 
@@ -111,6 +100,11 @@ class AuditViewState(AuthState):
         self.filter_error = tr(self.locale, error) if error else ""
         if error:
             return
+        if wanted.get("entity_id"):
+            with session_scope() as session:
+                wanted["entity_id"] = audit_view.resolve_record(
+                    session, wanted.get("entity_type", ""), wanted["entity_id"]
+                )
         self.filters = wanted
         self.page = 1
         self._query()

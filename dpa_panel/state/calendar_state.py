@@ -16,7 +16,7 @@ from dpa_panel.i18n.dates import format_entry_date, parse_date
 from dpa_panel.i18n.formatting import format_date
 from dpa_panel.models.requests import Holiday
 from dpa_panel.models.types import utcnow
-from dpa_panel.services import calendar, requests
+from dpa_panel.services import calendar, calendar_labels, requests
 from dpa_panel.services.errors import ServiceError
 from dpa_panel.state import confirming
 from dpa_panel.state.actions import run_action
@@ -52,10 +52,10 @@ class CalendarState(AuthState):
                 {
                     "day": h.day.isoformat(),
                     "shown": format_date(h.day, self.locale, "full"),
-                    "name": h.name,
+                    "name": calendar_labels.holiday_name(self.locale, h.name),
                     "kind": h.kind,
                     "tone": "green" if h.kind == "working_day" else "blue",
-                    "source": h.source,
+                    "source": calendar_labels.source_text(self.locale, h.source),
                     "unconfirmed": "" if h.confirmed else "1",
                     "stored": "1" if h.stored else "",
                     "replaces": format_entry_date(h.replaces),
@@ -68,7 +68,7 @@ class CalendarState(AuthState):
                     "kind": d.kind,
                     "days": str(d.working_days),
                     "from": d.counted_from,
-                    "source": d.source,
+                    "source": calendar_labels.source_text(self.locale, d.source),
                     "pause": "1" if d.pause_stops_clock else "",
                 }
                 for d in requests.list_deadlines(session)

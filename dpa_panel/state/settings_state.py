@@ -75,7 +75,9 @@ class SettingsState(AuthState):
             {
                 "status": c.status.strip().lower(),
                 "name": c.name.replace(" ", "_"),
-                "detail": c.detail,
+                "detail": tr(self.locale, f"settings.detail.{c.key}", **dict(c.params))
+                if c.key
+                else tr(self.locale, "settings.detail.see_doctor"),
             }
             for c in found
         ]

@@ -249,13 +249,20 @@ def test_audit_viewer_filters_and_exports_csv(new_page, live_server):
     log_in(page, live_server.url, "compliance", PASSWORDS["compliance"])
     wait_path(page, ROLE_HOME["compliance"])
     page.goto(live_server.url + "/audit")
-    page.select_option("#filter-action", "auth.login_succeeded")
+    # The filter offers labels; its values stay codes (issue 18).
+    label = tr("en", "audit_action.auth.login_succeeded")
+    expect(page.locator("#filter-action option", has_text=label)).to_have_attribute(
+        "value", "auth.login_succeeded"
+    )
+    page.select_option("#filter-action", label=label)
     page.click("#filter-apply")
     expect(page.locator("#audit-summary")).to_contain_text("page 1")
     rows = page.locator("table tbody tr")
-    expect(rows.first).to_contain_text("auth.login_succeeded")
+    expect(rows.first).to_contain_text(label)
     actions_shown = set(rows.locator("td:nth-child(4)").all_inner_texts())
-    assert actions_shown == {"auth.login_succeeded"}
+    assert actions_shown == {label}
+    # Who: username and role label.
+    expect(rows.first.locator("td:nth-child(3)")).to_contain_text(tr("en", "role.compliance"))
     with page.expect_download() as info:
         page.click("#audit-export")
     content = open(info.value.path(), encoding="utf-8-sig").read()
