@@ -470,6 +470,9 @@ ACTIONS: tuple[tuple[str, str, str, str], ...] = (
         "Правило срока хранения изменено",
         "Retention rule changed",
     ),
+    ("retention.destroy_asked", "Бір адамның деректерін жою сұралды", "Запрошено подтверждение уничтожения данных одного человека", "Destruction of one person's data asked"),
+    ("retention.subject_search", "Жоюға тыйым салу үшін субъект ізделді", "Поиск субъекта для запрета уничтожения", "Subject searched for a legal hold"),
+    ("retention.sweep_previewed", "Жойылатын деректер тізімі қаралды", "Просмотрен список данных к уничтожению", "Destruction preview viewed"),
     (
         "retention.sweep_ran",
         "Мерзімі өткен деректер жойылды",
@@ -662,6 +665,8 @@ DETAILS: tuple[tuple[str, str, str, str], ...] = (
     ("engine", "Дерекқор", "База данных", "Database"),
     ("event_id", "Жазба", "Запись", "Entry"),
     ("fields", "Өрістер", "Поля", "Fields"),
+    ("length", "Ұзындығы", "Длина", "Length"),
+    ("total", "Барлығы", "Всего", "Total"),
     ("file", "Файл", "Файл", "File"),
     ("filters", "Сүзгілер", "Фильтры", "Filters"),
     ("form", "Нысан", "Форма", "Form"),

@@ -7,7 +7,7 @@ KK = {
     "nav.group.people": "Өтінімдер, мүшелер",
     "nav.group.requests": "Сұраулар, келісімдер",
     "nav.group.retention": "Сақтау",
-    "nav.group.disclosures": "Ашып беру, бұзушылықтар",
+    "nav.group.disclosures": "Деректерді беру, бұзушылықтар",
     "nav.group.governance": "Бақылау",
     "nav.group.admin": "Әкімшілік",
     "nav.main_label": "Негізгі мәзір",
@@ -19,9 +19,9 @@ KK = {
 
 RU = {
     "nav.group.people": "Заявки и члены",
-    "nav.group.requests": "Обращения и согласия",
+    "nav.group.requests": "Запросы и согласия",
     "nav.group.retention": "Хранение",
-    "nav.group.disclosures": "Раскрытия и нарушения",
+    "nav.group.disclosures": "Передача данных, нарушения",
     "nav.group.governance": "Контроль",
     "nav.group.admin": "Администрирование",
     "nav.main_label": "Основное меню",
