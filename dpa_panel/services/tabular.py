@@ -331,9 +331,14 @@ def local_time(value: datetime | None) -> str:
     return value.astimezone(_zone()).isoformat(sep=" ", timespec="seconds")
 
 
+def _now() -> datetime:
+    """The current time (a seam for tests around Almaty midnight)."""
+    return datetime.now(UTC)
+
+
 def local_today(now: datetime | None = None) -> date:
     """The Almaty calendar date of ``now`` (default: the current time)."""
-    return (now or datetime.now(UTC)).astimezone(_zone()).date()
+    return (now or _now()).astimezone(_zone()).date()
 
 
 def export_filename(stem: str, ext: str, now: datetime | None = None) -> str:
@@ -440,7 +445,7 @@ def _xml_text(text: str) -> str:
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if "\r" in text:
         text = text.replace("\r", "&#13;")
-    return _ILLEGAL_XML.sub("\ufffd", text)
+    return text
 
 
 def _column_letter(n: int) -> str:
@@ -557,6 +562,8 @@ class StreamingXlsx:
         for i, cell in enumerate(cells):
             ref = f"{self._ref(i)}{n}"
             if isinstance(cell, str):
+                if _ILLEGAL_XML.search(cell):  # XML cannot hold it: the digest reads the same
+                    cell = cells[i] = _ILLEGAL_XML.sub("\ufffd", cell)
                 if cell:
                     parts.append(f'<c r="{ref}" t="inlineStr"{style}><is><t xml:space="preserve">'
                                  f"{_xml_text(cell)}</t></is></c>")  # fmt: skip
@@ -614,7 +621,8 @@ class StreamingXlsx:
             'metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
             'xmlns:dcterms="http://purl.org/dc/terms/" '
             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-            f"<dc:title>{_xml_text(self._title)}</dc:title><dc:creator>DPA Panel</dc:creator>"
+            f"<dc:title>{_xml_text(_ILLEGAL_XML.sub('', self._title))}</dc:title>"
+            "<dc:creator>DPA Panel</dc:creator>"
             f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
             f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified>'
             "</cp:coreProperties>")  # fmt: skip
