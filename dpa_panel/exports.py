@@ -261,20 +261,26 @@ def _stream_release_json(params: dict, _user_id: int) -> Iterator[bytes]:
     yield data
 
 
-def _stream_release_csv(params: dict, user_id: int) -> Iterator[bytes]:
+def release_table(session, release_id: int, lang: str) -> tuple[str, list[str], Iterator]:
+    """(title, header, rows) of a published release in words (the web download and
+    ``dpa-panel stats export --format csv``); refused for an unknown release."""
     from dpa_panel.i18n import tr
     from dpa_panel.services import stats_releases
+    from dpa_panel.services.errors import ServiceError
 
+    info = stats_releases.release_info(session, release_id)
+    if info is None:
+        raise ServiceError("stats.release_unknown")
+    header = [tr(lang, f"export.stats.{c}") for c in stats_releases.EXPORT_COLUMNS]
+    rows = (release_row(r, lang) for r in stats_releases.export_rows(session, release_id))
+    return f"{tr(lang, 'export.stats.table')} {info.period}", header, rows
+
+
+def _stream_release_csv(params: dict, user_id: int) -> Iterator[bytes]:
     lang = _language(params)
     with session_scope() as session:
-        release_id = _release_id(params)
-        info = stats_releases.release_info(session, release_id)
-        if info is None:
-            raise stats_releases.ServiceError("stats.release_unknown")
-        header = [tr(lang, f"export.stats.{c}") for c in stats_releases.EXPORT_COLUMNS]
-        rows = (release_row(r, lang) for r in stats_releases.export_rows(session, release_id))
-        yield from write_export(session, "stats_release_csv", params, user_id,
-                                title=f"{tr(lang, 'export.stats.table')} {info.period}",
+        title, header, rows = release_table(session, _release_id(params), lang)
+        yield from write_export(session, "stats_release_csv", params, user_id, title=title,
                                 header=header, rows=rows)  # fmt: skip
 
 

@@ -153,6 +153,8 @@ class XlsxSheet:
     def __init__(self, sheet) -> None:
         self._sheet = sheet
         self.count = 0
+        #: The ``TableDigest`` of the header and rows written so far (for an About sheet).
+        self.digest = TableDigest()
 
     def _cells(self, values: Iterable[Any], font=None) -> list:
         from openpyxl.cell import WriteOnlyCell
@@ -174,9 +176,13 @@ class XlsxSheet:
     def bold_row(self, values: Iterable[Any]) -> None:
         from openpyxl.styles import Font
 
+        values = neutralise_row(values)
+        self.digest.update(values)
         self._sheet.append(self._cells(values, Font(bold=True)))
 
     def row(self, values: Iterable[Any]) -> None:
+        values = neutralise_row(values)
+        self.digest.update(values)
         self._sheet.append(self._cells(values))
         self.count += 1
 
@@ -227,6 +233,18 @@ class XlsxBook:
         if header is not None:
             sheet.bold_row(header)
         return sheet
+
+    def about(self, about: About, data: XlsxSheet) -> None:
+        """The ``About`` sheet (issue 18) of a small workbook: rows and table SHA-256 of
+        ``data``, generated at (Almaty time), the caller's extra lines."""
+        from dpa_panel.i18n import tr
+
+        about.rows, about.table_sha256 = data.count, data.digest.hexdigest()
+        lang = about.language
+        sheet = self.sheet(tr(lang, "export.about.sheet"),
+                           [tr(lang, "export.about.item"), tr(lang, "export.about.value")],
+                           widths=[34, 100])  # fmt: skip
+        sheet.rows(about.lines())
 
     def save(self, target: str | Path | IO[bytes]) -> None:
         self._book.save(str(target) if isinstance(target, Path) else target)
