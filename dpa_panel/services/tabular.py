@@ -79,6 +79,13 @@ def neutralise(value: Any) -> Cell:
     """The value as a cell: numbers by type unchanged, anything else text, quoted when it
     could be read as a formula (see the module docstring)."""
     if type(value) is str:  # the common case first: exports are mostly text
+        if not value:
+            return value
+        first = value[0]
+        if first in FORMULA_TRIGGERS:
+            return QUOTE + value
+        if not first.isspace():  # the usual cell: decided by its first character
+            return value
         return QUOTE + value if needs_neutralising(value) else value
     if value is None:
         return ""
@@ -389,7 +396,7 @@ class TableDigest:
     def update(self, cells: Sequence[Cell]) -> None:
         import json
 
-        line = json.dumps([cell_text(c) for c in cells], ensure_ascii=False,
+        line = json.dumps([c if type(c) is str else str(c) for c in cells], ensure_ascii=False,
                           separators=(",", ":"))  # fmt: skip
         self._h.update(line.encode("utf-8") + b"\n")
 
@@ -457,6 +464,8 @@ def about_text(about: About) -> bytes:
 
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: Anything a text cell cannot carry as it is: markup characters, CR, illegal characters.
+_XML_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _xml_text(text: str) -> str:
@@ -567,29 +576,35 @@ class StreamingXlsx:
     def _write(self, text: str) -> None:
         self._handle.write(text.encode("utf-8"))
 
-    def _ref(self, i: int) -> str:
-        while len(self._refs) <= i:
-            self._refs.append(_column_letter(len(self._refs) + 1))
-        return self._refs[i]
-
     def _append(self, values: Iterable[Any], style: str) -> list[Cell]:
+        """One ``<row>``; the hot loop of a large export, so: one regex probe per text cell
+        (plain text is written as it is), cell-reference prefixes computed once per column."""
         self._row += 1
         n = self._row
         cells = neutralise_row(values)
+        refs = self._refs
+        while len(refs) < len(cells):
+            refs.append(f'<c r="{_column_letter(len(refs) + 1)}')
+        text_tail = f'{n}" t="inlineStr"{style}><is><t xml:space="preserve">'
+        plain_tail = f'{n}"{style}><v>'
+        special = _XML_SPECIAL.search
         parts = [f'<row r="{n}">']
+        append = parts.append
         for i, cell in enumerate(cells):
-            ref = f"{self._ref(i)}{n}"
-            if isinstance(cell, str):
-                if _ILLEGAL_XML.search(cell):  # XML cannot hold it: the digest reads the same
-                    cell = cells[i] = _ILLEGAL_XML.sub("\ufffd", cell)
-                if cell:
-                    parts.append(f'<c r="{ref}" t="inlineStr"{style}><is><t xml:space="preserve">'
-                                 f"{_xml_text(cell)}</t></is></c>")  # fmt: skip
+            if type(cell) is str:
+                if not cell:
+                    continue
+                if special(cell):
+                    if _ILLEGAL_XML.search(cell):  # XML cannot hold it; the digest reads the same
+                        cell = cells[i] = _ILLEGAL_XML.sub("\ufffd", cell)
+                    append(f"{refs[i]}{text_tail}{_xml_text(cell)}</t></is></c>")
+                else:
+                    append(f"{refs[i]}{text_tail}{cell}</t></is></c>")
             elif isinstance(cell, bool):
-                parts.append(f'<c r="{ref}" t="b"{style}><v>{int(cell)}</v></c>')
+                append(f'{refs[i]}{n}" t="b"{style}><v>{int(cell)}</v></c>')
             else:
-                parts.append(f'<c r="{ref}"{style}><v>{cell}</v></c>')
-        parts.append("</row>")
+                append(f"{refs[i]}{plain_tail}{cell}</v></c>")
+        append("</row>")
         self._write("".join(parts))
         return cells
 
