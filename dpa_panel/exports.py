@@ -363,7 +363,6 @@ def _stream_acts_pdf(params: dict, _user_id: int) -> Iterator[bytes]:
 # --- the disclosure register (services.disclosures) -----------------------------------------
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CHUNK = 64 * 1024
 
 
 def _disclosure_filter(params: dict):

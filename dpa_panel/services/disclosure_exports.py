@@ -652,7 +652,8 @@ def log_pdf(
 
 
 def log_filename(fmt: str, today: date | None = None) -> str:
-    return f"disclosure-log-{(today or date.today()).isoformat()}.{fmt}"
+    """``disclosure-log-<Almaty date>.<fmt>`` (issue 18: the Almaty date, not the server's)."""
+    return f"disclosure-log-{(today or tabular.local_today()).isoformat()}.{fmt}"
 
 
 __all__ = [
