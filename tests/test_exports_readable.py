@@ -210,3 +210,19 @@ def test_streaming_xlsx_keeps_neutralisation_and_reads_back():
     assert values[-1][0] == "a\ufffdb" and values[-1][1] == 1.5
     assert about.rows == len(rows)
     assert book.sheetnames == ["Data", "About"]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_import_reconsent_list_has_its_about_sheet(engine, lang):
+    """The small in-memory workbooks (import reports) carry the same About sheet."""
+    from dpa_panel.services import member_import as mi
+
+    with session_scope(engine) as s:
+        data = mi.reconsent_xlsx(s, lang)
+    frames = pd.read_excel(io.BytesIO(data), sheet_name=None, dtype=str, keep_default_na=False)
+    assert list(frames) == [tr(lang, "import.reconsent.sheet"), tr(lang, "export.about.sheet")]
+    header = list(frames[tr(lang, "import.reconsent.sheet")].columns)
+    about = dict(frames[tr(lang, "export.about.sheet")].to_numpy().tolist())
+    assert about[tr(lang, "export.about.generated_at")].endswith("+05:00")
+    assert about[tr(lang, "export.about.rows")] == "0"
+    assert about[tr(lang, "export.about.table_sha256")] == tabular.table_digest([header])
