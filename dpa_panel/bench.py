@@ -650,6 +650,11 @@ def _disclosure_log_xlsx(engine: Engine, _n: int):
         return ds.log_xlsx(session, ds.DisclosureFilter(), Path(tmp) / "log.xlsx")
 
 
+from dpa_panel import bench_exports  # noqa: E402 (issues 18/19: the log through the registry)
+
+bench_exports.register(operation, DISCLOSURES)
+
+
 @operation("disclosure register page (status+body filter, 50)", group="disclosures")
 def _disclosure_register_page(engine: Engine, _n: int):
     from dpa_panel.services import disclosures as ds

@@ -4,11 +4,19 @@ A guarded event handler issues a single-use ticket (``services.auth.issue_ticket
 export's parameters and writes the audit event; the browser then fetches
 ``/api/download/<ticket>`` (see ``dpa_panel.api``), which re-checks the session and the
 permission and streams the file in batches, so a large export never sits in memory whole.
+
+Every CSV/XLSX kind goes through ``services.tabular.table_chunks`` (issue 18, point 2):
+header on the first row, labels in the ticket's ``language`` for headers and codes, Almaty
+times with their offset, the Almaty date in the file name, an About sheet in an XLSX. When a
+file has been streamed to its end, its metadata (generated at, rows, SHA-256 of the table and
+of a CSV file, who, the filters) is recorded in an ``export.file`` audit event; the kind
+``export_about`` serves it as the companion ``<name>.about.txt`` of a CSV
+(decision 18-exports-1).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -49,20 +57,158 @@ def audit_filter_from_params(params: dict) -> audit.AuditFilter:
     )
 
 
-def _stream_audit_csv(params: dict, _user_id: int) -> Iterator[bytes]:
+def _language(params: dict) -> str:
+    from dpa_panel.i18n import normalise_locale
+
+    return normalise_locale(str(params.get("language", "") or "kk"))
+
+
+#: Ticket parameters that are not filters (what the About text lists as "filters").
+_NOT_FILTERS = {"kind", "language"}
+
+
+def _filters_text(params: dict) -> str:
+    return "; ".join(f"{k}={v}" for k, v in sorted(params.items())
+                     if k not in _NOT_FILTERS and v not in (None, ""))  # fmt: skip
+
+
+def write_export(
+    session,
+    kind: str,
+    params: dict,
+    user_id: int,
+    *,
+    title: str,
+    header: list[str],
+    rows: Iterable[Iterable],
+    sheet: str = "",
+    widths: list[float] | None = None,
+    extra: list[tuple[str, str]] | None = None,
+    filters: str | None = None,
+) -> Iterator[bytes]:
+    """One CSV/XLSX export of ``kind`` through the one writer, and, once the last byte is
+    written, its ``export.file`` audit event (in the caller's ``session``, so it commits with
+    the read). The format is the kind's extension. ``extra`` About lines are read after the
+    last row (a digest computed while the rows stream); ``filters`` replaces the generic
+    ``name=value`` list of the ticket's filters."""
+    from dpa_panel.i18n import tr
+    from dpa_panel.models.types import utcnow
+
+    lang = _language(params)
+    fmt = "xlsx" if kind.endswith("_xlsx") else "csv"
+    user = session.get(StaffUser, user_id)
+    lines = [(tr(lang, "export.about.user"), user.username if user else "")]
+    filters = _filters_text(params) if filters is None else filters
+    if filters:
+        lines.append((tr(lang, "export.about.filters"), filters))
+    about = tabular.About(
+        title=title, language=lang, generated_at=utcnow(),
+        filename=EXPORTS[kind].filename(params), extra=lines,
+    )  # fmt: skip
+
+    def rows_then_extra() -> Iterator[Iterable]:
+        yield from rows
+        about.extra.extend(extra or [])
+
+    def done(finished: tabular.About) -> None:
+        audit.record(session, audit.Actor.user(user_id), "export.file", "export", kind, {
+            **finished.as_dict(), "title": finished.title, "language": finished.language,
+            "extra": [list(x) for x in finished.extra],
+        })  # fmt: skip
+
+    yield from tabular.table_chunks(fmt, header, rows_then_extra(), about=about,
+                                    sheet=sheet, widths=widths, on_done=done)
+
+
+def about_of_event(session, event_id: int, user_id: int) -> tabular.About | None:
+    """The About of an ``export.file`` event of ``user_id`` (only one's own exports)."""
+    import json
+    from datetime import datetime
+
+    event = session.get(audit.AuditEvent, event_id)
+    if event is None or event.action != "export.file" or event.actor_id != user_id:
+        return None
+    d = json.loads(event.details)
+    return tabular.About(
+        title=d["title"], language=d["language"],
+        generated_at=datetime.fromisoformat(d["generated_at"]), filename=d["file"],
+        rows=d["rows"], table_sha256=d["table_sha256"], file_sha256=d.get("file_sha256", ""),
+        extra=[(a, b) for a, b in d.get("extra", [])],
+    )  # fmt: skip
+
+
+def _stream_export_about(params: dict, user_id: int) -> Iterator[bytes]:
+    with session_scope() as session:
+        about = about_of_event(session, int(params.get("event_id", 0) or 0), user_id)
+    if about is not None:
+        yield tabular.about_text(about)
+
+
+def _about_filename(params: dict) -> str:
+    """``<name>.about.txt`` of the event's file (a file name holds no personal data)."""
+    import json
+
+    with session_scope() as session:
+        event = session.get(audit.AuditEvent, int(params.get("event_id", 0) or 0))
+        name = json.loads(event.details).get("file", "") if event is not None else ""
+    return tabular.about_filename(name or "export.csv")
+
+
+#: Labels of the audit trail's columns (``audit.CSV_COLUMNS``), existing keys first.
+AUDIT_LABELS = {
+    "id": "audit.id", "occurred_at_utc": "audit.when", "actor_type": "export.audit.actor_type",
+    "actor_id": "export.audit.actor_id", "actor_username": "audit.actor",
+    "action": "audit.action", "entity_type": "audit.entity_type", "entity_id": "audit.entity_id",
+    "client_ip": "audit.ip", "details": "audit.details", "prev_hash": "export.audit.prev_hash",
+    "hash": "export.audit.hash",
+}  # fmt: skip
+ACTOR_LABELS = {"user": "export.audit.actor_user", "public": "audit.actor_public",
+                "system": "audit.actor_system"}  # fmt: skip
+
+
+def _actor_label(lang: str, actor_type: str) -> str:
+    from dpa_panel.i18n import tr
+
+    return tr(lang, ACTOR_LABELS[actor_type]) if actor_type in ACTOR_LABELS else actor_type
+
+
+def audit_export_row(event, usernames: dict[int, str], lang: str) -> list:
+    """One event for people: Almaty time with offset, the actor type as a label. The action,
+    entity, details and hashes stay as recorded: they are what the hash chain covers."""
+    row = list(audit.csv_row(event, usernames))
+    row[1] = tabular.local_time(event.occurred_at)
+    row[2] = _actor_label(lang, event.actor_type)
+    return row
+
+
+def _stream_audit_csv(params: dict, user_id: int) -> Iterator[bytes]:
+    from dpa_panel.i18n import tr
+
+    lang = _language(params)
     flt = audit_filter_from_params(params)
     with session_scope() as session:
         usernames = dict(session.execute(select(StaffUser.id, StaffUser.username)).all())
-        rows = (audit.csv_row(event, usernames) for event in audit.iter_events(session, flt))
-        yield from tabular.csv_chunks(audit.CSV_COLUMNS, rows)
+        rows = (audit_export_row(e, usernames, lang) for e in audit.iter_events(session, flt))
+        header = [tr(lang, AUDIT_LABELS[c]) for c in audit.CSV_COLUMNS]
+        title = tr(lang, "audit.title")
+        yield from write_export(session, "audit_csv", params, user_id, title=title,
+                                header=header, rows=rows)  # fmt: skip
 
 
-def _stream_mailing_csv(_params: dict, _user_id: int) -> Iterator[bytes]:
+MAILING_LABELS = ("export.mailing.full_name", "subject.email", "export.mailing.unsubscribe_url")
+
+
+def _stream_mailing_csv(params: dict, user_id: int) -> Iterator[bytes]:
     """Everyone who may be informed now (``services.consent.mailing_list``), in batches."""
+    from dpa_panel.i18n import tr
     from dpa_panel.services import consent
 
+    lang = _language(params)
     with session_scope() as session:
-        yield from tabular.csv_chunks(consent.MAILING_CSV_HEADER, consent.mailing_list(session))
+        yield from write_export(
+            session, "mailing_csv", params, user_id, title=tr(lang, "consents.export_mailing"),
+            header=[tr(lang, k) for k in MAILING_LABELS], rows=consent.mailing_list(session),
+        )  # fmt: skip
 
 
 def _report(params: dict, user_id: int) -> dict:
@@ -117,20 +263,92 @@ def _stream_release_json(params: dict, _user_id: int) -> Iterator[bytes]:
     yield data
 
 
-def _stream_release_csv(params: dict, _user_id: int) -> Iterator[bytes]:
+def release_table(session, release_id: int, lang: str) -> tuple[str, list[str], Iterator]:
+    """(title, header, rows) of a published release in words (the web download and
+    ``dpa-panel stats export --format csv``); refused for an unknown release."""
+    from dpa_panel.i18n import tr
     from dpa_panel.services import stats_releases
+    from dpa_panel.services.errors import ServiceError
 
+    info = stats_releases.release_info(session, release_id)
+    if info is None:
+        raise ServiceError("stats.release_unknown")
+    header = [tr(lang, f"export.stats.{c}") for c in stats_releases.EXPORT_COLUMNS]
+    rows = (release_row(r, lang) for r in stats_releases.export_rows(session, release_id))
+    return f"{tr(lang, 'export.stats.table')} {info.period}", header, rows
+
+
+def _stream_release_csv(params: dict, user_id: int) -> Iterator[bytes]:
+    lang = _language(params)
     with session_scope() as session:
-        data = stats_releases.export_csv(session, _release_id(params))
-    yield data
+        title, header, rows = release_table(session, _release_id(params), lang)
+        yield from write_export(session, "stats_release_csv", params, user_id, title=title,
+                                header=header, rows=rows)  # fmt: skip
 
 
-def _stream_acts_csv(_params: dict, _user_id: int) -> Iterator[bytes]:
+def _label(lang: str, key: str, code: str) -> str:
+    """``tr(key)`` when the catalog has it, else the code as stored (a folded or retired
+    code in an old release: shown as published rather than failing the download)."""
+    from dpa_panel.i18n import catalog
+
+    return catalog(lang).get(key, code)
+
+
+def release_row(cell: dict, lang: str) -> list:
+    """One published cell in words: the table, row and column labels the statistics page
+    shows (``state.statistics_state``), the count as a number, hidden as yes/no."""
+    from dpa_panel.i18n import tr
+    from dpa_panel.services.statistics import BODY_TYPES
+    from dpa_panel.services.stats_release_data import ALL, DIMENSION_TABLES
+
+    table, row, col = cell["table"], cell["row"], cell["column"]
+    dims = {t: d for d, t in DIMENSION_TABLES.items()}
+    if row == ALL:
+        row_label = tr(lang, "stats_rel.col_total")
+    elif table == "consents":
+        row_label = (tr(lang, "stats.statistics_short") if row == "statistics"
+                     else _label(lang, f"consents.short_{row}", row))  # fmt: skip
+    elif table in dims:
+        row_label = _label(lang, f"{dims[table]}.{row}", row)
+    else:
+        row_label = _label(lang, f"stats_rel.col_{row}", row)
+    col_key = f"disclosure.body_type.{col}" if col in BODY_TYPES else f"stats_rel.col_{col}"
+    return [
+        _label(lang, f"stats_rel.table_{table}", table), cell["period"], row_label,
+        _label(lang, col_key, col), "" if cell["value"] is None else cell["value"],
+        tr(lang, "export.yes" if cell["hidden"] else "export.no"),
+    ]
+
+
+#: Labels of the destruction acts' columns (``retention.ACT_COLUMNS``).
+ACT_LABELS = {
+    "reference": "export.act.reference", "subject_ref": "retention.act_subject",
+    "categories": "retention.act_categories", "rule": "retention.act_rule",
+    "due_at": "retention.act_due", "destroyed_at": "retention.act_destroyed",
+    "actor_type": "export.act.actor", "actor_id": "export.audit.actor_id",
+    "batch_id": "retention.act_batch", "digest": "retention.digest",
+}  # fmt: skip
+
+
+def _stream_acts_csv(params: dict, user_id: int) -> Iterator[bytes]:
+    from dpa_panel.i18n import tr
     from dpa_panel.services import retention
 
+    lang = _language(params)
+
+    def row(act) -> list:
+        cells = retention.act_row(act)
+        cells[4] = tabular.local_time(act.due_at)
+        cells[5] = tabular.local_time(act.destroyed_at)
+        cells[6] = _actor_label(lang, act.actor_type)
+        return cells
+
     with session_scope() as session:
-        rows = (retention.act_row(act) for act in retention.iter_acts(session))
-        yield from tabular.csv_chunks(retention.ACT_COLUMNS, rows)
+        rows = (row(act) for act in retention.iter_acts(session))
+        yield from write_export(session, "acts_csv", params, user_id,
+                                title=tr(lang, "retention.acts_title"),
+                                header=[tr(lang, ACT_LABELS[c]) for c in retention.ACT_COLUMNS],
+                                rows=rows)  # fmt: skip
 
 
 def _stream_acts_pdf(params: dict, _user_id: int) -> Iterator[bytes]:
@@ -147,7 +365,6 @@ def _stream_acts_pdf(params: dict, _user_id: int) -> Iterator[bytes]:
 # --- the disclosure register (services.disclosures) -----------------------------------------
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CHUNK = 64 * 1024
 
 
 def _disclosure_filter(params: dict):
@@ -164,32 +381,22 @@ def _disclosure_filter(params: dict):
     )
 
 
-def _stream_disclosure_log_csv(params: dict, _user_id: int) -> Iterator[bytes]:
-    from dpa_panel.services import disclosure_exports
+def _stream_disclosure_log(fmt: str):
+    """The log, streamed as it is written (the XLSX too: no temporary file)."""
 
-    flt = _disclosure_filter(params)
-    with session_scope() as session:
-        yield from disclosure_exports.log_csv(session, flt, language=params.get("language", "kk"))
+    def stream(params: dict, user_id: int) -> Iterator[bytes]:
+        from dpa_panel.services import disclosure_exports as files
 
-
-def _stream_disclosure_log_xlsx(params: dict, _user_id: int) -> Iterator[bytes]:
-    """Written to a temporary file by openpyxl's write-only mode, then streamed from it."""
-    import os
-    import tempfile
-
-    from dpa_panel.services import disclosure_exports
-
-    flt = _disclosure_filter(params)
-    fd, path = tempfile.mkstemp(prefix="dpa-disclosure-log-", suffix=".xlsx")
-    os.close(fd)
-    try:
+        flt = _disclosure_filter(params)
+        lang = _language(params)
         with session_scope() as session:
-            disclosure_exports.log_xlsx(session, flt, path, language=params.get("language", "kk"))
-        with open(path, "rb") as handle:
-            while chunk := handle.read(CHUNK):
-                yield chunk
-    finally:
-        os.unlink(path)
+            table = files.LogTable(session, flt, lang)
+            yield from write_export(session, f"disclosure_log_{fmt}", params, user_id,
+                                    title=table.title, header=table.header, rows=table.rows(),
+                                    sheet=table.sheet, widths=table.widths,
+                                    extra=table.extra, filters=table.filters)  # fmt: skip
+
+    return stream
 
 
 def _stream_disclosure_log_pdf(params: dict, _user_id: int) -> Iterator[bytes]:
@@ -228,32 +435,28 @@ def _stream_disclosure_package(params: dict, _user_id: int) -> Iterator[bytes]:
 # --- the request register (services.request_register) --------------------------------------
 
 
-def write_table(header: list[str], rows: Iterator[list[str]], fmt: str) -> Iterator[bytes]:
-    """The request register as CSV (streamed) or XLSX through the one writer
-    (``services.tabular``: header first, formula triggers neutralised, XLSX cells text)."""
-    if fmt == "csv":
-        yield from tabular.csv_chunks(header, rows)
-        return
-    yield tabular.xlsx_bytes(header, rows, sheet="register")
-
-
 def _stream_requests(fmt: str):
-    def stream(params: dict, _user_id: int) -> Iterator[bytes]:
-        from dpa_panel.i18n.formatting import to_local
-        from dpa_panel.models.types import utcnow
+    def stream(params: dict, user_id: int) -> Iterator[bytes]:
+        from dpa_panel.i18n import tr
         from dpa_panel.services import request_register as register
 
-        language = params.get("language", "kk")
+        language = _language(params)
         values = {k: str(v) for k, v in params.items() if k != "kind"}
         values["kind"] = str(params.get("request_kind", "") or "")
         query = register.query_from_strings(values)
+
+        def row(r) -> list:
+            cells = register.export_row(r, language)
+            cells[5] = tabular.local_time(r.received_at)  # Almaty time with its offset
+            cells[9] = tabular.local_time(r.answered_at)
+            return cells
+
         with session_scope() as session:
-            rows = register.iter_register(session, query, today=to_local(utcnow()).date())
-            yield from write_table(
-                register.export_header(language),
-                (register.export_row(r, language) for r in rows),
-                fmt,
-            )
+            rows = register.iter_register(session, query, today=tabular.local_today())
+            yield from write_export(session, f"requests_{fmt}", params, user_id,
+                                    title=tr(language, "register.title"),
+                                    header=register.export_header(language),
+                                    rows=(row(r) for r in rows))  # fmt: skip
 
     return stream
 
@@ -262,7 +465,8 @@ def _stream_requests(fmt: str):
 
 
 def _stream_breaches(fmt: str):
-    def stream(params: dict, _user_id: int) -> Iterator[bytes]:
+    def stream(params: dict, user_id: int) -> Iterator[bytes]:
+        from dpa_panel.i18n import tr
         from dpa_panel.services import breach_documents as docs
 
         language = params.get("language", "kk")
@@ -270,8 +474,19 @@ def _stream_breaches(fmt: str):
             if fmt == "pdf":
                 yield docs.register_pdf(session, language)
                 return
-            rows = (docs.export_row(b, language) for b in docs.iter_register(session))
-            yield from write_table(docs.export_header(language), rows, fmt)
+            language = _language(params)
+
+            def row(b) -> list:
+                cells = docs.export_row(b, language)
+                cells[1] = tabular.local_time(b.detected_at)  # Almaty time with its offset
+                cells[7] = tabular.local_time(b.authority_notified_at)
+                cells[11] = tabular.local_time(b.closed_at)
+                return cells
+
+            rows = (row(b) for b in docs.iter_register(session))
+            yield from write_export(session, f"breaches_{fmt}", params, user_id,
+                                    title=tr(language, "breach.register_title"),
+                                    header=docs.export_header(language), rows=rows)  # fmt: skip
 
     return stream
 
@@ -307,7 +522,13 @@ def _stream_inventory_pdf(params: dict, _user_id: int) -> Iterator[bytes]:
 
 
 def _breach_file(kind: str, ext: str):
-    return lambda params: f"{kind}-{params.get('reference', date.today().isoformat())}.{ext}"
+    return lambda params: (f"{kind}-{params['reference']}.{ext}" if params.get("reference")
+                           else tabular.export_filename(kind, ext))  # fmt: skip
+
+
+def _dated(stem: str, ext: str):
+    """``<stem>-<Almaty date>.<ext>``."""
+    return lambda params: tabular.export_filename(stem, ext)
 
 
 EXPORTS: dict[str, Export] = {
@@ -340,31 +561,31 @@ EXPORTS: dict[str, Export] = {
     "requests_csv": Export(
         permission="requests.manage",
         media_type="text/csv; charset=utf-8",
-        filename=lambda params: f"requests-{date.today().isoformat()}.csv",
+        filename=_dated("requests", "csv"),
         stream=_stream_requests("csv"),
     ),
     "requests_xlsx": Export(
         permission="requests.manage",
         media_type=XLSX,
-        filename=lambda params: f"requests-{date.today().isoformat()}.xlsx",
+        filename=_dated("requests", "xlsx"),
         stream=_stream_requests("xlsx"),
     ),
     "disclosure_log_csv": Export(
         permission="disclosures.manage",
         media_type="text/csv; charset=utf-8",
-        filename=lambda params: f"disclosure-log-{date.today().isoformat()}.csv",
-        stream=_stream_disclosure_log_csv,
+        filename=_dated("disclosure-log", "csv"),
+        stream=_stream_disclosure_log("csv"),
     ),
     "disclosure_log_xlsx": Export(
         permission="disclosures.manage",
         media_type=XLSX,
-        filename=lambda params: f"disclosure-log-{date.today().isoformat()}.xlsx",
-        stream=_stream_disclosure_log_xlsx,
+        filename=_dated("disclosure-log", "xlsx"),
+        stream=_stream_disclosure_log("xlsx"),
     ),
     "disclosure_log_pdf": Export(
         permission="disclosures.manage",
         media_type="application/pdf",
-        filename=lambda params: f"disclosure-log-{date.today().isoformat()}.pdf",
+        filename=_dated("disclosure-log", "pdf"),
         stream=_stream_disclosure_log_pdf,
     ),
     "disclosure_package": Export(
@@ -377,31 +598,33 @@ EXPORTS: dict[str, Export] = {
     "acts_csv": Export(
         permission="retention.manage",
         media_type="text/csv; charset=utf-8",
-        filename=lambda params: f"destruction-acts-{date.today().isoformat()}.csv",
+        filename=_dated("destruction-acts", "csv"),
         stream=_stream_acts_csv,
     ),
     "acts_pdf": Export(
         permission="retention.manage",
         media_type="application/pdf",
-        filename=lambda params: f"destruction-acts-{date.today().isoformat()}.pdf",
+        filename=_dated("destruction-acts", "pdf"),
         stream=_stream_acts_pdf,
     ),
     "stats_release_json": Export(
         permission="stats.read",
         media_type="application/json",
-        filename=lambda params: f"statistics-release-{params.get('release_id', '')}.json",
+        filename=lambda params: tabular.export_filename(
+            f"statistics-release-{params.get('release_id', '')}", "json"),
         stream=_stream_release_json,
     ),
     "stats_release_csv": Export(
         permission="stats.read",
         media_type="text/csv; charset=utf-8",
-        filename=lambda params: f"statistics-release-{params.get('release_id', '')}.csv",
+        filename=lambda params: tabular.export_filename(
+            f"statistics-release-{params.get('release_id', '')}", "csv"),
         stream=_stream_release_csv,
     ),
     "mailing_csv": Export(
         permission="consents.write",
         media_type="text/csv; charset=utf-8",
-        filename=lambda params: f"mailing-list-{date.today().isoformat()}.csv",
+        filename=_dated("mailing-list", "csv"),
         stream=_stream_mailing_csv,
     ),
     "subject_report_json": Export(
@@ -422,10 +645,16 @@ EXPORTS: dict[str, Export] = {
         filename=lambda params: f"access-package-{params['request_id']}.pdf",
         stream=_stream_access_package_pdf,
     ),
+    "export_about": Export(
+        permission="authenticated",
+        media_type="text/plain; charset=utf-8",
+        filename=_about_filename,
+        stream=_stream_export_about,
+    ),
     "audit_csv": Export(
         permission="audit.export",
         media_type="text/csv; charset=utf-8",
-        filename=lambda params: f"audit-{date.today().isoformat()}.csv",
+        filename=_dated("audit", "csv"),
         stream=_stream_audit_csv,
     ),
 }

@@ -76,18 +76,33 @@ def cmd_export(args) -> int:
     from dpa_panel.services import stats_releases as releases
     from dpa_panel.services.errors import ServiceError
 
+    about = None
     try:
         with session_scope() as session:
             if args.format == "json":
                 data = releases.export_json(session, args.release)
-            else:
-                data = releases.export_csv(session, args.release)
+            else:  # issue 18: in words, through the export writer; metadata beside the file
+                from pathlib import Path
+
+                from dpa_panel.exports import release_table
+                from dpa_panel.i18n import normalise_locale
+                from dpa_panel.models.types import utcnow
+                from dpa_panel.services import tabular
+
+                lang = normalise_locale(args.language)
+                title, header, rows = release_table(session, args.release, lang)
+                about = tabular.About(title=title, language=lang, generated_at=utcnow(),
+                                      filename=Path(args.out).name if args.out else "")
+                data = b"".join(tabular.table_chunks("csv", header, rows, about=about))
     except ServiceError as exc:
         print(_refusal(exc), file=sys.stderr)
         return 1
     if args.out:
         with open(args.out, "wb") as handle:
             handle.write(data)
+        if about is not None:  # <name>.about.txt beside the CSV (decision 18-exports-1)
+            with open(tabular.about_filename(args.out), "wb") as handle:
+                handle.write(tabular.about_text(about))
     else:
         sys.stdout.buffer.write(data)
     return 0
@@ -128,5 +143,7 @@ def register(sub) -> None:
     export = stats_sub.add_parser("export", help="one release, every shown cell, JSON or CSV")
     export.add_argument("--release", type=int, required=True)
     export.add_argument("--format", choices=("json", "csv"), default="json")
-    export.add_argument("--out", default="", help="file (default: standard output)")
+    export.add_argument("--out", default="", help="file (default: standard output); a CSV gets "
+                        "its <name>.about.txt beside it")
+    export.add_argument("--language", default="kk", help="kk, ru or en: a CSV's labels")
     export.set_defaults(func=cmd_export)

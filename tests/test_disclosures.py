@@ -580,45 +580,62 @@ def test_list_and_filters(engine, officer, reviewer, subjects):
         ds.disclosure_filter_from_strings(status="lost")
 
 
-def _db_log(engine, flt) -> list[list[str]]:
+def _db_log(engine, flt, language="en") -> list[list[str]]:
+    """The log rows as the export writer writes them: labels and Almaty times."""
+    from dpa_panel.services import disclosure_exports as files
+
     with session_scope(engine) as s:
-        return [[str(r[c]) for c in ds.LOG_COLUMNS] for r in ds.iter_log_rows(s, flt, batch=2)]
+        return [[str(c) for c in files.log_table_row(r, language)]
+                for r in ds.iter_log_rows(s, flt, batch=2)]  # fmt: skip
 
 
 def test_log_csv_matches_the_database(engine, officer, reviewer, subjects):
+    """Issue 18: the header is the first line and nothing follows the last row; codes are
+    labels, times Almaty with the offset; generated-at and the digests go beside the file."""
+    from dpa_panel.services import tabular
+
     ids = _seed_register(engine, officer, reviewer, subjects)
     flt = ds.DisclosureFilter()
+    about = tabular.About(title="log", language="en", generated_at=NOW)
     with session_scope(engine) as s:
-        data = b"".join(ds.log_csv(s, flt, language="en", now=NOW, batch=2))
+        data = b"".join(ds.log_csv(s, flt, language="en", now=NOW, batch=2, about=about))
         expected_digest = ds.log_digest(ds.iter_log_rows(s, flt))
         refs = {i: s.get(Disclosure, i).reference for i in ids}
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0] == ["Generated at: 2026-11-20T08:00:00+00:00"]
-    assert rows[1][0] == "Reference" and len(rows[1]) == len(ds.LOG_COLUMNS)
-    assert rows[-1] == [f"SHA-256 of the 3 rows: {expected_digest}"]
-    body = rows[2:-1]
+    assert rows[0][0] == "Reference" and len(rows[0]) == len(ds.LOG_COLUMNS)
+    body = rows[1:]
     assert body == _db_log(engine, flt)
     assert [r[0] for r in body] == [refs[ids[0]], refs[ids[1]], refs[ids[2]]]
+    # Beside the file: rows, the file's and the table's SHA-256, the register digest.
+    assert about.rows == 3
+    assert about.file_sha256 == hashlib.sha256(data).hexdigest()
+    assert about.table_sha256 == tabular.table_digest(rows)
+    assert (("SHA-256 of the register rows", expected_digest) in about.extra)
+    text = tabular.about_text(about).decode("utf-8-sig")
+    assert expected_digest in text and "2026-11-20 13:00:00+05:00" in text
     disclosed = dict(zip(ds.LOG_COLUMNS, body[2], strict=True))
     with session_scope(engine) as s:
         d = s.get(Disclosure, ids[2])
         assert disclosed["package_sha256"] == d.package_sha256
-        assert disclosed["disclosed_fields"] == "email" and disclosed["sent_via"] == "courier"
+        assert disclosed["disclosed_fields"] == "E-mail" and disclosed["sent_via"] == "Courier"
+        assert disclosed["disclosed_at"].endswith("+05:00")
     assert [dict(zip(ds.LOG_COLUMNS, r, strict=True))["body_type"] for r in body] == [
-        "law_enforcement",
-        "prosecutor",
-        "law_enforcement",
+        "Law enforcement (police)",
+        "Prosecutor's office",
+        "Law enforcement (police)",
     ]
-    assert rows[1][ds.LOG_COLUMNS.index("body_type")] == "Type of body"
+    assert rows[0][ds.LOG_COLUMNS.index("body_type")] == "Type of body"
     # Filtered export: only the refused one.
     with session_scope(engine) as s:
         only = b"".join(ds.log_csv(s, ds.DisclosureFilter(status="refused"), now=NOW))
-    assert len(list(csv.reader(io.StringIO(only.decode("utf-8-sig"))))) == 4
+    assert len(list(csv.reader(io.StringIO(only.decode("utf-8-sig"))))) == 2
 
 
 def test_log_xlsx_and_pdf(engine, officer, reviewer, subjects, tmp_path):
     import pandas as pd
     from openpyxl import load_workbook
+
+    from dpa_panel.services import tabular
 
     _seed_register(engine, officer, reviewer, subjects)
     flt = ds.DisclosureFilter(date_from=date(2026, 10, 10))
@@ -627,12 +644,17 @@ def test_log_xlsx_and_pdf(engine, officer, reviewer, subjects, tmp_path):
         assert ds.log_xlsx(s, flt, path, language="ru", now=NOW, batch=1) == 2
         digest = ds.log_digest(ds.iter_log_rows(s, flt))
         pdf = ds.log_pdf(s, flt, language="kk", now=NOW)
-    frame = pd.read_excel(path, sheet_name="log", dtype=str, keep_default_na=False)
+    frames = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
+    assert list(frames) == ["Данные", "О файле"]
+    frame = frames["Данные"]
     assert list(frame.columns)[0] == "Номер в реестре"
-    assert frame.values.tolist() == _db_log(engine, flt)
-    info = pd.read_excel(path, sheet_name="info", header=None, dtype=str)[0].tolist()
-    assert info[1].endswith("2026-11-20T08:00:00+00:00") and info[2].endswith(digest)
-    ws = load_workbook(path)["log"]
+    assert frame.values.tolist() == _db_log(engine, flt, "ru")
+    about = dict(frames["О файле"].values.tolist())
+    assert about["Сформирован (время Алматы)"] == "2026-11-20 13:00:00+05:00"
+    assert about["SHA-256 строк журнала"] == digest and about["Число строк"] == "2"
+    assert about["SHA-256 таблицы"] == tabular.table_digest(
+        [list(frame.columns), *frame.values.tolist()])
+    ws = load_workbook(path)["Данные"]
     assert ws["A1"].font.b and ws.freeze_panes == "A2"
     assert ws.column_dimensions["D"].width == ds.LOG_WIDTHS["body_name"]
     assert pdf.startswith(b"%PDF") and len(pdf) > 1000
@@ -649,12 +671,12 @@ def test_log_export_streams_through_the_registry(engine, officer, reviewer, subj
     data = b"".join(EXPORTS["disclosure_log_xlsx"].stream(params, 1))
     assert data[:2] == b"PK"
     csv_data = b"".join(EXPORTS["disclosure_log_csv"].stream({**params, "kind": "x"}, 1))
-    assert csv_data.decode("utf-8-sig").count("\r\n") == 4
+    assert csv_data.decode("utf-8-sig").count("\r\n") == 2  # header and the one disclosed
     # The type filter travels as ``disclosure_kind`` (``kind`` names the export).
     none = b"".join(
         EXPORTS["disclosure_log_csv"].stream({"disclosure_kind": "third_party"}, 1)
     ).decode("utf-8-sig")
-    assert none.count("\r\n") == 3
+    assert none.count("\r\n") == 1  # the header only
 
 
 # --- the subject, the report, the audit trail -----------------------------------------------------

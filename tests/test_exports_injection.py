@@ -222,6 +222,7 @@ NOT_TABULAR = {
     "breach_notice",
     "breach_letter",
     "inventory_pdf",
+    "export_about",  # the companion text of a CSV (issue 18): label: value lines
 }
 
 
@@ -230,7 +231,8 @@ def test_every_export_kind_is_classified():
     assert set(EXPORTS) == set(SCENARIOS) | NOT_TABULAR
     assert not set(SCENARIOS) & NOT_TABULAR
     for kind in NOT_TABULAR:
-        assert EXPORTS[kind].media_type in ("application/pdf", "application/json"), kind
+        assert EXPORTS[kind].media_type in (
+            "application/pdf", "application/json", "text/plain; charset=utf-8"), kind
 
 
 def _sheets(data: bytes, name: str) -> list[list]:

@@ -399,7 +399,7 @@ def test_out_of_order_and_audit_timeout_are_refused_and_write_nothing(engine, mo
 
 
 def test_cli_publish_is_idempotent_dry_run_writes_nothing_and_export_lists_every_cell(
-    engine, monkeypatch, capsys
+    engine, monkeypatch, capsys, tmp_path
 ):
     monkeypatch.setenv("DPA_STATS_K", str(K))
     demo.seed_subjects(engine, 30, seed=5, now=datetime(2025, 9, 20, tzinfo=UTC))
@@ -429,9 +429,26 @@ def test_cli_publish_is_idempotent_dry_run_writes_nothing_and_export_lists_every
     assert all((c["value"] is None) == c["hidden"] for c in document["cells"])
     assert cli.main(["stats", "export", "--release", str(release_id), "--format", "csv"]) == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out.lstrip("\ufeff"))))
-    assert rows[0] == ["table", "period", "row", "column", "value", "hidden"]
+    # Issue 18: the CSV is in words (kk by default), header first.
+    assert rows[0] == ["Кесте", "Кезең", "Жол", "Баған", "Мәні", "Жасырылған"]
     assert len(rows) == shown + 1
     assert cli.main(["stats", "export", "--release", "999", "--format", "csv"]) == 1
+    # With --out, the metadata goes beside the file: <name>.about.txt with its SHA-256.
+    import hashlib
+    import re
+
+    from dpa_panel.services import tabular
+
+    out = tmp_path / "release.csv"
+    assert cli.main(["stats", "export", "--release", str(release_id), "--format", "csv",
+                     "--language", "ru", "--out", str(out)]) == 0  # fmt: skip
+    data = out.read_bytes()
+    about = (tmp_path / "release.about.txt").read_text(encoding="utf-8-sig")
+    assert hashlib.sha256(data).hexdigest() in about and "+05:00" in about
+    parsed = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert parsed[0][0] == "Таблица" and tabular.table_digest(parsed) in about
+    codes = re.compile(r"^[a-z]+(_[a-z]+)+$")
+    assert not [c for r in parsed for c in r if codes.match(c)]
 
 
 def test_a_release_records_its_choices_and_an_audit_event(published):

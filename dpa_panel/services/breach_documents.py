@@ -180,7 +180,10 @@ def export_row(breach: Breach, language: str) -> list[str]:
 
 
 def iter_register(session: Session) -> Iterator[Breach]:
-    yield from session.scalars(select(Breach).order_by(Breach.detected_at, Breach.id))
+    """Streamed (``yield_per``): the export writer writes each batch as it comes."""
+    yield from session.scalars(
+        select(Breach).order_by(Breach.detected_at, Breach.id).execution_options(yield_per=500)
+    )
 
 
 def register_pdf(session: Session, language: str) -> bytes:

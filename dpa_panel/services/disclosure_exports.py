@@ -16,14 +16,16 @@ Split from ``services.disclosures`` (which keeps the workflow and re-exports the
   the register's log and the request's page name the operator). A package disclosed before
   (``operator`` NULL) rebuilds without it, exactly as it was sent.
 * **The log** (CSV, XLSX, PDF): every request with its dates, body, basis and digest — no
-  subject's values. Each format ends with the SHA-256 of its rows (``log_digest``), which is
-  the same for every format because it is computed over the rows' values, not over the file.
+  subject's values. The SHA-256 of its rows (``log_digest``) is the same for every format and
+  language because it is computed over the rows' stored values, not over the file. The PDF
+  ends with it; the CSV and XLSX are written by the export writer (issue 18,
+  ``LogTable``/``log_chunks``): header first, codes as labels, Almaty times — the digest
+  goes to the XLSX's About sheet and beside the CSV (decision 18-exports-1).
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
@@ -449,6 +451,95 @@ def _digest_line(language: str, digest: str, count: int) -> str:
     return tr(language, "disclosure_log.digest", digest=digest, count=count)
 
 
+class LogTable:
+    """The log as the export writer writes it (issue 18): labels for every code (type,
+    status, body type, channels, categories, fields), Almaty times with their offset, and
+    the register digest (``log_digest``, the same in every format and language) computed
+    while the rows stream, for the About sheet / companion text."""
+
+    def __init__(self, session: Session, flt: DisclosureFilter, language: str,
+                 batch: int = LOG_BATCH) -> None:  # fmt: skip
+        self.session, self.flt, self.batch = session, flt, batch
+        self.lang = normalise_locale(language)
+        self.title = tr(self.lang, "disclosure_log.title")
+        self.sheet = ""  # the writer's data sheet name ("export.sheet.data")
+        self.header = _log_labels(self.lang)
+        self.widths = [LOG_WIDTHS[c] for c in LOG_COLUMNS]
+        self._digest = hashlib.sha256()
+        self.extra: list[tuple[str, str]] = []
+        shown = {k: v for k, v in filter_to_strings(flt).items() if v}
+        for key in ("status", "kind"):  # codes: shown as their labels
+            if shown.get(key):
+                shown[key] = tr(self.lang, f"disclosure.{key}.{shown[key]}")
+        self.filters = "; ".join(
+            f"{tr(self.lang, 'disclosure_log.filter_' + k)}: {v}" for k, v in shown.items()
+        )
+
+    def rows(self) -> Iterator[list[Any]]:
+        for row in iter_log_rows(self.session, self.flt, self.batch):
+            self._digest.update(canonical_row(row))
+            yield log_table_row(row, self.lang)
+        # The About lines are read after the last row: the register digest is complete.
+        self.extra.append((tr(self.lang, "export.about.register_sha256"), self._digest.hexdigest()))
+
+
+def _words(lang: str, prefix: str, codes: str) -> str:
+    from dpa_panel.i18n import catalog
+
+    words = catalog(lang)
+    return "; ".join(words.get(f"{prefix}{c}", c) for c in codes.split() if c)
+
+
+def log_table_row(row: dict[str, Any], lang: str) -> list[Any]:
+    """One ``iter_log_rows`` row for people, in ``LOG_COLUMNS`` order."""
+    from dpa_panel.services import tabular
+
+    def label(vocabulary: str, code: str) -> str:
+        return tr(lang, f"{vocabulary}.{code}") if code else ""
+
+    out = dict(row)
+    out["kind"] = label("disclosure.kind", row["kind"])
+    out["status"] = label("disclosure.status", row["status"])
+    out["body_type"] = label("disclosure.body_type", row["body_type"])
+    out["received_via"] = label("disclosure.channel", row["received_via"])
+    out["sent_via"] = label("disclosure.channel", row["sent_via"])
+    out["package_format"] = (row["package_format"] or "").upper()
+    out["requested_categories"] = _words(lang, "disclosure.category.", row["requested_categories"])
+    out["disclosed_fields"] = _words(lang, "subject.", row["disclosed_fields"])
+    for column in ("created_at", "decided_at", "disclosed_at"):
+        moment = row[column]
+        out[column] = tabular.local_time(datetime.fromisoformat(moment)) if moment else ""
+    return [out[c] for c in LOG_COLUMNS]
+
+
+def log_about(table: LogTable, now: datetime | None = None) -> tabular.About:
+    return tabular.About(title=table.title, language=table.lang, generated_at=now or utcnow(),
+                         extra=table.extra)  # fmt: skip
+
+
+def log_chunks(
+    session: Session,
+    flt: DisclosureFilter,
+    fmt: str,
+    *,
+    language: str = "kk",
+    now: datetime | None = None,
+    batch: int = LOG_BATCH,
+    about: tabular.About | None = None,
+) -> Iterator[bytes]:
+    """The log as CSV or XLSX through the export writer (``tabular.table_chunks``): header
+    on the first row and nothing else in a CSV; an XLSX adds its About sheet (generated at,
+    rows, table SHA-256, the register digest ``log_digest``). ``about`` (optional) receives
+    the metadata — a CSV's belongs beside the file, not in it (decision 18-exports-1)."""
+    table = LogTable(session, flt, language, batch)
+    about = about or log_about(table, now)
+    about.extra = table.extra
+    if table.filters:
+        table.extra.append((tr(table.lang, "export.about.filters"), table.filters))
+    yield from tabular.table_chunks(fmt, table.header, table.rows(), about=about,
+                                    sheet=table.sheet, widths=table.widths)  # fmt: skip
+
+
 def log_csv(
     session: Session,
     flt: DisclosureFilter,
@@ -456,29 +547,11 @@ def log_csv(
     language: str = "kk",
     now: datetime | None = None,
     batch: int = LOG_BATCH,
+    about: tabular.About | None = None,
 ) -> Iterator[bytes]:
-    """The log as CSV, in chunks: BOM, a generated-at line, the header, the rows, and a last
-    line with the SHA-256 of the rows (``log_digest``) and their number. (The one CSV whose
-    header is not its first line: the generated-at caption has always come first, and the
-    digest covers the rows' values, not the file.)"""
-    lang = normalise_locale(language)
-    now = now or utcnow()
-    buffer = io.StringIO()
-    caption = tabular.CsvWriter(buffer, [_generated_line(lang, now)])
-    writer = tabular.CsvWriter(buffer, _log_labels(lang))
-    yield (tabular.BOM + buffer.getvalue()).encode("utf-8")
-    buffer.seek(0)
-    buffer.truncate()
-    h = hashlib.sha256()
-    for row in iter_log_rows(session, flt, batch):
-        h.update(canonical_row(row))
-        writer.row([row[c] for c in LOG_COLUMNS])
-        if writer.count % batch == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    caption.row([_digest_line(lang, h.hexdigest(), writer.count)])
-    yield buffer.getvalue().encode("utf-8")
+    """The log as a plain CSV, in chunks (BOM, header, rows)."""
+    yield from log_chunks(session, flt, "csv", language=language, now=now, batch=batch,
+                          about=about)  # fmt: skip
 
 
 def log_xlsx(
@@ -490,25 +563,14 @@ def log_xlsx(
     now: datetime | None = None,
     batch: int = LOG_BATCH,
 ) -> int:
-    """Write the log to ``path`` as XLSX (write-only: rows go to disk as they come).
-
-    Sheet ``log``: bold header, first row frozen, column widths; sheet ``info``: the
-    generated-at line, the row count and the SHA-256 of the rows. Returns the row count.
-    """
-    lang = normalise_locale(language)
-    now = now or utcnow()
-    book = tabular.XlsxBook(title=tr(lang, "disclosure_log.title"))
-    log = book.sheet("log", _log_labels(lang), widths=[LOG_WIDTHS[c] for c in LOG_COLUMNS])
-    info = book.sheet("info", [tr(lang, "disclosure_log.title")], widths=[110],
-                      freeze_header=False)  # fmt: skip
-    h = hashlib.sha256()
-    for row in iter_log_rows(session, flt, batch):
-        h.update(canonical_row(row))
-        log.row([row[c] for c in LOG_COLUMNS])
-    info.row([_generated_line(lang, now)])
-    info.row([_digest_line(lang, h.hexdigest(), log.count)])
-    book.save(path)
-    return log.count
+    """Write the log to ``path`` as XLSX (streamed: constant memory). Returns the row count."""
+    table = LogTable(session, flt, language, batch)
+    about = log_about(table, now)
+    with open(path, "wb") as out:
+        for chunk in log_chunks(session, flt, "xlsx", language=language, now=now, batch=batch,
+                                about=about):  # fmt: skip
+            out.write(chunk)
+    return about.rows
 
 
 def log_pdf(
@@ -604,7 +666,8 @@ def log_pdf(
 
 
 def log_filename(fmt: str, today: date | None = None) -> str:
-    return f"disclosure-log-{(today or date.today()).isoformat()}.{fmt}"
+    """``disclosure-log-<Almaty date>.<fmt>`` (issue 18: the Almaty date, not the server's)."""
+    return f"disclosure-log-{(today or tabular.local_today()).isoformat()}.{fmt}"
 
 
 __all__ = [
@@ -619,7 +682,10 @@ __all__ = [
     "build_package",
     "canonical_row",
     "iter_log_rows",
+    "LogTable",
+    "log_chunks",
     "log_csv",
+    "log_table_row",
     "log_digest",
     "log_filename",
     "log_pdf",

@@ -724,13 +724,17 @@ def report_xlsx(the_plan: Plan, language: str) -> bytes:
     summary sheet — written by the one writer (``services.tabular``)."""
     book = tabular.XlsxBook(title=tr(language, "import.report.title"))
     header = [tr(language, k) for k in REPORT_COLUMNS]
-    book.sheet(tr(language, "import.report.sheet_refused"), header,
-               widths=[8, 28, 28, 36, 70]).rows(report_rows(the_plan, language))  # fmt: skip
+    refused = book.sheet(tr(language, "import.report.sheet_refused"), header,
+                         widths=[8, 28, 28, 36, 70])  # fmt: skip
+    refused.rows(report_rows(the_plan, language))
     summary = book.sheet(tr(language, "import.report.sheet_summary"),
                          [tr(language, "import.report.what"), tr(language, "import.report.count")],
                          widths=[48, 12])  # fmt: skip
     for name, value in the_plan.counts().items():
         summary.row([tr(language, f"import.count.{name}"), value])
+    # Issue 18: generated at (Almaty time) and the refused sheet's SHA-256.
+    book.about(tabular.About(title=tr(language, "import.report.title"), language=language,
+                             generated_at=utcnow()), refused)  # fmt: skip
     return book.to_bytes()
 
 
@@ -766,8 +770,11 @@ def reconsent_rows(session: Session) -> Iterator[list[Any]]:
 def reconsent_xlsx(session: Session, language: str) -> bytes:
     header = [tr(language, k) for k in RECONSENT_COLUMNS]
     book = tabular.XlsxBook(title=tr(language, "import.reconsent.title"))
-    book.sheet(tr(language, "import.reconsent.sheet"), header,
-               widths=[22, 18, 22, 32, 10, 20]).rows(reconsent_rows(session))  # fmt: skip
+    data = book.sheet(tr(language, "import.reconsent.sheet"), header,
+                      widths=[22, 18, 22, 32, 10, 20])  # fmt: skip
+    data.rows(reconsent_rows(session))
+    book.about(tabular.About(title=tr(language, "import.reconsent.title"), language=language,
+                             generated_at=utcnow()), data)  # fmt: skip
     return book.to_bytes()
 
 

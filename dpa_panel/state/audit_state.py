@@ -121,7 +121,7 @@ class AuditViewState(AuthState):
     def export_csv(self):
         """Audit the export, then hand the browser a single-use download ticket."""
         ident = current_identity()
-        params = {"kind": "audit_csv", **self._export_params()}
+        params = {"kind": "audit_csv", **self._export_params(), "language": self.locale}
         with session_scope() as session:
             audit.record(
                 session,

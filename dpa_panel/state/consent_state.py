@@ -104,5 +104,6 @@ class ConsentLedgerState(AuthState):
         ident = current_identity()
         with session_scope() as session:
             audit.record(session, actor_for(self), "consent.mailing_list_exported", "consent", "")
-            ticket = auth.download_ticket(session, ident, {"kind": "mailing_csv"})
+            ticket = auth.download_ticket(session, ident, {"kind": "mailing_csv",
+                                                           "language": self.locale})  # fmt: skip
         return start_download(f"/api/download/{ticket}")

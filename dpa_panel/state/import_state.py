@@ -17,7 +17,7 @@ import reflex as rx
 from dpa_panel.db import session_scope
 from dpa_panel.i18n import tr
 from dpa_panel.i18n.formatting import format_datetime
-from dpa_panel.services import audit, reconsent
+from dpa_panel.services import audit, reconsent, tabular
 from dpa_panel.services import import_columns as cols
 from dpa_panel.services import member_import as mi
 from dpa_panel.services.errors import ServiceError
@@ -220,7 +220,8 @@ class ImportState(AuthState):
         except ServiceError as err:
             self.error = mi.explain(err, self.locale)
             return
-        return rx.download(data=mi.report_xlsx(plan, self.locale), filename="import-report.xlsx")
+        return rx.download(data=mi.report_xlsx(plan, self.locale),
+                           filename=tabular.export_filename("import-report", "xlsx"))
 
     @requires(IMPORT)
     def download_reconsent(self):
@@ -228,7 +229,7 @@ class ImportState(AuthState):
         with session_scope() as session:
             data = mi.reconsent_xlsx(session, self.locale)
             audit.record(session, actor_for(self), "import.reconsent_exported", mi.ENTITY, "", {})
-        return rx.download(data=data, filename="reconsent.xlsx")
+        return rx.download(data=data, filename=tabular.export_filename("reconsent", "xlsx"))
 
     @requires(IMPORT)
     def ask_invite(self):

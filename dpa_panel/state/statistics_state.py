@@ -171,7 +171,8 @@ class StatisticsState(AuthState):
         if not self.release_id or fmt not in ("json", "csv"):
             return None
         ident = current_identity()
-        params = {"kind": f"stats_release_{fmt}", "release_id": self.release_id}
+        params = {"kind": f"stats_release_{fmt}", "release_id": self.release_id,
+                  "language": self.locale}  # fmt: skip
         with session_scope() as session:
             audit.record(session, actor_for(self), "stats.release_downloaded", "stats_release",
                          self.release_id, {"format": fmt})  # fmt: skip

@@ -281,7 +281,10 @@ def test_audit_viewer_filters_and_exports_csv(new_page, live_server):
             text("SELECT COUNT(*) FROM audit_event WHERE action='audit.exported'")
         ).scalar()
     engine.dispose()
-    assert [(int(r["id"]), r["hash"]) for r in exported] == [(r.id, r.hash) for r in expected]
+    # Issue 18: the header is in the page's language (English here), the first row.
+    number, digest = tr("en", "audit.id"), tr("en", "export.audit.hash")
+    assert [(int(r[number]), r[digest]) for r in exported] == [(r.id, r.hash) for r in expected]
+    assert all(r[tr("en", "audit.when")].endswith("+05:00") for r in exported)
     assert exported_event >= 1, "the export itself is audited"
     screenshot(page, "audit-viewer-en")
 
