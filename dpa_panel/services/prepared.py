@@ -144,3 +144,49 @@ class Prepared:
     def scalar(self, conn: Connection, params: dict[str, Any] | None = None):
         rows = self.rows(conn, params)
         return rows[0][0] if rows else None
+
+
+def insert_rows(conn: Connection, table, rows: list[dict[str, Any]]) -> list[int]:
+    """INSERT many rows of ``table`` (every column but the integer ``id`` given, in each row);
+    returns their ids in the order of ``rows``.
+
+    Derived keys (``models.types.derived_columns``) are computed here as the column defaults
+    would. SQLite: one multi-row INSERT ... RETURNING (SQLAlchemy's insertmanyvalues). On
+    PostgreSQL: one ``INSERT ... SELECT FROM unnest(<one array per column>) ORDER BY
+    ordinality`` — the same SQL for every batch (a VALUES list of thousands of parameters is a
+    new statement to parse each time); ids come from the sequence in that order."""
+    from sqlalchemy import insert
+
+    from dpa_panel.models.types import derived_columns
+
+    if not rows:
+        return []
+    derived = derived_columns(table)
+    if derived:
+        rows = [
+            {**r, **{c.key: fn(*(r[s] for s in src)) for c, fn, src in derived}} for r in rows
+        ]
+    dialect = conn.dialect
+    if dialect.name != "postgresql":
+        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return list(conn.execute(stmt, rows).scalars())
+    names = [c.key for c in table.columns if c.key != "id"]
+    cache = _INSERT_SQL.setdefault(dialect, {})
+    sql = cache.get(table.name)
+    if sql is None:
+        q = dialect.identifier_preparer.quote
+        casts = [f"%({n})s::{table.c[n].type.compile(dialect=dialect)}[]" for n in names]
+        cols = ", ".join(q(n) for n in names)
+        sql = cache[table.name] = (
+            f"INSERT INTO {q(table.name)} ({cols}) SELECT {cols} FROM unnest({', '.join(casts)})"
+            f" WITH ORDINALITY AS v({cols}, _n) ORDER BY _n RETURNING id"
+        )
+    params = {}
+    for n in names:
+        proc = table.c[n].type.dialect_impl(dialect).bind_processor(dialect)
+        values = [r[n] for r in rows]
+        params[n] = [proc(v) for v in values] if proc is not None else values
+    return sorted(r[0] for r in conn.exec_driver_sql(sql, params))
+
+
+_INSERT_SQL: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

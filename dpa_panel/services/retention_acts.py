@@ -1,0 +1,163 @@
+"""Destruction acts (policy clause 4.4): listing, CSV and the signed PDF register.
+
+Split from ``services.retention`` (issue 19); ``retention.list_acts`` etc. still work.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, timedelta
+from typing import TextIO
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from dpa_panel.models import DestructionAct
+from dpa_panel.services import tabular
+from dpa_panel.services.retention import _TZ, MAX_PAGE_SIZE, local_date, local_midnight_utc
+
+
+def _act_conditions(date_from: date | None, date_to: date | None) -> list:
+    out = []
+    if date_from is not None:
+        out.append(DestructionAct.destroyed_at >= local_midnight_utc(date_from))
+    if date_to is not None:
+        out.append(DestructionAct.destroyed_at < local_midnight_utc(date_to + timedelta(days=1)))
+    return out
+
+
+def list_acts(
+    session: Session,
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> tuple[list[DestructionAct], int]:
+    """Destruction acts, newest first, with the total (Almaty dates, inclusive)."""
+    page = max(1, int(page))
+    page_size = max(1, min(MAX_PAGE_SIZE, int(page_size)))
+    cond = _act_conditions(date_from, date_to)
+    total = session.scalar(select(func.count()).select_from(DestructionAct).where(*cond)) or 0
+    rows = session.scalars(
+        select(DestructionAct)
+        .where(*cond)
+        .order_by(DestructionAct.destroyed_at.desc(), DestructionAct.id.desc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    return list(rows), int(total)
+
+
+def iter_acts(
+    session: Session, *, date_from: date | None = None, date_to: date | None = None,
+    batch: int = 2000,
+) -> Iterator[DestructionAct]:  # fmt: skip
+    """Every act in the range, oldest first, streamed in keyset batches."""
+    cond = _act_conditions(date_from, date_to)
+    last = 0
+    while True:
+        rows = session.scalars(
+            select(DestructionAct)
+            .where(*cond, DestructionAct.id > last)
+            .order_by(DestructionAct.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].id
+
+
+ACT_COLUMNS = (
+    "reference", "subject_ref", "categories", "rule", "due_at", "destroyed_at", "actor_type",
+    "actor_id", "batch_id", "digest",
+)  # fmt: skip
+
+
+def act_row(act: DestructionAct) -> list:
+    """One act as a row of ``ACT_COLUMNS`` (UTC ISO times, categories joined by ``;``)."""
+    return [
+        act.reference,
+        act.subject_ref,
+        ";".join(json.loads(act.categories)),
+        act.rule,
+        act.due_at.astimezone(UTC).isoformat(timespec="seconds"),
+        act.destroyed_at.astimezone(UTC).isoformat(timespec="seconds"),
+        act.actor_type,
+        "" if act.actor_id is None else act.actor_id,
+        act.batch_id,
+        act.digest,
+    ]
+
+
+def acts_csv(rows: Iterable[DestructionAct], out: TextIO, *, header: bool = True) -> int:
+    """Write acts as CSV through the panel's one writer (``services.tabular``); returns the
+    row count."""
+    writer = tabular.CsvWriter(out, ACT_COLUMNS if header else None)
+    return writer.rows(act_row(act) for act in rows)
+
+
+FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def acts_pdf(
+    acts: Iterable[DestructionAct], language: str = "kk", operator: Iterable[str] = ()
+) -> bytes:
+    """The acts as a PDF, grouped by sweep batch, with a signature line per batch, headed by
+    the ``operator`` lines (``org_profile.document_header``, issue 17)."""
+    from pathlib import Path
+
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
+    from dpa_panel.i18n import normalise_locale, tr
+
+    if not Path(FONT_PATH).exists():
+        raise RuntimeError(f"font missing: {FONT_PATH} (Debian package fonts-dejavu-core)")
+    lang = normalise_locale(language)
+
+    def t(key: str) -> str:
+        return tr(lang, key)
+
+    batches: dict[str, list[DestructionAct]] = {}
+    for act in acts:
+        batches.setdefault(act.batch_id, []).append(act)
+    pdf = FPDF()
+    pdf.add_font("DejaVu", "", FONT_PATH)
+    pdf.add_page()
+    pdf.set_font("DejaVu", size=9)
+    for line in operator:
+        pdf.multi_cell(0, 4.5, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode="CHAR")
+    pdf.set_font("DejaVu", size=14)
+    pdf.multi_cell(0, 8, t("retention.acts_title"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    for batch_id, items in batches.items():
+        pdf.set_font("DejaVu", size=11)
+        label = batch_id or t("retention.act_manual")
+        pdf.multi_cell(
+            0, 7, f"{t('retention.act_batch')}: {label}", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
+        pdf.set_font("DejaVu", size=8)
+        for act in items:
+            cats = ", ".join(json.loads(act.categories))
+            lines = [
+                f"{act.reference} — {t('retention.act_subject')} {act.subject_ref}",
+                f"{t('retention.act_rule')}: {act.rule}; {t('retention.act_due')}: "
+                f"{local_date(act.due_at).isoformat()}; {t('retention.act_destroyed')}: "
+                f"{act.destroyed_at.astimezone(_TZ).strftime('%Y-%m-%d %H:%M')}",
+                f"{t('retention.act_categories')}: {cats}",
+                f"SHA-256: {act.digest}",
+            ]
+            for text in lines:
+                pdf.multi_cell(0, 4, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT, wrapmode="CHAR")
+            pdf.ln(1)
+        pdf.ln(3)
+        pdf.set_font("DejaVu", size=10)
+        pdf.multi_cell(
+            0, 6, f"{t('retention.act_signature')}: ____________________   "
+            f"{t('retention.act_signed_on')}: ____________",
+            new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+        )  # fmt: skip
+        pdf.ln(4)
+    return bytes(pdf.output())
