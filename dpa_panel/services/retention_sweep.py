@@ -161,12 +161,16 @@ _BLANK_MEMBER = Prepared(
         ended_at=bindparam("b_ended"), status_changed_at=bindparam("b_changed"),
     )
 )  # fmt: skip
+#: The request's search copy once requester and contact are blank: its folded reference (an
+#: ASCII ``R-<year>-<n>``, so ``lower`` folds it like ``compose_request_search_text``), then two
+#: empty lines. It held the requester's name and contact until issue 19.
+_REQUEST_SEARCH_BLANK = func.lower(_REQUEST.c.reference) + "\n\n"
 _BLANK_REQUESTS = Prepared(
     update(_REQUEST)
     .where(_REQUEST.c.subject_id == _P_SID)
     .values(
         requester="", contact="", details="", notes="", answer="", refusal_reason="",
-        identity_method="",
+        identity_method="", search_text=_REQUEST_SEARCH_BLANK,
     )
 )  # fmt: skip
 #: The privacy centre's rows of the subject (issue 20): the access package holds a full copy of
@@ -571,7 +575,7 @@ def _batch_statements(dialect_name: str) -> SimpleNamespace:
         update(_REQUEST)
         .where(in_ids(_REQUEST.c.subject_id))
         .values(requester="", contact="", details="", notes="", answer="", refusal_reason="",
-                identity_method="")
+                identity_method="", search_text=_REQUEST_SEARCH_BLANK)
     )  # fmt: skip
     package = AccessPackage.__table__
     package_subjects = (
