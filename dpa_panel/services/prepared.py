@@ -151,7 +151,8 @@ def insert_rows(conn: Connection, table, rows: list[dict[str, Any]]) -> list[int
     returns their ids in the order of ``rows``.
 
     Derived keys (``models.types.derived_columns``) are computed here as the column defaults
-    would. SQLite: one multi-row INSERT ... RETURNING (SQLAlchemy's insertmanyvalues). On
+    would. SQLite (only in a transaction that has already written, i.e. holds the write lock):
+    ids from ``max(id) + 1`` on, one executemany. Other engines: INSERT ... RETURNING. On
     PostgreSQL: one ``INSERT ... SELECT FROM unnest(<one array per column>) ORDER BY
     ordinality`` — the same SQL for every batch (a VALUES list of thousands of parameters is a
     new statement to parse each time); ids come from the sequence in that order."""
@@ -167,6 +168,16 @@ def insert_rows(conn: Connection, table, rows: list[dict[str, Any]]) -> list[int
             {**r, **{c.key: fn(*(r[s] for s in src)) for c, fn, src in derived}} for r in rows
         ]
     dialect = conn.dialect
+    if dialect.name == "sqlite":
+        # The caller's transaction has written already, so it holds the database's one write
+        # lock: nobody else can take ids meanwhile. Explicit ids make it one executemany (an
+        # INSERT ... RETURNING whose row order must be kept runs row by row on SQLite).
+        from sqlalchemy import func, select
+
+        first = (conn.execute(select(func.max(table.c.id))).scalar() or 0) + 1
+        ids = list(range(first, first + len(rows)))
+        conn.execute(insert(table), [{**r, "id": i} for r, i in zip(rows, ids, strict=True)])
+        return ids
     if dialect.name != "postgresql":
         stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         return list(conn.execute(stmt, rows).scalars())
