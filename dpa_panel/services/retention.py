@@ -17,9 +17,9 @@
   by ``recompute_retention`` in the transaction of every service that changes a relevant
   event, so the countdown and its buckets are range scans on an index.
 * **Destruction** keeps an anonymised remnant on the same rows (coded columns, months) and
-  writes a ``destruction_act`` with a SHA-256 digest; the sweep destroys each subject in its
-  own transaction, so a killed sweep leaves every subject either destroyed with its act or
-  untouched, and a re-run finishes.
+  writes a ``destruction_act`` with a SHA-256 digest; the sweep (``retention_sweep``) destroys
+  subjects in batches where each subject keeps its own all-or-nothing outcome, so a killed
+  sweep leaves every subject either destroyed with its act or untouched, and a re-run finishes.
 
 Like every service: the caller's session and transaction, audit events with codes and ids only.
 """
