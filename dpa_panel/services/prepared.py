@@ -201,3 +201,38 @@ def insert_rows(conn: Connection, table, rows: list[dict[str, Any]]) -> list[int
 
 
 _INSERT_SQL: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class RowUpdate:
+    """One UPDATE per row by id, for a batch of rows: ``Prepared.executemany`` on SQLite (in
+    process, cheap); on PostgreSQL one ``UPDATE ... FROM unnest(<one array per column>)`` for
+    the whole batch (a pipelined executemany still parses, plans and runs one statement per
+    row). ``fixed``: SQL assignments shared by every row — the same as ``prepared``'s."""
+
+    def __init__(self, prepared: Prepared, table: str, key: str, fixed: dict[str, str],
+                 columns: dict[str, tuple[str, str]]) -> None:  # fmt: skip
+        self.prepared, self.table, self.key = prepared, table, key
+        self.fixed, self.columns = fixed, columns
+        self._sql: str | None = None
+
+    def pg_sql(self, dialect) -> str:
+        if self._sql is None:
+            q = dialect.identifier_preparer.quote
+            sets = [f"{q(col)} = {value}" for col, value in self.fixed.items()]
+            sets += [f"{q(col)} = v.{p}" for p, (col, _) in self.columns.items()]
+            names = [self.key, *self.columns]
+            arrays = [f"%({self.key})s::bigint[]"]
+            arrays += [f"%({p})s::{typ}[]" for p, (_, typ) in self.columns.items()]
+            self._sql = (
+                f"UPDATE {q(self.table)} AS t SET {', '.join(sets)} "
+                f"FROM unnest({', '.join(arrays)}) AS v({', '.join(names)}) "
+                f"WHERE t.id = v.{self.key}"
+            )
+        return self._sql
+
+    def run(self, conn, rows: list[dict[str, Any]]) -> None:
+        if conn.dialect.name != "postgresql" or len(rows) < 2:
+            self.prepared.executemany(conn, rows)
+            return
+        params = {name: [r[name] for r in rows] for name in (self.key, *self.columns)}
+        conn.exec_driver_sql(self.pg_sql(conn.dialect), params)

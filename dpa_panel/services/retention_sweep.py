@@ -52,7 +52,7 @@ from dpa_panel.models.types import utcnow, whole_days
 from dpa_panel.services import audit
 from dpa_panel.services.audit import Actor
 from dpa_panel.services.errors import ServiceError
-from dpa_panel.services.prepared import Prepared, insert_rows
+from dpa_panel.services.prepared import Prepared, RowUpdate, insert_rows
 from dpa_panel.services.retention import (
     DestructionDue,
     _content,
@@ -196,43 +196,8 @@ _NAME_ACT = Prepared(
 )
 
 
-class _RowUpdate:
-    """One UPDATE per row by id, for a batch of rows: ``Prepared.executemany`` on SQLite (in
-    process, cheap); on PostgreSQL one ``UPDATE ... FROM unnest(<one array per column>)`` for
-    the whole batch (a pipelined executemany still parses, plans and runs one statement per
-    row). ``fixed``: SQL assignments shared by every row — the same as ``prepared``'s."""
-
-    def __init__(self, prepared: Prepared, table: str, key: str, fixed: dict[str, str],
-                 columns: dict[str, tuple[str, str]]) -> None:  # fmt: skip
-        self.prepared, self.table, self.key = prepared, table, key
-        self.fixed, self.columns = fixed, columns
-        self._sql: str | None = None
-
-    def pg_sql(self, dialect) -> str:
-        if self._sql is None:
-            q = dialect.identifier_preparer.quote
-            sets = [f"{q(col)} = {value}" for col, value in self.fixed.items()]
-            sets += [f"{q(col)} = v.{p}" for p, (col, _) in self.columns.items()]
-            names = [self.key, *self.columns]
-            arrays = [f"%({self.key})s::bigint[]"]
-            arrays += [f"%({p})s::{typ}[]" for p, (_, typ) in self.columns.items()]
-            self._sql = (
-                f"UPDATE {q(self.table)} AS t SET {', '.join(sets)} "
-                f"FROM unnest({', '.join(arrays)}) AS v({', '.join(names)}) "
-                f"WHERE t.id = v.{self.key}"
-            )
-        return self._sql
-
-    def run(self, conn, rows: list[dict[str, Any]]) -> None:
-        if conn.dialect.name != "postgresql" or len(rows) < 2:
-            self.prepared.executemany(conn, rows)
-            return
-        params = {name: [r[name] for r in rows] for name in (self.key, *self.columns)}
-        conn.exec_driver_sql(self.pg_sql(conn.dialect), params)
-
-
 _E = "''"
-_SET_SUBJECT = _RowUpdate(
+_SET_SUBJECT = RowUpdate(
     _BLANK_SUBJECT, "data_subject", "b_sid",
     {**dict.fromkeys(("surname", "first_name", "patronymic", "phone", "email", "workplace",
                       "position", "education", "experience", "other_info", "search_text",
@@ -242,25 +207,25 @@ _SET_SUBJECT = _RowUpdate(
     {"b_blocked": ("blocked_at", "timestamptz"), "b_due": ("destruction_due_at", "timestamptz"),
      "b_created": ("created_at", "timestamptz"), "b_updated": ("updated_at", "timestamptz")},
 )  # fmt: skip
-_SET_APP = _RowUpdate(
+_SET_APP = RowUpdate(
     _BLANK_APP, "membership_application", "b_id", {"reason": _E},
     {"b_sub": ("submitted_at", "timestamptz"), "b_dec": ("decided_at", "timestamptz"),
      "b_clo": ("closed_at", "timestamptz"), "b_upd": ("updated_at", "timestamptz"),
      "b_days": ("decision_days", "integer")},
 )  # fmt: skip
-_SET_CONSENT = _RowUpdate(
+_SET_CONSENT = RowUpdate(
     _BLANK_CONSENT, "consent", "b_id",
     dict.fromkeys(("evidence_ref", "evidence_text", "withdrawal_evidence",
                    "withdrawal_retained_ground"), _E),
     {"b_gr": ("granted_at", "timestamptz"), "b_wd": ("withdrawn_at", "timestamptz"),
      "b_ev": ("evidence_received_at", "timestamptz")},
 )  # fmt: skip
-_SET_MEMBER = _RowUpdate(
+_SET_MEMBER = RowUpdate(
     _BLANK_MEMBER, "member", "b_id", {"status_reason": _E},
     {"b_number": ("membership_number", "text"), "b_since": ("since", "date"),
      "b_ended": ("ended_at", "timestamptz"), "b_changed": ("status_changed_at", "timestamptz")},
 )  # fmt: skip
-_SET_ACT_NAME = _RowUpdate(
+_SET_ACT_NAME = RowUpdate(
     _NAME_ACT, "destruction_act", "b_id", {},
     {"b_ref": ("reference", "text"), "b_digest": ("digest", "text")},
 )
