@@ -992,7 +992,9 @@ def run(
             # Last: these add rows (and audit events) that the groups above do not expect.
             timed("subjects-write", n)
             if not only or "retention-sweep" in only:
-                _prepare_sweep(engine, min(SWEEP_SUBJECTS, n))
+                from dpa_panel import bench_sweep  # issue 19: analysed as in production
+
+                bench_sweep.prepare(engine, min(SWEEP_SUBJECTS, n))
                 timed("retention-sweep", n)
             if not only or "import" in only:  # issue 21: adds 10,000 subjects per run
                 from dpa_panel import bench_import

@@ -104,9 +104,10 @@ def _cmd_audit_checkpoint(args) -> int:
 
 
 def _cmd_retention_sweep(args) -> int:
-    """Destroy every subject due by ``--as-of`` (default: now) and not held, one transaction
-    per subject; one line per subject and a summary. ``DPA_SWEEP_DELAY_MS`` (tests only)
-    sleeps that many milliseconds after each subject."""
+    """Destroy every subject due by ``--as-of`` (default: now) and not held, in batches with an
+    all-or-nothing outcome per subject; one line per subject and a summary (exit 1 when a
+    subject's destruction failed: it is left untouched, the others go on).
+    ``DPA_SWEEP_DELAY_MS`` (tests only) sleeps that many milliseconds after each subject."""
     import os
     from datetime import date
 
@@ -148,9 +149,12 @@ def _cmd_retention_sweep(args) -> int:
     count = len(report.due) if report.dry_run else len(report.destroyed)
     print(
         f"sweep {report.batch_id}: {verb} {count} subject(s), skipped {len(report.skipped)}, "
-        f"due {len(report.due)}, as of {report.as_of.isoformat()}, {report.seconds:.1f} s"
+        f"failed {len(report.failed)}, due {len(report.due)}, as of {report.as_of.isoformat()}, "
+        f"{report.seconds:.1f} s"
     )
-    return 0
+    for subject_id, error in report.failed:
+        print(f"failed: subject {subject_id}: {error}", file=sys.stderr)
+    return 1 if report.failed else 0
 
 
 def _record_sweep_run(report) -> None:
@@ -172,6 +176,7 @@ def _record_sweep_run(report) -> None:
                 "due": len(report.due),
                 "destroyed": len(report.destroyed),
                 "skipped": len(report.skipped),
+                "failed": len(report.failed),
                 "seconds": round(report.seconds, 1),
                 "via": "cli",
             },
@@ -410,7 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
     retention = sub.add_parser("retention", help="retention tasks (policy clauses 4.4, 7.2)")
     retention_sub = retention.add_subparsers(dest="retention_command", required=True)
     sweep = retention_sub.add_parser(
-        "sweep", help="destroy every subject due and not held (one transaction per subject)"
+        "sweep", help="destroy every subject due and not held (all or nothing per subject)"
     )
     sweep.add_argument("--dry-run", action="store_true", help="list, destroy nothing")
     sweep.add_argument("--as-of", default="", help="YYYY-MM-DD (Almaty); default: now")

@@ -19,7 +19,28 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def upgrade(url: str | None = None, revision: str = "head") -> None:
+    """Upgrade; on PostgreSQL, ``ANALYZE`` afterwards when a revision was applied (migrations
+    add and move rows; until autovacuum gets to it the planner would use stale counts)."""
+    before = current_revision(url)
     command.upgrade(alembic_config(url), revision)
+    if current_revision(url) != before:
+        analyze(url)
+
+
+def analyze(url: str | None = None, tables: tuple[str, ...] = ()) -> None:
+    """``ANALYZE`` (all tables, or ``tables``) on PostgreSQL, after a bulk load or a migration;
+    SQLite plans without statistics tables here, so nothing to do."""
+    from sqlalchemy import text
+
+    engine = make_engine(url or settings.database_url())
+    try:
+        if engine.dialect.name != "postgresql":
+            return
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in tables or ("",):
+                conn.execute(text(f"ANALYZE {table}".strip()))
+    finally:
+        engine.dispose()
 
 
 def downgrade(url: str | None = None, revision: str = "base") -> None:

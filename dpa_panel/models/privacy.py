@@ -24,7 +24,11 @@ class SubjectCode(SQLModel, table=True):
     """
 
     __tablename__ = "subject_code"
-    __table_args__ = (Index("ix_subject_code_email", "email_hash", "created_at"),)
+    __table_args__ = (
+        Index("ix_subject_code_email", "email_hash", "created_at"),
+        # the sweep deletes a destroyed subject's codes by subject (migration 0017)
+        Index("ix_subject_code_subject", "subject_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     email_hash: str = Field(max_length=64)

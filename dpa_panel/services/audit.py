@@ -31,7 +31,7 @@ from dpa_panel import settings
 from dpa_panel.models import AuditChainHead, AuditEvent
 from dpa_panel.models.types import utcnow
 from dpa_panel.services import tabular
-from dpa_panel.services.prepared import Prepared
+from dpa_panel.services.prepared import Prepared, insert_rows
 
 GENESIS_HASH = "0" * 64
 MAX_DETAILS_CHARS = 4000
@@ -228,6 +228,39 @@ def finish_append(
 ) -> int:
     """Append the event claimed by ``claim_append`` (same transaction); returns its id."""
     return _append(conn, prev_hash, actor, action, entity_type, entity_id, _details_json(details))
+
+
+def append_many(
+    conn: Connection, actor: Actor, action: str, entity_type: str,
+    items: list[tuple[str | int, dict | None]],
+) -> list[int]:  # fmt: skip
+    """``record_on`` for several events of one action at once (the retention sweep's batch,
+    issue 19): the same lock, the same chain and hash, one statement to claim them all, one
+    multi-row INSERT. ``items``: (entity id, details) in chain order; returns their ids."""
+    if not items:
+        return []
+    texts = [_details_json(details) for _, details in items]
+    prev = conn.execute(
+        update(_HEAD)
+        .where(_HEAD.c.id == 1)
+        .values(event_count=_HEAD.c.event_count + len(items))
+        .returning(_HEAD.c.last_hash)
+    ).scalar_one()
+    client_ip = actor.client_ip[:64]
+    rows = []
+    for (entity_id, _), details_text in zip(items, texts, strict=True):
+        occurred_at = utcnow()
+        row = {
+            "occurred_at": occurred_at, "actor_type": actor.actor_type,
+            "actor_id": actor.user_id, "action": action, "entity_type": entity_type,
+            "entity_id": str(entity_id), "client_ip": client_ip, "details": details_text,
+            "prev_hash": prev,
+        }  # fmt: skip
+        prev = row["hash"] = compute_hash(**row)
+        rows.append(row)
+    ids = insert_rows(conn, _EVENT, rows)
+    _SET_HEAD.execute(conn, {"b_hash": prev, "b_id": ids[-1]})
+    return ids
 
 
 def _append(

@@ -144,3 +144,95 @@ class Prepared:
     def scalar(self, conn: Connection, params: dict[str, Any] | None = None):
         rows = self.rows(conn, params)
         return rows[0][0] if rows else None
+
+
+def insert_rows(conn: Connection, table, rows: list[dict[str, Any]]) -> list[int]:
+    """INSERT many rows of ``table`` (every column but the integer ``id`` given, in each row);
+    returns their ids in the order of ``rows``.
+
+    Derived keys (``models.types.derived_columns``) are computed here as the column defaults
+    would. SQLite (only in a transaction that has already written, i.e. holds the write lock):
+    ids from ``max(id) + 1`` on, one executemany. Other engines: INSERT ... RETURNING. On
+    PostgreSQL: one ``INSERT ... SELECT FROM unnest(<one array per column>) ORDER BY
+    ordinality`` — the same SQL for every batch (a VALUES list of thousands of parameters is a
+    new statement to parse each time); ids come from the sequence in that order."""
+    from sqlalchemy import insert
+
+    from dpa_panel.models.types import derived_columns
+
+    if not rows:
+        return []
+    derived = derived_columns(table)
+    if derived:
+        rows = [
+            {**r, **{c.key: fn(*(r[s] for s in src)) for c, fn, src in derived}} for r in rows
+        ]
+    dialect = conn.dialect
+    if dialect.name == "sqlite":
+        # The caller's transaction has written already, so it holds the database's one write
+        # lock: nobody else can take ids meanwhile. Explicit ids make it one executemany (an
+        # INSERT ... RETURNING whose row order must be kept runs row by row on SQLite).
+        from sqlalchemy import func, select
+
+        first = (conn.execute(select(func.max(table.c.id))).scalar() or 0) + 1
+        ids = list(range(first, first + len(rows)))
+        conn.execute(insert(table), [{**r, "id": i} for r, i in zip(rows, ids, strict=True)])
+        return ids
+    if dialect.name != "postgresql":
+        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return list(conn.execute(stmt, rows).scalars())
+    names = [c.key for c in table.columns if c.key != "id"]
+    cache = _INSERT_SQL.setdefault(dialect, {})
+    sql = cache.get(table.name)
+    if sql is None:
+        q = dialect.identifier_preparer.quote
+        casts = [f"%({n})s::{table.c[n].type.compile(dialect=dialect)}[]" for n in names]
+        cols = ", ".join(q(n) for n in names)
+        sql = cache[table.name] = (
+            f"INSERT INTO {q(table.name)} ({cols}) SELECT {cols} FROM unnest({', '.join(casts)})"
+            f" WITH ORDINALITY AS v({cols}, _n) ORDER BY _n RETURNING id"
+        )
+    params = {}
+    for n in names:
+        proc = table.c[n].type.dialect_impl(dialect).bind_processor(dialect)
+        values = [r[n] for r in rows]
+        params[n] = [proc(v) for v in values] if proc is not None else values
+    return sorted(r[0] for r in conn.exec_driver_sql(sql, params))
+
+
+_INSERT_SQL: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class RowUpdate:
+    """One UPDATE per row by id, for a batch of rows: ``Prepared.executemany`` on SQLite (in
+    process, cheap); on PostgreSQL one ``UPDATE ... FROM unnest(<one array per column>)`` for
+    the whole batch (a pipelined executemany still parses, plans and runs one statement per
+    row). ``fixed``: SQL assignments shared by every row — the same as ``prepared``'s."""
+
+    def __init__(self, prepared: Prepared, table: str, key: str, fixed: dict[str, str],
+                 columns: dict[str, tuple[str, str]]) -> None:  # fmt: skip
+        self.prepared, self.table, self.key = prepared, table, key
+        self.fixed, self.columns = fixed, columns
+        self._sql: str | None = None
+
+    def pg_sql(self, dialect) -> str:
+        if self._sql is None:
+            q = dialect.identifier_preparer.quote
+            sets = [f"{q(col)} = {value}" for col, value in self.fixed.items()]
+            sets += [f"{q(col)} = v.{p}" for p, (col, _) in self.columns.items()]
+            names = [self.key, *self.columns]
+            arrays = [f"%({self.key})s::bigint[]"]
+            arrays += [f"%({p})s::{typ}[]" for p, (_, typ) in self.columns.items()]
+            self._sql = (
+                f"UPDATE {q(self.table)} AS t SET {', '.join(sets)} "
+                f"FROM unnest({', '.join(arrays)}) AS v({', '.join(names)}) "
+                f"WHERE t.id = v.{self.key}"
+            )
+        return self._sql
+
+    def run(self, conn, rows: list[dict[str, Any]]) -> None:
+        if conn.dialect.name != "postgresql" or len(rows) < 2:
+            self.prepared.executemany(conn, rows)
+            return
+        params = {name: [r[name] for r in rows] for name in (self.key, *self.columns)}
+        conn.exec_driver_sql(self.pg_sql(conn.dialect), params)

@@ -17,9 +17,9 @@
   by ``recompute_retention`` in the transaction of every service that changes a relevant
   event, so the countdown and its buckets are range scans on an index.
 * **Destruction** keeps an anonymised remnant on the same rows (coded columns, months) and
-  writes a ``destruction_act`` with a SHA-256 digest; the sweep destroys each subject in its
-  own transaction, so a killed sweep leaves every subject either destroyed with its act or
-  untouched, and a re-run finishes.
+  writes a ``destruction_act`` with a SHA-256 digest; the sweep (``retention_sweep``) destroys
+  subjects in batches where each subject keeps its own all-or-nothing outcome, so a killed
+  sweep leaves every subject either destroyed with its act or untouched, and a re-run finishes.
 
 Like every service: the caller's session and transaction, audit events with codes and ids only.
 """
@@ -28,24 +28,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-import uuid
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TextIO
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, or_, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from dpa_panel import settings
 from dpa_panel.models import (
-    AccessPackage,
-    ApplicationEvent,
     Consent,
     DataSubject,
     DestructionAct,
@@ -53,17 +47,13 @@ from dpa_panel.models import (
     Member,
     MembershipApplication,
     RetentionRule,
-    SubjectCode,
-    SubjectRequest,
-    SubjectSession,
 )
 from dpa_panel.models.retention import ENDING_EVENTS
-from dpa_panel.models.types import utcnow, whole_days
+from dpa_panel.models.types import utcnow
 from dpa_panel.models.vocab import OPEN_APPLICATION_STATUSES
-from dpa_panel.services import audit, tabular
+from dpa_panel.services import audit
 from dpa_panel.services.audit import Actor
 from dpa_panel.services.errors import ServiceError
-from dpa_panel.services.prepared import Prepared
 from dpa_panel.services.validation import clean_text
 
 _TZ = ZoneInfo(settings.DISPLAY_TZ)
@@ -703,538 +693,21 @@ def act_digest(act: DestructionAct) -> str:
     return _digest(_act_content(act))
 
 
-# Destruction runs as prepared Core statements on one connection (the sweep does thousands of
-# subjects one transaction each: building statements and the ORM unit of work per subject cost
-# ten times more than the database work). Built once here; parameters are ``b_*``.
-_s = _SUBJECT.c
-_APP = MembershipApplication.__table__
-_EVENT = ApplicationEvent.__table__
-_CONSENT = Consent.__table__
-_MEMBER = Member.__table__
-_REQUEST = SubjectRequest.__table__
-_HOLD = LegalHold.__table__
-_ACT = DestructionAct.__table__
-_RULE = RetentionRule.__table__
-_P_SID = bindparam("b_sid")
-_P_TODAY = bindparam("b_today")
-_m = _MEMBER.c
+# --- the sweep and the acts live in their own modules (split by job, issue 19) ----------------
 
-_READ_RULES = select(_RULE.c.purpose_code, _RULE.c.ending_event, _RULE.c.period_days)
-#: The subject, its member row (at most one), its materialised decision and its holds.
-_READ_SUBJECT = Prepared(
-    select(
-        _s.status, _s.destruction_due_at, _s.created_at, _s.updated_at, _s.blocked_at,
-        _s.retention_due_at, _s.retention_purpose, _s.retention_event, _s.retention_event_at,
-        _m.id.label("member_id"), _m.status.label("member_status"), _m.since, _m.ended_at,
-        _m.status_changed_at,
-        select(func.count()).where(_HOLD.c.subject_id == _P_SID)
-        .scalar_subquery().label("holds"),
-        select(func.count())
-        .where(_HOLD.c.subject_id == _P_SID, _HOLD.c.lifted_at.is_(None),
-               or_(_HOLD.c.ends_on.is_(None), _HOLD.c.ends_on >= _P_TODAY))
-        .scalar_subquery().label("holds_in_force"),
-    )
-    .select_from(_SUBJECT.outerjoin(_MEMBER, _m.subject_id == _s.id))
-    .where(_s.id == _P_SID)
-)  # fmt: skip
-_READ_APPS = Prepared(
-    select(_APP.c.id, _APP.c.status, _APP.c.submitted_at, _APP.c.decided_at, _APP.c.closed_at,
-           _APP.c.updated_at)
-    .where(_APP.c.subject_id == _P_SID)
-    .order_by(_APP.c.id)
-)  # fmt: skip
-_READ_CONSENTS = Prepared(
-    select(_CONSENT.c.id, _CONSENT.c.purpose_code, _CONSENT.c.withdrawn_at,
-           _CONSENT.c.withdrawal_retained_ground, _CONSENT.c.granted_at,
-           _CONSENT.c.evidence_received_at)
-    .where(_CONSENT.c.subject_id == _P_SID)
-    .order_by(_CONSENT.c.granted_at, _CONSENT.c.id)
-)  # fmt: skip
-_BLANK_SUBJECT = Prepared(
-    update(_SUBJECT)
-    .where(_s.id == _P_SID)
-    .values(
-        surname="", first_name="", patronymic="", phone="", email="", workplace="",
-        position="", education="", experience="", other_info="", experience_years=None,
-        search_text="", blocked_reason="", blocked_at=bindparam("b_blocked"),
-        destruction_due_at=bindparam("b_due"), created_at=bindparam("b_created"),
-        updated_at=bindparam("b_updated"), status="destroyed", retention_due_at=None,
-        retention_purpose="", retention_event="", retention_event_at=None,
-    )
-)  # fmt: skip
-_DELETE_TIMELINES = Prepared(
-    delete(_EVENT).where(
-        _EVENT.c.application_id.in_(select(_APP.c.id).where(_APP.c.subject_id == _P_SID))
-    )
-)
-_BLANK_APP = Prepared(
-    update(_APP)
-    .where(_APP.c.id == bindparam("b_id"))
-    .values(
-        reason="", submitted_at=bindparam("b_sub"), decided_at=bindparam("b_dec"),
-        closed_at=bindparam("b_clo"), updated_at=bindparam("b_upd"),
-        # The stored statistics keys: the month keys stay (same Almaty month), the
-        # duration follows the rewritten timestamps.
-        decision_days=bindparam("b_days"),
-    )
-)  # fmt: skip
-_BLANK_CONSENT = Prepared(
-    update(_CONSENT)
-    .where(_CONSENT.c.id == bindparam("b_id"))
-    .values(
-        evidence_ref="", evidence_text="", withdrawal_evidence="",
-        withdrawal_retained_ground="", granted_at=bindparam("b_gr"),
-        withdrawn_at=bindparam("b_wd"), evidence_received_at=bindparam("b_ev"),
-    )
-)  # fmt: skip
-_BLANK_MEMBER = Prepared(
-    update(_MEMBER)
-    .where(_m.id == bindparam("b_id"))
-    .values(
-        membership_number=bindparam("b_number"), status_reason="", since=bindparam("b_since"),
-        ended_at=bindparam("b_ended"), status_changed_at=bindparam("b_changed"),
-    )
-)  # fmt: skip
-_BLANK_REQUESTS = Prepared(
-    update(_REQUEST)
-    .where(_REQUEST.c.subject_id == _P_SID)
-    .values(
-        requester="", contact="", details="", notes="", answer="", refusal_reason="",
-        identity_method="",
-    )
-)  # fmt: skip
-#: The privacy centre's rows of the subject (issue 20): the access package holds a full copy of
-#: the subject report; codes and sessions hold only digests and ids, but name the subject.
-_DELETE_PACKAGES = Prepared(delete(AccessPackage.__table__)
-                            .where(AccessPackage.__table__.c.subject_id == _P_SID))
-_DELETE_CODES = Prepared(delete(SubjectCode.__table__)
-                         .where(SubjectCode.__table__.c.subject_id == _P_SID))
-_DELETE_SUBJECT_SESSIONS = Prepared(delete(SubjectSession.__table__)
-                                    .where(SubjectSession.__table__.c.subject_id == _P_SID))
-_BLANK_HOLDS = Prepared(
-    update(_HOLD).where(_HOLD.c.subject_id == _P_SID).values(reason="", lift_reason="")
-)
-_ACT_FIELDS = ("reference", "subject_ref", "categories", "rule", "due_at", "destroyed_at",
-               "actor_type", "actor_id", "digest", "batch_id")  # fmt: skip
-#: A plain Core execute (not ``Prepared``): the table's Python-side column defaults (such
-#: as keys derived from ``destroyed_at``) are computed by SQLAlchemy's execution context.
-_INSERT_ACT = insert(_ACT).values({c: bindparam(c) for c in _ACT_FIELDS}).returning(_ACT.c.id)
-_NAME_ACT = Prepared(
-    update(_ACT)
-    .where(_ACT.c.id == bindparam("b_id"))
-    .values(reference=bindparam("b_ref"), digest=bindparam("b_digest"))
-)
+_MOVED = {
+    "retention_sweep": ("destroy_subject", "preview_sweep", "SweepReport", "run_sweep",
+                        "SQLITE_SWEEP_PRAGMAS", "SQLITE_CHECKPOINT_EVERY_S", "SWEEP_BATCH"),
+    "retention_acts": ("list_acts", "iter_acts", "ACT_COLUMNS", "act_row", "acts_csv",
+                       "acts_pdf"),
+}  # fmt: skip
 
 
-def _as_stored(due: DestructionDue | None) -> tuple:
-    """A decision as ``_store`` materialises it."""
-    if due is None:
-        return (None, "", "", None)
-    return (due.due_at, due.purpose, due.event, due.event_at)
+def __getattr__(name: str):
+    """``retention.run_sweep`` etc. (imported on first use: those modules import this one)."""
+    import importlib
 
-
-@dataclass
-class _Rules:
-    """The rule map, read once per sweep. Every service that changes a rule recomputes the
-    materialised decision of every subject in its transaction, so a decision taken with this
-    map that equals the subject's materialised one is the current rules' decision; when they
-    differ the rules are read again (under the writers' lock) and the decision retaken."""
-
-    rule_map: dict[str, tuple[str, int]] | None = None
-
-    def reload(self, conn) -> dict[str, tuple[str, int]]:
-        self.rule_map = {r[0]: (r[1], int(r[2])) for r in conn.execute(_READ_RULES)}
-        return self.rule_map
-
-
-def _destroy_on(
-    conn, actor: Actor, subject_id: int, now: datetime, batch_id: str, rules: _Rules,
-    *, owns_transaction: bool = False,
-) -> tuple[int, str]:  # fmt: skip
-    """``destroy_subject`` on a Core connection, in its current transaction: (act id, ref).
-
-    ``owns_transaction``: the caller rolls the transaction back on any error (the sweep), so
-    the writers' lock and the audit event's claim on the chain are one statement."""
-    if owns_transaction:
-        prev_hash = audit.claim_append(conn)
-    else:
-        audit.lock_writers_on(conn)
-    # Everything below is read under the writers' lock.
-    today = local_date(now)
-    sid = {"b_sid": subject_id}
-    subj = _READ_SUBJECT.first(conn, {"b_sid": subject_id, "b_today": today})
-    if subj is None:
-        raise ServiceError("retention.not_due")
-    f = _Facts(subj.status, subj.destruction_due_at)
-    apps = _READ_APPS.rows(conn, sid)
-    for r in apps:
-        _fold_application(f, r)
-    if subj.member_id is not None:
-        f.member_status, f.member_ended_at = subj.member_status, subj.ended_at
-    consents = _READ_CONSENTS.rows(conn, sid)
-    for r in consents:
-        _fold_consent(f, r)
-    stored = (subj.retention_due_at, subj.retention_purpose, subj.retention_event,
-              subj.retention_event_at)  # fmt: skip
-    due = _decide(subject_id, f, rules.reload(conn) if rules.rule_map is None else rules.rule_map)
-    if _as_stored(due) != stored:
-        due = _decide(subject_id, f, rules.reload(conn))
-    if due is None or due.due_at > now:
-        raise ServiceError("retention.not_due")
-    if subj.holds_in_force or f.status == "blocked":
-        raise ServiceError("retention.held")
-
-    categories = ["subject.identity", "subject.contacts", "subject.profile"]
-    _BLANK_SUBJECT.execute(
-        conn,
-        {"b_sid": subject_id, "b_blocked": month_start(subj.blocked_at),
-         "b_due": month_start(subj.destruction_due_at), "b_created": month_start(subj.created_at),
-         "b_updated": month_start(subj.updated_at)},
-    )  # fmt: skip
-    if apps:
-        categories += ["application.reason", "application.timeline"]
-        _DELETE_TIMELINES.execute(conn, sid)
-        _BLANK_APP.executemany(
-            conn,
-            [
-                {"b_id": r.id, "b_sub": month_start(r.submitted_at),
-                 "b_dec": month_start(r.decided_at), "b_clo": month_start(r.closed_at),
-                 "b_upd": month_start(r.updated_at),
-                 "b_days": whole_days(month_start(r.submitted_at), month_start(r.decided_at))}
-                for r in apps
-            ],
-        )  # fmt: skip
-    if consents:
-        categories.append("consent.evidence")
-        _BLANK_CONSENT.executemany(
-            conn,
-            [
-                {"b_id": r.id, "b_gr": month_start(r.granted_at),
-                 "b_wd": month_start(r.withdrawn_at), "b_ev": month_start(r.evidence_received_at)}
-                for r in consents
-            ],
-        )  # fmt: skip
-    if subj.member_id is not None:
-        categories += ["member.number", "member.status_reason"]
-        _BLANK_MEMBER.execute(
-            conn,
-            {"b_id": subj.member_id, "b_number": f"DESTROYED-{subj.member_id}",
-             "b_since": subj.since.replace(day=1), "b_ended": month_start(subj.ended_at),
-             "b_changed": month_start(subj.status_changed_at)},
-        )  # fmt: skip
-    if _BLANK_REQUESTS.execute(conn, sid):
-        categories.append("request.texts")
-    if _DELETE_PACKAGES.execute(conn, sid):
-        categories.append("request.access_package")
-    _DELETE_CODES.execute(conn, sid)
-    _DELETE_SUBJECT_SESSIONS.execute(conn, sid)
-    if subj.holds:
-        categories.append("legal_hold.reasons")
-        _BLANK_HOLDS.execute(conn, sid)
-
-    rule = f"{due.purpose or 'request'}:{due.event}"
-    batch = batch_id or ""
-    act_id = conn.execute(
-        _INSERT_ACT,
-        {"reference": f"pending-{uuid.uuid4().hex[:12]}", "subject_ref": str(subject_id),
-         "categories": json.dumps(categories, separators=(",", ":")), "rule": rule,
-         "due_at": due.due_at, "destroyed_at": now, "actor_type": actor.actor_type,
-         "actor_id": actor.user_id, "digest": "", "batch_id": batch},
-    ).scalar_one()  # fmt: skip
-    reference = f"D-{local_date(now).year}-{act_id:06d}"
-    digest = _digest(
-        _content(reference, str(subject_id), categories, rule, due.due_at, now,
-                 actor.actor_type, actor.user_id, batch)
-    )  # fmt: skip
-    _NAME_ACT.execute(conn, {"b_id": act_id, "b_ref": reference, "b_digest": digest})
-    details = {"act_id": act_id, "batch_id": batch}
-    if owns_transaction:
-        audit.finish_append(conn, prev_hash, actor, "subject.destroyed", "data_subject",
-                            subject_id, details)  # fmt: skip
-    else:
-        audit.record_on(conn, actor, "subject.destroyed", "data_subject", subject_id, details)
-    return act_id, reference
-
-
-def destroy_subject(
-    session: Session,
-    actor: Actor,
-    subject_id: int,
-    *,
-    now: datetime | None = None,
-    batch_id: str | None = None,
-) -> DestructionAct:
-    """Destroy a due, unheld subject's personal data, keeping the anonymised remnant.
-
-    Refuses ``retention.not_due`` (no date, or the date is later than ``now``; also for an
-    already destroyed subject) and ``retention.held`` (a legal hold in force, or blocked).
-    Blanks: the subject's personal columns (coded columns kept, dates to the month); the
-    applications' reasons (dates to the month) and their timelines (deleted); consent
-    evidence texts (dates to the month); the member's number (``DESTROYED-<id>``) and reason
-    (dates to the month); the texts of requests about the subject; hold reasons. Writes the
-    ``destruction_act`` and ``subject.destroyed`` (ids only), all in the caller's transaction.
-    The decision is re-taken under the writers' lock, from the rows themselves.
-    """
-    now = now or utcnow()
-    session.flush()
-    act_id, _ = _destroy_on(session.connection(), actor, subject_id, now, batch_id or "", _Rules())
-    return session.get(DestructionAct, act_id, populate_existing=True)
-
-
-def _as_moment(as_of: datetime | date) -> datetime:
-    """A date means the end of that Almaty day; a datetime must be aware."""
-    if isinstance(as_of, datetime):
-        if as_of.tzinfo is None:
-            raise ValueError("naive datetime refused")
-        return as_of
-    return local_midnight_utc(as_of + timedelta(days=1)) - timedelta(microseconds=1)
-
-
-def preview_sweep(session: Session, *, as_of: datetime | date) -> list[DestructionDue]:
-    """Everything due by ``as_of`` and not held (a legal hold in force, or blocked), in due
-    order. Read from the materialised columns (which agree with ``destruction_date``)."""
-    moment = _as_moment(as_of)
-    today = local_date(moment)
-    s = DataSubject
-    rows = session.execute(
-        select(s.id, s.retention_due_at, s.retention_purpose, s.retention_event,
-               s.retention_event_at)
-        .where(s.retention_due_at <= moment, s.status == "active", ~_held_expr(today))
-        .order_by(s.retention_due_at, s.id)
-    ).all()  # fmt: skip
-    return [DestructionDue(r[0], r[1], r[2], r[3], r[4] or r[1]) for r in rows]
-
-
-@dataclass
-class SweepReport:
-    as_of: datetime
-    batch_id: str
-    dry_run: bool
-    due: list[DestructionDue] = field(default_factory=list)
-    #: (subject id, act reference) of every subject destroyed by this run
-    destroyed: list[tuple[int, str]] = field(default_factory=list)
-    #: (subject id, catalog key) of subjects no longer due/held when their turn came
-    skipped: list[tuple[int, str]] = field(default_factory=list)
-    seconds: float = 0.0
-
-
-#: SQLite settings of the sweep's own connection (restored after the run). Each destroyed
-#: subject writes ~50 pages (the rows and their indexes) to the WAL. With SQLite's default
-#: (checkpoint every 1,000 pages, by the committing connection) the sweep would copy the hot
-#: pages back and sync twice every ~20 subjects, which costs more than the destruction. So
-#: a second connection checkpoints in the background (``PASSIVE``, every 50 ms: the sweep
-#: commits while it runs), and the sweep's own connection only checkpoints if the WAL ever
-#: reaches 10,000 pages (~40 MB). Durability per commit is unchanged (WAL,
-#: ``synchronous=NORMAL``: each commit is atomic; a power cut may roll back the subjects
-#: committed since the last checkpoint — each whole, with its act and event — and the next
-#: sweep destroys them again). A larger page cache keeps the index pages the run revisits.
-SQLITE_SWEEP_PRAGMAS = {"wal_autocheckpoint": 10000, "cache_size": -65536}
-SQLITE_CHECKPOINT_EVERY_S = 0.05
-
-
-def _checkpointer(engine: Engine, stop: threading.Event) -> None:
-    try:
-        with engine.connect() as conn:
-            while not stop.wait(SQLITE_CHECKPOINT_EVERY_S):
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").all()
-                conn.rollback()
-    except Exception:  # pragma: no cover - best effort: the sweep checkpoints itself anyway
-        return
-
-
-@contextmanager
-def _sweep_connection_settings(conn) -> Iterator[None]:
-    if conn.dialect.name != "sqlite":
-        yield
-        return
-    before = {k: conn.exec_driver_sql(f"PRAGMA {k}").scalar() for k in SQLITE_SWEEP_PRAGMAS}
-    for key, value in SQLITE_SWEEP_PRAGMAS.items():
-        conn.exec_driver_sql(f"PRAGMA {key}={int(value)}")
-    conn.commit()
-    stop = threading.Event()
-    worker = threading.Thread(
-        target=_checkpointer, args=(conn.engine, stop), name="sweep-checkpoint", daemon=True
-    )
-    worker.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        worker.join()
-        if conn.in_transaction():
-            conn.rollback()
-        for key, value in before.items():
-            conn.exec_driver_sql(f"PRAGMA {key}={int(value)}")
-        conn.commit()
-
-
-def run_sweep(
-    engine_or_session_factory: Engine | Callable[[], Any],
-    *,
-    as_of: datetime | date,
-    actor: Actor,
-    dry_run: bool = False,
-    progress: Callable[[DestructionDue, str], None] | None = None,
-    between: Callable[[], None] | None = None,
-) -> SweepReport:
-    """Destroy everything ``preview_sweep`` lists, each subject in ITS OWN transaction.
-
-    ``engine_or_session_factory``: an Engine, or a callable returning a context manager that
-    yields a session and commits on exit (like ``db.session_scope``). A killed run leaves every
-    subject destroyed-with-its-act or untouched; running again finishes. ``as_of`` later than
-    now is refused unless ``dry_run`` (nothing is destroyed before its time). ``progress(due,
-    outcome)`` is called per subject (outcome: act reference, ``dry-run`` or a catalog key);
-    ``between()`` after each subject (the CLI's ``DPA_SWEEP_DELAY_MS``).
-
-    With an Engine the run keeps one connection and commits after each subject (about a
-    thousand subjects a second on SQLite); a session factory gets one session per subject.
-    """
-    import time as _time
-
-    from dpa_panel.db import session_scope
-
-    started = _time.perf_counter()
-    moment = _as_moment(as_of)
-    if not dry_run and moment > utcnow():
-        raise ValueError("as_of is in the future: a sweep never destroys before the due date")
-    engine: Engine | None = None
-    if isinstance(engine_or_session_factory, Engine):
-        engine = engine_or_session_factory
-
-        def factory():
-            return session_scope(engine)
-    else:
-        factory = engine_or_session_factory
-    report = SweepReport(as_of=moment, batch_id=uuid.uuid4().hex, dry_run=dry_run)
-    with factory() as session:
-        report.due = preview_sweep(session, as_of=moment)
-    rules_cache = _Rules()
-    with ExitStack() as stack:
-        conn = None
-        if engine is not None and not dry_run:
-            # One connection for the whole run; still one transaction (and commit) per subject.
-            conn = stack.enter_context(engine.connect())
-            stack.enter_context(_sweep_connection_settings(conn))
-        for item in report.due:
-            if dry_run:
-                outcome = "dry-run"
-            else:
-                try:
-                    if conn is not None:
-                        with conn.begin():
-                            _, reference = _destroy_on(
-                                conn, actor, item.subject_id, utcnow(), report.batch_id,
-                                rules_cache, owns_transaction=True,
-                            )  # fmt: skip
-                    else:
-                        with factory() as session:
-                            _, reference = _destroy_on(
-                                session.connection(), actor, item.subject_id, utcnow(),
-                                report.batch_id, rules_cache,
-                            )  # fmt: skip
-                    report.destroyed.append((item.subject_id, reference))
-                    outcome = reference
-                except ServiceError as err:
-                    report.skipped.append((item.subject_id, err.key))
-                    outcome = err.key
-            if progress is not None:
-                progress(item, outcome)
-            if between is not None:
-                between()
-    report.seconds = _time.perf_counter() - started
-    return report
-
-
-# --- destruction acts ------------------------------------------------------------------------
-
-
-def _act_conditions(date_from: date | None, date_to: date | None) -> list:
-    out = []
-    if date_from is not None:
-        out.append(DestructionAct.destroyed_at >= local_midnight_utc(date_from))
-    if date_to is not None:
-        out.append(DestructionAct.destroyed_at < local_midnight_utc(date_to + timedelta(days=1)))
-    return out
-
-
-def list_acts(
-    session: Session,
-    *,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    page: int = 1,
-    page_size: int = 50,
-) -> tuple[list[DestructionAct], int]:
-    """Destruction acts, newest first, with the total (Almaty dates, inclusive)."""
-    page = max(1, int(page))
-    page_size = max(1, min(MAX_PAGE_SIZE, int(page_size)))
-    cond = _act_conditions(date_from, date_to)
-    total = session.scalar(select(func.count()).select_from(DestructionAct).where(*cond)) or 0
-    rows = session.scalars(
-        select(DestructionAct)
-        .where(*cond)
-        .order_by(DestructionAct.destroyed_at.desc(), DestructionAct.id.desc())
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    ).all()
-    return list(rows), int(total)
-
-
-def iter_acts(
-    session: Session, *, date_from: date | None = None, date_to: date | None = None,
-    batch: int = 2000,
-) -> Iterator[DestructionAct]:  # fmt: skip
-    """Every act in the range, oldest first, streamed in keyset batches."""
-    cond = _act_conditions(date_from, date_to)
-    last = 0
-    while True:
-        rows = session.scalars(
-            select(DestructionAct)
-            .where(*cond, DestructionAct.id > last)
-            .order_by(DestructionAct.id)
-            .limit(batch)
-        ).all()
-        if not rows:
-            return
-        yield from rows
-        last = rows[-1].id
-
-
-ACT_COLUMNS = (
-    "reference", "subject_ref", "categories", "rule", "due_at", "destroyed_at", "actor_type",
-    "actor_id", "batch_id", "digest",
-)  # fmt: skip
-
-
-def act_row(act: DestructionAct) -> list:
-    """One act as a row of ``ACT_COLUMNS`` (UTC ISO times, categories joined by ``;``)."""
-    return [
-        act.reference,
-        act.subject_ref,
-        ";".join(json.loads(act.categories)),
-        act.rule,
-        act.due_at.astimezone(UTC).isoformat(timespec="seconds"),
-        act.destroyed_at.astimezone(UTC).isoformat(timespec="seconds"),
-        act.actor_type,
-        "" if act.actor_id is None else act.actor_id,
-        act.batch_id,
-        act.digest,
-    ]
-
-
-def acts_csv(rows: Iterable[DestructionAct], out: TextIO, *, header: bool = True) -> int:
-    """Write acts as CSV through the panel's one writer (``services.tabular``); returns the
-    row count."""
-    writer = tabular.CsvWriter(out, ACT_COLUMNS if header else None)
-    return writer.rows(act_row(act) for act in rows)
-
-
-def acts_pdf(
-    acts: Iterable[DestructionAct], language: str = "kk", operator: Iterable[str] = ()
-) -> bytes:
-    """The acts as a PDF for the officer or auditor in ``language``, grouped by sweep run with
-    a signature line per run, headed by the ``operator`` lines (issue 17); ids and digests in
-    the technical-evidence appendix (``services.documents.destruction_act``, issue 18)."""
-    from dpa_panel.services.documents import destruction_act
-
-    return destruction_act.acts_pdf(acts, language, operator)
+    for module, names in _MOVED.items():
+        if name in names:
+            return getattr(importlib.import_module(f"dpa_panel.services.{module}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
