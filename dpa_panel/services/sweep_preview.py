@@ -25,7 +25,8 @@ from dpa_panel.models import (
     SubjectRequest,
 )
 from dpa_panel.services.applications import search_term, text_contains
-from dpa_panel.services.retention import _as_moment, _held_expr, local_date
+from dpa_panel.services.retention import _held_expr, local_date
+from dpa_panel.services.retention_sweep import _as_moment
 
 MAX_PAGE = 100
 
