@@ -4,8 +4,10 @@ Per role (and for the public), one logged-in browser context visits every page o
 navigation (``state.navigation.pages_for``) and its account page; the public visits the public
 pages. Each visit waits for the page to be hydrated in the wanted language and runs every
 check of ``VISIT_CHECKS`` on it: axe-core (0 serious or critical violations), the console (no
-hydration error, no uncaught error) — more checks (e.g. no raw codes on screen) are one more
-function in that list. At 1280 px the grouped navigation must sit on one row in every language;
+hydration error, no uncaught error), the document (lang, landmarks, named controls) and, at
+1280 px once the text has settled, no raw code on screen (``tests.visible_codes``) — one visit
+per page serves every check; a new check is one more function in that list. At 1280 px the
+grouped navigation must sit on one row in every language;
 at 390 px who is logged in must be visible.
 
 axe-core comes from the npm registry (``make axe`` or the ``axe_source`` fixture, cached under
@@ -28,6 +30,7 @@ from dpa_panel.demo import DEMO_ACCOUNTS
 from dpa_panel.state.navigation import pages_for
 from tests.browser.conftest import DESKTOP, PHONE, ROOT
 from tests.browser.test_auth_journeys import log_in
+from tests.browser.test_visible_codes import _SETTLED_JS, _ids, codes_on
 
 pytestmark = pytest.mark.browser
 
@@ -141,12 +144,28 @@ def check_document(visit: Visit, axe: str | None) -> list[str]:
     return problems
 
 
-#: Run on every visit; each returns problems as text. Add a check by appending a function
-#: (e.g. the visible-code scan: ``lambda visit, _axe: problems_of(assert_no_codes, visit.page)``).
+def check_codes(visit: Visit, axe: str | None) -> list[str]:
+    """No snake_case or dotted code in what the page shows (text, placeholders, options,
+    titles, accessible names), read once the page's text has stopped changing. Codes do not
+    depend on the width, so the check runs at 1280 px only."""
+    if visit.width != "1280":
+        return []
+    page = visit.page
+    page.evaluate("() => { window.__dpaLastText = null; window.__dpaSame = 0; }")
+    try:
+        page.wait_for_function(_SETTLED_JS, polling=200, timeout=20_000)
+    except Exception:  # noqa: BLE001 - a page that keeps changing is still checked as it is
+        pass
+    tokens = codes_on(page)
+    return [f"codes on screen: {', '.join(tokens)}"] if tokens else []
+
+
+#: Run on every visit; each returns problems as text. Add a check by appending a function.
 VISIT_CHECKS: list[Callable[[Visit, str | None], list[str]]] = [
     check_axe,
     check_console,
     check_document,
+    check_codes,
 ]
 #: Per visit: axe rule id -> (impact, nodes), for the summary printed at the end.
 TALLY: dict[str, dict[str, tuple[str, int]]] = {}
@@ -270,8 +289,14 @@ def _scan(browser, live, role: str, username: str | None, axe: str | None) -> li
         ctx.close()
 
 
+@pytest.fixture(scope="module")
+def scan_records(live_server):
+    """A request and a breach (the demo has none), so their detail pages are scanned too."""
+    return _ids(live_server)
+
+
 @pytest.mark.parametrize("username", [None, "staff", "board", "admin", "compliance"])
-def test_every_page_scans_clean(browser, live_server, axe_source, username):
+def test_every_page_scans_clean(browser, live_server, axe_source, scan_records, username):
     role = ROLE_OF[username] if username else "public"
     problems = _scan(browser, live_server, role, username, axe_source)
     tally = [v for k, v in TALLY.items() if k.startswith(role + " ")]
