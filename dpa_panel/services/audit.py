@@ -221,8 +221,9 @@ _MARK_CLASS = 0x41554454  # "AUDT"
 _WRITERS_KEY = (0x41554457, 0)  # "AUDW"
 
 def _xid_key(xid: str, percent: str = "%") -> str:
-    """SQL folding a transaction id (xid8) to the int4 second key of the mark."""
-    return f"(({xid})::text::bigint {percent} 4294967296 - 2147483648)::int"
+    """SQL folding a transaction id (xid8) to the non-negative int4 second key of the mark
+    (two transactions in flight at once never differ by 2^31 ids)."""
+    return f"(({xid})::text::bigint {percent} 2147483648)::int"
 
 
 # The mark is taken in a sub-select that must produce its row before the outer projection draws
@@ -287,12 +288,13 @@ _LINK_HEAD_SQL = (
     "SELECT last_event_id, last_hash, (SELECT last_value FROM audit_event_id_seq)"
     " FROM audit_chain_head WHERE id = 1 FOR UPDATE"
 )
-# Wait for every in-flight marked writer of this statement's snapshot (taken after the
-# sequence was read above); unmarked transactions in the snapshot cost one free lock each.
-# (Run without parameters: a literal %.)
+# Wait for every marked writer in flight now (the lock manager's view, taken after the sequence
+# was read above). Not the snapshot's in-progress list: it omits transactions whose id is past
+# the snapshot's xmax, and a writer's id may be.
 _LINK_WAIT_SQL = (
-    f"SELECT count(pg_advisory_xact_lock_shared({_MARK_CLASS}, {_xid_key('x')}))"
-    " FROM pg_snapshot_xip(pg_current_snapshot()) AS x"
+    f"SELECT count(pg_advisory_xact_lock_shared({_MARK_CLASS}, objid::text::int))"
+    f" FROM pg_locks WHERE locktype = 'advisory' AND classid = {_MARK_CLASS}::oid"
+    " AND objsubid = 2 AND mode = 'ExclusiveLock' AND granted"
 )
 _LINK_ROWS_SQL = (
     "SELECT id, occurred_at, actor_type, actor_id, action, entity_type, entity_id, client_ip,"
