@@ -164,7 +164,7 @@ def record(
         occurred_at = utcnow()
         event_id = _pg_insert(conn, occurred_at, actor, action, entity_type, entity_id,
                               details_text)  # fmt: skip
-        _mark_session(session, event_id)
+        _mark_session(session, conn, event_id)
         return AuditEvent(
             id=event_id, occurred_at=occurred_at, actor_type=actor.actor_type,
             actor_id=actor.user_id, action=action, entity_type=entity_type,
@@ -237,6 +237,7 @@ _PG_INSERT_SQL = (
     f" {_xid_key('pg_current_xact_id()', '%%')}) OFFSET 0) AS writer_mark RETURNING id"
 )
 _SESSION_KEY = "dpa_audit_link_until"
+_CONN_KEY = "dpa_audit_link_conn"
 #: How long one link attempt waits for an in-flight writer (or another linker) at most.
 LINK_LOCK_TIMEOUT_MS = 200
 #: How long the after-commit link keeps retrying before leaving the event to the next link.
@@ -259,21 +260,27 @@ def _pg_insert(conn: Connection, occurred_at: datetime, actor: Actor, action: st
         cur.close()
 
 
-def _mark_session(session: Session, event_id: int) -> None:
+def _mark_session(session: Session, conn: Connection, event_id: int) -> None:
     info = session.info
     info[_SESSION_KEY] = max(info.get(_SESSION_KEY, 0), event_id)
+    info[_CONN_KEY] = conn
 
 
 @event.listens_for(OrmSession, "after_commit")
 def _link_after_commit(session: OrmSession) -> None:
     until = session.info.pop(_SESSION_KEY, None)
+    conn = session.info.pop(_CONN_KEY, None)
     if until is None:
         return
     bind = session.get_bind()
     if not isinstance(bind, Engine):
         return  # joined an outer transaction: nothing is committed yet; a later link runs
+    # The session's connection is committed but not yet back in the pool: link on it (no
+    # checkout, no ping); else on a connection of the engine's own.
+    if conn is None or conn.closed or conn.in_transaction():
+        conn = bind
     try:
-        link(bind, until=until, deadline_s=LINK_DEADLINE_S)
+        link(conn, until=until, deadline_s=LINK_DEADLINE_S)
     except Exception:  # the action is committed; its event waits for the next link
         _log.exception("audit link after commit failed; the next link will link event %s", until)
 
@@ -281,32 +288,36 @@ def _link_after_commit(session: OrmSession) -> None:
 @event.listens_for(OrmSession, "after_rollback")
 def _forget_after_rollback(session: OrmSession) -> None:
     session.info.pop(_SESSION_KEY, None)
+    session.info.pop(_CONN_KEY, None)
 
 
-# The sequence may be read before the head's lock is granted: an older value only links less.
-_LINK_HEAD_SQL = (
-    "SELECT last_event_id, last_hash, (SELECT last_value FROM audit_event_id_seq)"
-    " FROM audit_chain_head WHERE id = 1 FOR UPDATE"
-)
-# Wait for every marked writer in flight now (the lock manager's view, taken after the sequence
-# was read above). Not the snapshot's in-progress list: it omits transactions whose id is past
-# the snapshot's xmax, and a writer's id may be.
-_LINK_WAIT_SQL = (
+# One round trip, five statements (each READ COMMITTED statement takes its own snapshot):
+# 1-2. the link's own settings; 3. lock the head, and remember the sequence's last value L
+# (it may be read before the head's lock is granted: an older L only links less); 4. wait for
+# every marked writer in flight now (the lock manager's view, taken after L was read; not a
+# snapshot's in-progress list, which omits transactions with ids past its xmax); 5. the
+# committed unlinked events after the head up to L, read after every wait has ended.
+# Statements 4 and 5 do nothing when the head already reached ``until``.
+_HEAD_ID = "(SELECT last_event_id FROM audit_chain_head WHERE id = 1)"
+_LINK_READ_SQL = (
+    "SET LOCAL synchronous_commit = off; SET LOCAL lock_timeout = '{timeout:d}ms'; "
+    "SELECT last_event_id, last_hash, set_config('dpa.audit_link_upto',"
+    " (SELECT last_value FROM audit_event_id_seq)::text, true)"
+    " FROM audit_chain_head WHERE id = 1 FOR UPDATE; "
     f"SELECT count(pg_advisory_xact_lock_shared({_MARK_CLASS}, objid::text::int))"
     f" FROM pg_locks WHERE locktype = 'advisory' AND classid = {_MARK_CLASS}::oid"
-    " AND objsubid = 2 AND mode = 'ExclusiveLock' AND granted"
-)
-_LINK_ROWS_SQL = (
+    f" AND objsubid = 2 AND mode = 'ExclusiveLock' AND granted AND {_HEAD_ID} < {{until:d}}; "
     "SELECT id, occurred_at, actor_type, actor_id, action, entity_type, entity_id, client_ip,"
-    " details FROM audit_event WHERE id > %(after)s AND id <= %(upto)s AND hash IS NULL"
-    " ORDER BY id"
+    f" details FROM audit_event WHERE id > {_HEAD_ID}"
+    " AND id <= current_setting('dpa.audit_link_upto')::bigint AND hash IS NULL"
+    f" AND {_HEAD_ID} < {{until:d}} ORDER BY id"
 )
 _LINK_WRITE_SQL = (
     "WITH linked AS (UPDATE audit_event AS e SET prev_hash = v.p, hash = v.h"
-    " FROM unnest(%(ids)s::bigint[], %(prevs)s::text[], %(hashes)s::text[]) AS v(id, p, h)"
-    " WHERE e.id = v.id RETURNING 1)"
-    " UPDATE audit_chain_head SET last_hash = %(last_hash)s, last_event_id = %(last_id)s,"
-    " event_count = event_count + (SELECT count(*) FROM linked) WHERE id = 1"
+    " FROM unnest('{{{ids}}}'::bigint[], '{{{prevs}}}'::text[], '{{{hashes}}}'::text[])"
+    " AS v(id, p, h) WHERE e.id = v.id RETURNING 1)"
+    " UPDATE audit_chain_head SET last_hash = '{last_hash}', last_event_id = {last_id:d},"
+    " event_count = event_count + (SELECT count(*) FROM linked) WHERE id = 1; COMMIT"
 )
 
 
@@ -333,9 +344,21 @@ def link(bind: Engine | Connection, *, until: int | None = None,
             return total
 
 
+_NO_LIMIT = 2**62
+
+
+def _results(cur) -> None:
+    """Move a cursor that ran several statements to the first one that returned rows."""
+    while cur.description is None and cur.nextset():
+        pass
+
+
 def _link_once(conn: Connection, until: int | None) -> tuple[bool, int]:
-    """One linking transaction: (finished, events linked). ``finished`` is False when a lock
-    wait timed out (another linker, or a writer still in flight)."""
+    """One linking transaction, in two round trips: (finished, events linked). ``finished``
+    is False when a lock wait timed out (another linker, or a writer still in flight).
+
+    The statements carry no parameters (several go in one round trip): every value put into
+    them is an integer read from the database or a hex digest computed here."""
     import psycopg
 
     raw = conn.connection.dbapi_connection
@@ -344,17 +367,14 @@ def _link_once(conn: Connection, until: int | None) -> tuple[bool, int]:
     cur = raw.cursor()
     try:
         # The link is re-derivable from the committed events (a lost link is redone with the
-        # same hashes), so its commit need not wait for the disk.
-        cur.execute(
-            "SET LOCAL synchronous_commit = off; "
-            f"SET LOCAL lock_timeout = '{int(LINK_LOCK_TIMEOUT_MS)}ms'"
-        )
-        last_id, last_hash, upto = cur.execute(_LINK_HEAD_SQL).fetchone()
-        if until is not None and last_id >= until:
-            raw.rollback()
-            return True, 0
-        cur.execute(_LINK_WAIT_SQL)
-        rows = cur.execute(_LINK_ROWS_SQL, {"after": last_id, "upto": upto}).fetchall()
+        # same hashes), so its commit need not wait for the disk (statement 1).
+        cur.execute(_LINK_READ_SQL.format(timeout=int(LINK_LOCK_TIMEOUT_MS),
+                                          until=_NO_LIMIT if until is None else int(until)))
+        _results(cur)
+        last_id, last_hash, _upto = cur.fetchone()
+        cur.nextset()
+        cur.nextset()
+        rows = cur.fetchall()
         if not rows:
             raw.rollback()
             return True, 0
@@ -362,16 +382,16 @@ def _link_once(conn: Connection, until: int | None) -> tuple[bool, int]:
         prev = last_hash
         for row in rows:
             digest = _row_hash(_canonical_time(row[1]), row[2:], prev)
-            ids.append(row[0])
+            ids.append(str(int(row[0])))
             prevs.append(prev)
             hashes.append(digest)
             prev = digest
         cur.execute(
-            _LINK_WRITE_SQL,
-            {"ids": ids, "prevs": prevs, "hashes": hashes, "last_hash": prev,
-             "last_id": ids[-1]},
+            _LINK_WRITE_SQL.format(ids=",".join(ids), prevs=",".join(prevs),
+                                   hashes=",".join(hashes), last_hash=prev,
+                                   last_id=int(ids[-1]))
         )  # fmt: skip
-        raw.commit()
+        raw.commit()  # (already committed by the statement: a no-op without a round trip)
         return True, len(ids)
     except psycopg.errors.LockNotAvailable:
         raw.rollback()
