@@ -40,6 +40,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time as _time
 from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
@@ -279,6 +280,7 @@ def _link_after_commit(session: OrmSession) -> None:
     # checkout, no ping); else on a connection of the engine's own.
     if conn is None or conn.closed or conn.in_transaction():
         conn = bind
+    _pause_for_kill_test("audit-after-commit")
     try:
         link(conn, until=until, deadline_s=LINK_DEADLINE_S)
     except Exception:  # the action is committed; its event waits for the next link
@@ -378,6 +380,7 @@ def _link_once(conn: Connection, until: int | None) -> tuple[bool, int]:
         if not rows:
             raw.rollback()
             return True, 0
+        _pause_for_kill_test("audit-link-before-write")
         ids, prevs, hashes = [], [], []
         prev = last_hash
         for row in rows:
@@ -401,6 +404,14 @@ def _link_once(conn: Connection, until: int | None) -> tuple[bool, int]:
         raise
     finally:
         cur.close()
+
+
+def _pause_for_kill_test(point: str) -> None:
+    """Tests only (``DPA_TEST_PAUSE_AT``, see ``backup.pause_for_kill_test``)."""
+    if os.environ.get("DPA_TEST_PAUSE_AT") == point:
+        from dpa_panel.services import backup
+
+        backup.pause_for_kill_test(point)
 
 
 def _row_hash(when: str, fields: tuple, prev_hash: str) -> str:
