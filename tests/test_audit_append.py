@@ -319,3 +319,21 @@ def test_sigkill_after_commit_or_inside_a_link_loses_nothing(engine, db_url, tmp
     finally:
         dispose_engines()
     _assert_one_chain(_events(engine))
+
+
+def test_a_released_savepoint_does_not_link_before_the_real_commit(engine, monkeypatch):
+    """``after_commit`` also fires when a SAVEPOINT is released (the outbox uses one): the
+    transaction, and its writer mark, is still open then, so the link waits for the COMMIT."""
+    calls: list[int] = []
+    real = audit.link
+    monkeypatch.setattr(audit, "link", lambda bind, **kw: calls.append(kw.get("until")) or
+                        real(bind, **kw))  # fmt: skip
+    with session_scope(engine) as s:
+        event = record(s, Actor.system(), "outer.event", "n", 1)
+        with s.begin_nested():
+            record(s, Actor.system(), "inner.event", "n", 2)
+        assert calls == []
+    expected = [] if engine.dialect.name == "sqlite" else [event.id + 1]
+    assert calls == expected
+    _assert_one_chain(_events(engine))
+    assert _verify(engine).pending == 0

@@ -242,7 +242,7 @@ _CONN_KEY = "dpa_audit_link_conn"
 #: How long one link attempt waits for an in-flight writer (or another linker) at most.
 LINK_LOCK_TIMEOUT_MS = 200
 #: How long the after-commit link keeps retrying before leaving the event to the next link.
-LINK_DEADLINE_S = 2.0
+LINK_DEADLINE_S = 1.0
 
 
 def _pg_insert(conn: Connection, occurred_at: datetime, actor: Actor, action: str,
@@ -269,6 +269,8 @@ def _mark_session(session: Session, conn: Connection, event_id: int) -> None:
 
 @event.listens_for(OrmSession, "after_commit")
 def _link_after_commit(session: OrmSession) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a SAVEPOINT released: the transaction (and its writer mark) is still open
     until = session.info.pop(_SESSION_KEY, None)
     conn = session.info.pop(_CONN_KEY, None)
     if until is None:
