@@ -337,3 +337,20 @@ def test_a_released_savepoint_does_not_link_before_the_real_commit(engine, monke
     assert calls == expected
     _assert_one_chain(_events(engine))
     assert _verify(engine).pending == 0
+
+
+def test_fast_content_is_byte_for_byte_the_published_hash_content():
+    """``verify_chain``/the linker build the hashed text without ``json.dumps``: the same bytes
+    for every kind of value (quotes, backslashes, control characters, Kazakh, emoji, null)."""
+    import json
+    import random
+
+    rng = random.Random(19)
+    alphabet = 'aZ09 "\\\n\r\t\x00\x01\x1f\x7f/<>&\'ҚқӘәІі€\u2028\u2029😀{}[]:,'
+    for _ in range(2000):
+        fields = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 12)))
+                  for _ in range(8)]  # fmt: skip
+        actor_id = rng.choice([None, 0, 7, 2**40])
+        values = [fields[0], fields[1], actor_id, *fields[2:8]]
+        expected = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+        assert audit._content(*values) == expected

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.encoder
 import logging
 import os
 import time as _time
@@ -65,6 +66,7 @@ MAX_DETAILS_CHARS = 4000
 #: ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))`` without building an encoder
 #: per call (the same bytes: the hash definition is unchanged).
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_QUOTE = json.encoder.encode_basestring  # the encoder's own string quoting (C)
 _log = logging.getLogger(__name__)
 
 
@@ -220,6 +222,7 @@ def record(
 _MARK_CLASS = 0x41554454  # "AUDT"
 #: The writers' lock of ``lock_writers`` on PostgreSQL (no longer the chain head's row lock).
 _WRITERS_KEY = (0x41554457, 0)  # "AUDW"
+
 
 def _xid_key(xid: str, percent: str = "%") -> str:
     """SQL folding a transaction id (xid8) to the non-negative int4 second key of the mark
@@ -418,10 +421,22 @@ def _pause_for_kill_test(point: str) -> None:
         backup.pause_for_kill_test(point)
 
 
+def _content(when: str, actor_type: str, actor_id: int | None, action: str, entity_type: str,
+             entity_id: str, client_ip: str, details: str, prev_hash: str) -> str:  # fmt: skip
+    """The canonical content ``compute_hash`` hashes, byte for byte the same as ``_ENCODE`` of
+    the list (strings quoted by the JSON encoder's own function, the id an int or null), about
+    three times faster: ``verify_chain`` builds it a million times."""
+    actor = "null" if actor_id is None else int(actor_id)
+    return (
+        f"[{_QUOTE(when)},{_QUOTE(actor_type)},{actor},{_QUOTE(action)},{_QUOTE(entity_type)},"
+        f"{_QUOTE(entity_id)},{_QUOTE(client_ip)},{_QUOTE(details)},{_QUOTE(prev_hash)}]"
+    )
+
+
 def _row_hash(when: str, fields: tuple, prev_hash: str) -> str:
     """``compute_hash`` for a raw row: ``fields`` = (actor_type, actor_id, action,
     entity_type, entity_id, client_ip, details)."""
-    return hashlib.sha256(_ENCODE([when, *fields, prev_hash]).encode("utf-8")).hexdigest()
+    return hashlib.sha256(_content(when, *fields, prev_hash).encode("utf-8")).hexdigest()
 
 
 _HEAD = AuditChainHead.__table__
@@ -646,7 +661,7 @@ def verify_chain(session: Session) -> VerifyResult:
     """
     postgres = session.connection().dialect.name == "postgresql"
     sha256 = hashlib.sha256
-    encode = _ENCODE
+    content = _content
     prev_hash = GENESIS_HASH
     checked = 0
     pending = 0
@@ -668,7 +683,7 @@ def verify_chain(session: Session) -> VerifyResult:
                 "previous-hash link does not match (row deleted or reordered)",
                 row[0],
             )
-        if sha256(encode(row[1:10]).encode("utf-8")).hexdigest() != stored:
+        if sha256(content(*row[1:10]).encode("utf-8")).hexdigest() != stored:
             return VerifyResult(
                 False, checked, "content does not match its hash (row edited)", row[0]
             )
