@@ -25,7 +25,7 @@ from sqlmodel import Session
 from dpa_panel import cli
 from dpa_panel.db import dispose_engines, session_scope
 from dpa_panel.models import AuditChainHead, AuditEvent
-from dpa_panel.services import audit
+from dpa_panel.services import audit, audit_link
 from dpa_panel.services.audit import GENESIS_HASH, Actor, record, verify_chain
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,8 +112,8 @@ def test_a_larger_id_never_links_past_a_smaller_one_in_flight(engine, monkeypatc
     must wait for A (and give up after its bounded wait), not link B's event first; A's commit
     then links both, in id order. A rolled-back smaller id leaves a gap, not a break."""
     _pg_only(engine)
-    monkeypatch.setattr(audit, "LINK_LOCK_TIMEOUT_MS", 50)
-    monkeypatch.setattr(audit, "LINK_DEADLINE_S", 0.0)  # one attempt
+    monkeypatch.setattr(audit_link, "LINK_LOCK_TIMEOUT_MS", 50)
+    monkeypatch.setattr(audit_link, "LINK_DEADLINE_S", 0.0)  # one attempt
     with session_scope(engine) as s:
         record(s, Actor.system(), "before", "n", 0)
 
@@ -240,7 +240,7 @@ def test_deleting_an_unlinked_event_is_the_documented_window(engine, monkeypatch
     """Between its commit and its link an event is not yet protected (decision 19-audit-1):
     its deletion then goes unnoticed by the chain; once linked, deletion is caught."""
     _pg_only(engine)
-    monkeypatch.setattr(audit, "link", lambda *a, **k: 0)  # the process "dies" after commit
+    monkeypatch.setattr(audit_link, "link", lambda *a, **k: 0)  # "dies" after its commit
     ids = _append(engine, 3)
     monkeypatch.undo()
     assert _verify(engine).pending == 3
@@ -325,8 +325,8 @@ def test_a_released_savepoint_does_not_link_before_the_real_commit(engine, monke
     """``after_commit`` also fires when a SAVEPOINT is released (the outbox uses one): the
     transaction, and its writer mark, is still open then, so the link waits for the COMMIT."""
     calls: list[int] = []
-    real = audit.link
-    monkeypatch.setattr(audit, "link", lambda bind, **kw: calls.append(kw.get("until")) or
+    real = audit_link.link
+    monkeypatch.setattr(audit_link, "link", lambda bind, **kw: calls.append(kw.get("until")) or
                         real(bind, **kw))  # fmt: skip
     with session_scope(engine) as s:
         event = record(s, Actor.system(), "outer.event", "n", 1)
