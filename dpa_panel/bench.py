@@ -459,7 +459,7 @@ def _audit_verify(engine: Engine, n: int):
     with Session(engine) as session:
         result = audit.verify_chain(session)
     assert result.ok, result.describe()
-    assert result.checked == n, (result.checked, n)
+    assert result.checked >= n, (result.checked, n)  # + the stats releases published before
     return result
 
 
@@ -475,7 +475,7 @@ def _audit_viewer_filtered(engine: Engine, _n: int):
 def _audit_viewer_unfiltered(engine: Engine, n: int):
     with Session(engine) as session:
         rows, total = audit.query_events(session, audit.AuditFilter(), page=1, page_size=50)
-    assert len(rows) == 50 and total == n
+    assert len(rows) == 50 and total >= n  # + the stats releases published before
     return total
 
 
@@ -988,6 +988,9 @@ def run(
                 )
                 timed("audit", audit_events)
             if audit_appends > 0:
+                from dpa_panel import bench_audit  # issue 19: 1/2/4 concurrent audited writers
+
+                bench_audit.register(operation)
                 timed("audit-append", audit_appends)
             # Last: these add rows (and audit events) that the groups above do not expect.
             timed("subjects-write", n)

@@ -60,10 +60,11 @@ def _cmd_demo(args) -> int:
 def _cmd_audit_verify(_args) -> int:
     """Walk the audit hash chain, then check every signed checkpoint against it; exit 0 when
     both hold, 1 at the first broken link or any failed checkpoint."""
-    from dpa_panel.db import session_scope
+    from dpa_panel.db import get_engine, session_scope
     from dpa_panel.services import audit_checkpoints as checkpoints
-    from dpa_panel.services.audit import verify_chain
+    from dpa_panel.services.audit import link, verify_chain
 
+    link(get_engine())  # PostgreSQL: link what committed since the last link first
     with session_scope() as session:
         result = verify_chain(session)
         print(result.describe())
@@ -79,6 +80,16 @@ def _cmd_audit_verify(_args) -> int:
     if verdict.missing_file:
         print(f"  (no checkpoint file at {settings.audit_checkpoint_path()})")
     return 0 if result.ok and verdict.ok else 1
+
+
+def _cmd_audit_link(_args) -> int:
+    """PostgreSQL: link every committed, settled, unlinked audit event into the chain (the
+    panel does this right after each commit; this is for after a crash). SQLite: nothing."""
+    from dpa_panel.db import get_engine
+    from dpa_panel.services.audit import link
+
+    print(f"audit link: {link(get_engine())} events linked")
+    return 0
 
 
 def _cmd_audit_checkpoint(args) -> int:
@@ -403,6 +414,9 @@ def build_parser() -> argparse.ArgumentParser:
         "verify",
         help="check the audit hash chain and its signed checkpoints; exit 1 on any problem",
     ).set_defaults(func=_cmd_audit_verify)
+    audit_sub.add_parser(
+        "link", help="link committed audit events the panel has not linked yet (PostgreSQL)"
+    ).set_defaults(func=_cmd_audit_link)
     checkpoint = audit_sub.add_parser(
         "checkpoint",
         help="sign the chain head (DPA_AUDIT_KEY) into DPA_AUDIT_CHECKPOINT_PATH",

@@ -34,8 +34,9 @@ class AuditEvent(SQLModel, table=True):
     entity_id: str = Field(default="", max_length=64)
     client_ip: str = Field(default="", max_length=64)
     details: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
-    prev_hash: str = Field(max_length=64)
-    hash: str = Field(max_length=64, unique=True)
+    # NULL only on PostgreSQL, while the event waits for the linker (services/audit.py).
+    prev_hash: str | None = Field(default=None, max_length=64, nullable=True)
+    hash: str | None = Field(default=None, max_length=64, unique=True, nullable=True)
 
 
 class AuditChainHead(SQLModel, table=True):

@@ -43,6 +43,7 @@ from dpa_panel.models import (
     Member,
     MembershipApplication,
     Purpose,
+    RetentionRule,
     StaffUser,
 )
 from dpa_panel.models.subject import compose_search_text, fold_for_search
@@ -223,11 +224,17 @@ def submit_application(
     session.add(application)
     session.flush()
     application.reference = f"A-{local_date(now).year}-{application.id:06d}"
+    from dpa_panel.services import org_profile
     from dpa_panel.services.consent_text import consent_sentence
 
+    # Issue 19: the profile and the retention rules read once, not once per purpose.
+    profile = org_profile.public_profile(session)
+    # (held while the sentences are built: the identity map answers their ``session.get``)
+    rules = session.scalars(select(RetentionRule).where(RetentionRule.purpose_code.in_(granted)))
+    rules = rules.all()
     for purpose in granted:
         # Issue 17: the sentence carries the operator, duration and transfer (evidence).
-        sentence = consent_sentence(session, purpose, language)
+        sentence = consent_sentence(session, purpose, language, profile)
         session.add(
             Consent(
                 subject_id=subject.id,

@@ -1,13 +1,35 @@
 """The append-only, hash-chained audit trail (policy clauses 4.2 and 4.5).
 
 Every event stores ``hash = SHA-256(canonical content + prev_hash)`` where ``prev_hash`` is the
-hash of the event before it. Editing a row breaks its own hash; deleting a row breaks the next
-row's ``prev_hash``; deleting the newest rows is caught by ``audit_chain_head``, which remembers
-the newest link. Appends first UPDATE the head row, which takes a row lock on PostgreSQL and the
-database write lock on SQLite, so concurrent writers queue up and can never fork the chain.
+hash of the event before it **in id order**. Editing a row breaks its own hash; deleting a row
+breaks the next row's ``prev_hash``; deleting the newest rows is caught by ``audit_chain_head``,
+which remembers the newest link (and the signed checkpoints, ``audit_checkpoints.py``, catch a
+consistent rewrite).
 
 An event is written in the same transaction as the action it records: if the action rolls
 back, so does its audit event, and an action cannot commit without its event.
+
+How an event joins the chain depends on the engine (issue 19, decision 19-audit-1):
+
+* **SQLite** has one writer at a time anyway: ``record`` links the event inside the writer's
+  transaction (it updates the head row first, which takes the database write lock).
+* **PostgreSQL**: holding the head row's lock from the append until COMMIT serialised every
+  audited write of every worker on one row (about 150 actions/s in all). Instead the writer
+  only INSERTs its event — id from the sequence, ``prev_hash``/``hash`` NULL — after marking
+  itself as an in-flight audited writer (a transaction-level advisory lock keyed by its
+  transaction id, taken *before* the id is drawn). Right after the COMMIT the **linker**
+  (``link``) links every settled event in id order: under the head row's lock it reads the
+  sequence's last value L, then waits until every transaction that was in flight at that moment
+  and holds the writer mark has ended, then fills in ``prev_hash``/``hash`` of every committed
+  unlinked event with id <= L, in id order, and moves the head. An id <= L that is still not
+  visible then belongs to a rolled-back transaction and never appears (ids are never reused), so
+  the chain never reorders or skips a committed event; the chain is a pure function of the
+  committed events, so re-linking after a crash gives the same hashes. The link runs after
+  every session commit that appended (``after_commit`` hook), before ``audit verify`` and
+  before a checkpoint (``dpa-panel audit link`` runs it by hand). Between an event's commit
+  and its link (normally a millisecond; at most until the slowest audited transaction that was
+  in flight ends, or until the next link after a crash) the event exists unlinked: ``verify``
+  reports such events as pending, and only this newest, unlinked tail is not yet protected.
 
 ``details`` holds a small JSON object, never whole personal records: for changes, the names
 of the changed fields, not their values.
@@ -17,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.encoder
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -30,11 +53,15 @@ from sqlmodel import Session
 from dpa_panel import settings
 from dpa_panel.models import AuditChainHead, AuditEvent
 from dpa_panel.models.types import utcnow
-from dpa_panel.services import tabular
+from dpa_panel.services import audit_link, tabular
 from dpa_panel.services.prepared import Prepared, insert_rows
 
 GENESIS_HASH = "0" * 64
 MAX_DETAILS_CHARS = 4000
+#: ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))`` without building an encoder
+#: per call (the same bytes: the hash definition is unchanged).
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_QUOTE = json.encoder.encode_basestring  # the encoder's own string quoting (C)
 
 
 @dataclass(frozen=True)
@@ -76,7 +103,7 @@ def compute_hash(
     prev_hash: str,
 ) -> str:
     """The hash of one event's content chained to its predecessor."""
-    content = json.dumps(
+    content = _ENCODE(
         [
             _canonical_time(occurred_at),
             actor_type,
@@ -87,9 +114,7 @@ def compute_hash(
             client_ip,
             details,
             prev_hash,
-        ],
-        ensure_ascii=False,
-        separators=(",", ":"),
+        ]
     )
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
@@ -124,11 +149,25 @@ def record(
     entity_id: str | int = "",
     details: dict | None = None,
 ) -> AuditEvent:
-    """Append one event inside the caller's transaction (the caller commits)."""
+    """Append one event inside the caller's transaction (the caller commits).
+
+    On PostgreSQL the returned event has its id but no hashes yet: the linker fills them in
+    right after the commit (see the module docstring)."""
     # Validate before taking the lock: a refused event must not bump the head's event count
     # even when the caller catches the ValueError and commits the rest of its transaction.
     details_text = _details_json(details)
-    # Lock first: the UPDATE serialises appenders on both engines before the head is read.
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        occurred_at = utcnow()
+        event_id = audit_link.pg_insert(conn, occurred_at, actor, action, entity_type,
+                                        entity_id, details_text)  # fmt: skip
+        audit_link.mark_session(session, conn, event_id)
+        return AuditEvent(
+            id=event_id, occurred_at=occurred_at, actor_type=actor.actor_type,
+            actor_id=actor.user_id, action=action, entity_type=entity_type,
+            entity_id=str(entity_id), client_ip=actor.client_ip[:64], details=details_text,
+        )  # fmt: skip
+    # SQLite. Lock first: the UPDATE takes the database write lock before the head is read.
     session.execute(
         update(AuditChainHead)
         .where(AuditChainHead.id == 1)
@@ -170,6 +209,22 @@ def record(
     return event
 
 
+def _content(when: str, actor_type: str, actor_id: int | None, action: str, entity_type: str,
+             entity_id: str, client_ip: str, details: str, prev_hash: str) -> str:  # fmt: skip
+    """The canonical content ``compute_hash`` hashes, byte for byte the same as ``_ENCODE`` of
+    the list (strings quoted by the JSON encoder's own function, the id an int or null), about
+    three times faster: ``verify_chain`` builds it a million times."""
+    actor = "null" if actor_id is None else int(actor_id)
+    return (
+        f"[{_QUOTE(when)},{_QUOTE(actor_type)},{actor},{_QUOTE(action)},{_QUOTE(entity_type)},"
+        f"{_QUOTE(entity_id)},{_QUOTE(client_ip)},{_QUOTE(details)},{_QUOTE(prev_hash)}]"
+    )
+
+
+
+#: Link committed events (PostgreSQL; a no-op on SQLite): ``audit_link.link``.
+link = audit_link.link
+
 _HEAD = AuditChainHead.__table__
 _EVENT = AuditEvent.__table__
 _EVENT_FIELDS = ("occurred_at", "actor_type", "actor_id", "action", "entity_type", "entity_id",
@@ -202,18 +257,26 @@ def record_on(
     details: dict | None = None,
 ) -> int:
     """``record`` for a caller working on a Core connection (no ORM unit of work): the same
-    event, the same lock and the same chain, in three prepared statements. Returns the id."""
+    event and the same chain, in prepared statements. Returns the id. On PostgreSQL the event
+    is linked by the next ``link`` (a Core caller has no after-commit hook)."""
     details_text = _details_json(details)
+    if conn.dialect.name == "postgresql":
+        return audit_link.pg_insert(conn, utcnow(), actor, action, entity_type, entity_id,
+                                    details_text)  # fmt: skip
     return _append(conn, claim_append(conn), actor, action, entity_type, entity_id, details_text)
 
 
 def claim_append(conn: Connection) -> str:
     """Take the writers' lock (like ``lock_writers``) AND count the event that ``finish_append``
-    will add, in one statement; returns the chain's last hash.
+    will add, in one statement; returns the chain's last hash (on PostgreSQL, where the linker
+    counts and links, only the writers' lock: returns "").
 
     Only for a caller that owns its transaction and rolls it back on any failure: a claim
     without its ``finish_append`` in the same transaction leaves the head's count ahead.
     """
+    if conn.dialect.name == "postgresql":
+        lock_writers_on(conn)
+        return ""
     return _BUMP_HEAD.scalar(conn)
 
 
@@ -227,7 +290,11 @@ def finish_append(
     details: dict | None = None,
 ) -> int:
     """Append the event claimed by ``claim_append`` (same transaction); returns its id."""
-    return _append(conn, prev_hash, actor, action, entity_type, entity_id, _details_json(details))
+    details_text = _details_json(details)
+    if conn.dialect.name == "postgresql":
+        return audit_link.pg_insert(conn, utcnow(), actor, action, entity_type, entity_id,
+                                    details_text)  # fmt: skip
+    return _append(conn, prev_hash, actor, action, entity_type, entity_id, details_text)
 
 
 def append_many(
@@ -240,6 +307,18 @@ def append_many(
     if not items:
         return []
     texts = [_details_json(details) for _, details in items]
+    if conn.dialect.name == "postgresql":
+        # Unlinked, like every PostgreSQL append: the writer mark first (so the linker waits
+        # for this transaction), then one multi-row INSERT; ``link`` hashes them after commit.
+        audit_link.pg_mark(conn)
+        client_ip = actor.client_ip[:64]
+        rows = [
+            {"occurred_at": utcnow(), "actor_type": actor.actor_type, "actor_id": actor.user_id,
+             "action": action, "entity_type": entity_type, "entity_id": str(entity_id),
+             "client_ip": client_ip, "details": details_text, "prev_hash": None, "hash": None}
+            for (entity_id, _), details_text in zip(items, texts, strict=True)
+        ]  # fmt: skip
+        return insert_rows(conn, _EVENT, rows)
     prev = conn.execute(
         update(_HEAD)
         .where(_HEAD.c.id == 1)
@@ -294,25 +373,42 @@ def _append(
     return event_id
 
 
+_PG_WRITERS_SQL = "SELECT pg_advisory_xact_lock({}, {})".format(*audit_link.WRITERS_KEY)
+
+
 def lock_writers_on(conn: Connection) -> None:
     """``lock_writers`` for a caller working on a Core connection."""
+    if conn.dialect.name == "postgresql":
+        cur = conn.connection.dbapi_connection.cursor()
+        try:
+            cur.execute(_PG_WRITERS_SQL)
+        finally:
+            cur.close()
+        return
     _LOCK.execute(conn)
 
 
 def lock_writers(session: Session) -> None:
-    """Take the lock that serialises audited writers, without appending an event.
+    """Take the lock that serialises read-then-write decisions, without appending an event.
 
-    It is the same lock ``record`` takes (an UPDATE of the head row: a row lock on PostgreSQL,
-    the database write lock on SQLite) and it is held until the caller's transaction ends.
-    A service calls it *before* a read-then-write decision that must not race with another
-    writer — "is there already an open application with this e-mail?", "what is the next
-    membership number?" — and reads what it decides on after it. The audit event the service
-    appends later in the same transaction simply finds the lock already held.
+    It is held until the caller's transaction ends. A service calls it *before* a
+    read-then-write decision that must not race with another writer — "is there already an
+    open application with this e-mail?", "what is the next membership number?" — and reads
+    what it decides on after it.
+
+    On SQLite it is the database write lock (an UPDATE of the chain head row, the same lock
+    ``record`` takes). On PostgreSQL it is a transaction-level advisory lock of its own: the
+    chain head's row is only ever locked by the linker, for a moment, so audited writes that
+    need no such decision (views, searches, exports) no longer queue behind it.
 
     On SQLite, reads before the first write run outside any transaction (the driver begins
     one at the first write), so rows loaded *before* this call may be stale: load them after
     it (``populate_existing=True`` refreshes objects already in the session).
     """
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        lock_writers_on(conn)
+        return
     session.execute(
         update(AuditChainHead)
         .where(AuditChainHead.id == 1)
@@ -326,49 +422,106 @@ class VerifyResult:
     checked: int
     problem: str = ""
     event_id: int | None = None
+    #: committed events after the head that the linker has not linked yet (PostgreSQL)
+    pending: int = 0
 
     def describe(self) -> str:
         if self.ok:
-            return f"audit chain OK: {self.checked} events verified"
+            tail = (
+                f" ({self.pending} newest events committed but not linked yet: "
+                "`dpa-panel audit link`)"
+                if self.pending
+                else ""
+            )
+            return f"audit chain OK: {self.checked} events verified{tail}"
         where = f" at event id {self.event_id}" if self.event_id is not None else ""
         return (
             f"audit chain BROKEN{where}: {self.problem} ({self.checked} events checked before it)"
         )
 
 
-def _stream_events(session: Session, batch: int = 5000) -> Iterator:
-    """All events in id order as plain rows (no ORM objects: verify reads a million of them)."""
-    table = AuditEvent.__table__
-    last_id = 0
-    while True:
-        rows = session.execute(
-            select(table).where(table.c.id > last_id).order_by(table.c.id).limit(batch)
-        ).all()
-        if not rows:
-            return
-        yield from rows
-        last_id = rows[-1].id
+#: Rows fetched per round trip by ``verify_chain`` (a server-side cursor on PostgreSQL).
+VERIFY_BATCH = 20_000
+_PG_VERIFY_SQL = (
+    "SELECT id, to_char(occurred_at AT TIME ZONE 'UTC',"
+    " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'),"
+    " actor_type, actor_id, action, entity_type, entity_id, client_ip, details, prev_hash, hash"
+    " FROM audit_event ORDER BY id"
+)
+_SQLITE_VERIFY_SQL = (
+    "SELECT id, occurred_at, actor_type, actor_id, action, entity_type, entity_id, client_ip,"
+    " details, prev_hash, hash FROM audit_event ORDER BY id"
+)
+
+
+def _sqlite_time(stored) -> str:
+    """The canonical text of a time as SQLite stores it (``YYYY-MM-DD HH:MM:SS.ffffff``)."""
+    if isinstance(stored, str) and len(stored) == 26 and stored[10] == " ":
+        return f"{stored[:10]}T{stored[11:]}+00:00"
+    value = stored if isinstance(stored, datetime) else datetime.fromisoformat(str(stored))
+    return _canonical_time(value if value.tzinfo else value.replace(tzinfo=UTC))
+
+
+def _raw_rows(session: Session) -> Iterator[tuple]:
+    """Every event in id order as raw tuples (id, canonical time text, actor_type, actor_id,
+    action, entity_type, entity_id, client_ip, details, prev_hash, hash), streamed: a
+    server-side cursor on PostgreSQL, the driver's own stepping on SQLite."""
+    conn = session.connection()
+    raw = conn.connection.dbapi_connection
+    if conn.dialect.name == "postgresql":
+        with raw.cursor(name="dpa_audit_verify") as cur:
+            cur.itersize = VERIFY_BATCH
+            cur.execute(_PG_VERIFY_SQL)
+            while rows := cur.fetchmany(VERIFY_BATCH):
+                yield from rows
+        return
+    cur = raw.cursor()
+    try:
+        cur.execute(_SQLITE_VERIFY_SQL)
+        while rows := cur.fetchmany(VERIFY_BATCH):
+            for row in rows:
+                yield (row[0], _sqlite_time(row[1]), *row[2:])
+    finally:
+        cur.close()
 
 
 def verify_chain(session: Session) -> VerifyResult:
-    """Walk the whole chain in id order and report the first broken link."""
+    """Walk the whole chain in id order and report the first broken link.
+
+    On PostgreSQL the newest events may be committed but not linked yet (NULL hashes, see the
+    module docstring): they must all come after every linked event, and they are reported as
+    ``pending``, not as a break. Anything else with a NULL hash is a break.
+    """
+    postgres = session.connection().dialect.name == "postgresql"
+    sha256 = hashlib.sha256
+    content = _content
     prev_hash = GENESIS_HASH
     checked = 0
+    pending = 0
     last_id = None
-    for event in _stream_events(session):
-        if event.prev_hash != prev_hash:
+    for row in _raw_rows(session):
+        stored = row[10]
+        if stored is None and postgres and row[9] is None:
+            pending += 1
+            continue
+        if pending or stored is None:
+            return VerifyResult(
+                False, checked,
+                "linked event after an unlinked one, or a hash removed (row edited)", row[0],
+            )  # fmt: skip
+        if row[9] != prev_hash:
             return VerifyResult(
                 False,
                 checked,
                 "previous-hash link does not match (row deleted or reordered)",
-                event.id,
+                row[0],
             )
-        if event_hash(event) != event.hash:
+        if sha256(content(*row[1:10]).encode("utf-8")).hexdigest() != stored:
             return VerifyResult(
-                False, checked, "content does not match its hash (row edited)", event.id
+                False, checked, "content does not match its hash (row edited)", row[0]
             )
-        prev_hash = event.hash
-        last_id = event.id
+        prev_hash = stored
+        last_id = row[0]
         checked += 1
     head = session.get(AuditChainHead, 1)
     if head is None:
@@ -384,7 +537,7 @@ def verify_chain(session: Session) -> VerifyResult:
         return VerifyResult(
             False, checked, f"event count {checked} differs from head count {head.event_count}"
         )
-    return VerifyResult(True, checked)
+    return VerifyResult(True, checked, pending=pending)
 
 
 # --- Query API for the audit viewer page and its CSV export --------------------------------

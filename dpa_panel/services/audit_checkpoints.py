@@ -39,6 +39,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 
 from dpa_panel import settings
 from dpa_panel.models import AuditChainHead, AuditEvent
@@ -261,8 +262,13 @@ def _extends(session, previous: dict | None, head: AuditChainHead) -> str:
 def write_checkpoint(session, *, path: Path | None = None, now: datetime | None = None) -> dict:
     """Sign the current chain head and append it; refused when the chain does not extend the
     newest valid checkpoint (signing a rewritten chain would bless the rewrite)."""
+    from dpa_panel.services import audit
+
     private = signing_key()
     path = path or settings.audit_checkpoint_path()
+    bind = session.get_bind()
+    if isinstance(bind, Engine):  # PostgreSQL: sign the head with every committed event linked
+        audit.link(bind)
     head = _head(session)
     try:
         previous = _newest_valid(path, private.public_key())

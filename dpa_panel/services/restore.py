@@ -184,6 +184,9 @@ def _restore_postgresql(
                 return result
             pause_for_kill_test("restore.checked")
             conn.commit()
+            from dpa_panel.services import audit
+
+            audit.link(conn)  # issue 19: chain the backup.restored event (PostgreSQL)
             return result
     finally:
         eng.dispose()

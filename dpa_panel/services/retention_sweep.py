@@ -49,7 +49,7 @@ from dpa_panel.models import (
     SubjectSession,
 )
 from dpa_panel.models.types import utcnow, whole_days
-from dpa_panel.services import audit
+from dpa_panel.services import audit, audit_link
 from dpa_panel.services.audit import Actor
 from dpa_panel.services.errors import ServiceError
 from dpa_panel.services.prepared import Prepared, RowUpdate, insert_rows
@@ -796,12 +796,17 @@ def run_sweep(
 
         @contextmanager
         def transaction():
+            # On PostgreSQL the batch's audit events are inserted unlinked (issue 19): link
+            # them right after the commit, as the ORM's after-commit hook does for sessions.
             if conn is not None:
                 with conn.begin():
                     yield conn
+                audit.link(conn, deadline_s=audit_link.LINK_DEADLINE_S)
             else:
                 with factory() as session:
+                    bind = session.get_bind()
                     yield session.connection()
+                audit.link(bind, deadline_s=audit_link.LINK_DEADLINE_S)
 
         for start in range(0, len(report.due), size):
             chunk = report.due[start : start + size]
