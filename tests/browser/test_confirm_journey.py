@@ -55,7 +55,7 @@ def test_deactivate_asks_naming_the_account_and_cancel_changes_nothing(new_page,
     row.locator("#deactivate-tempclerk").click()
     dialog = page.get_by_role("alertdialog")
     expect(dialog).to_contain_text(tr("en", "confirm.deactivate.title"))
-    expect(dialog).to_contain_text("«tempclerk» (Compliance officer)")
+    expect(dialog).to_contain_text(f"«tempclerk» ({tr('en', 'role.compliance')})")
     expect(page.locator("#confirm-no")).to_be_focused()  # the safe choice comes first
     _shot(page, "deactivate-question-en", full_page=False)
     page.click("#confirm-no")
