@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from dpa_panel.i18n import CATALOGS, LOCALES
+from dpa_panel.i18n import CATALOGS, LOCALES, tr
 from dpa_panel.models import vocab
 from dpa_panel.services import audit_view
 from tests.audit_codes import collect
@@ -171,3 +171,15 @@ def test_timeline_entries_say_who_did_what(locale):
         e = entry(kind, 3, "x")
         shown = " ".join(v for k, v in e.items() if k not in ("kind", "from", "to"))
         assert e["what"] and e["who"] and not visible_code_tokens(shown)
+
+
+@pytest.mark.parametrize("locale", ["kk", "ru", "en"])
+def test_login_step_and_second_factor_values_read_as_words(locale):
+    """The login events note the next step and the factor used; their coded values ("code",
+    "totp") are shown as words, never as the code."""
+    for key, values in (("next", ("code", "enrol", "codes")),
+                        ("second_factor", ("totp", "recovery", "enrolled", "replay"))):  # fmt: skip
+        for value in values:
+            text = audit_view._value_text(locale, key, value, "staff_user")
+            assert text == tr(locale, f"audit_value.{key}.{value}")
+            assert text != value

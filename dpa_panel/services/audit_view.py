@@ -74,6 +74,9 @@ _VALUE_PREFIXES = {
     "action": ("audit_action.",),
     "view": ("register.view.", "pipeline."),
     "entity_type": ("audit_entity.",),
+    "next": ("audit_value.next.",),
+    "second_factor": ("audit_value.second_factor.",),
+    "method": ("audit_value.second_factor.",),
 }
 #: Any other value that is a code: looked up among the status vocabularies before it is shown.
 _ANY_PREFIXES = (
