@@ -800,35 +800,59 @@ def _serial_plan(session: Session) -> Iterator[None]:
         session.execute(select(func.set_config(name, before, True)))
 
 
-def _capped_search(session: Session, q: ApplicationQuery, term: str) -> tuple[list[int], Total]:
+#: SQLite: how many applications (in page order) a capped search tests at most — at least this
+#: many, or 20 per match it needs — before it gives up and scans the subjects' search text
+#: once, as an uncapped search does. A term matching under ~2% of them (a rare name) would
+#: otherwise test every application, one subject lookup each (measured: 1 s at 100,000).
+SQLITE_WALK_BUDGET = 10_000
+SQLITE_WALK_PER_MATCH = 20
+
+
+def _capped_search(
+    session: Session, q: ApplicationQuery, term: str
+) -> tuple[list[int], Total] | None:
     """The page's ids and a total counted at most to ``offset + SEARCH_COUNT_CAP + 1`` (or a
-    page's size, if larger).
+    page's size, if larger); ``None`` when SQLite gave up (``SQLITE_WALK_BUDGET``).
 
     One statement: the matching ids in page order, ``LIMIT offset + cap + 1`` — the page is the
     slice after the offset and the total is how many came back (``more`` when the limit was
     reached). Both engines walk the application index in date order and test each subject
-    (by primary key) until the limit: PostgreSQL's planner picks that from the LIMIT; SQLite
-    gets a correlated ``EXISTS`` (its usual id-list CTE would scan every subject first).
+    (by primary key) until the limit: PostgreSQL's planner picks that from the LIMIT (or the
+    trigram index, for a rare term); SQLite gets a correlated ``EXISTS`` (its usual id-list CTE
+    would scan every subject first), confined to the first ``budget`` applications in page
+    order. Rows found in such a prefix are the first matches of the whole order, so the page
+    is exact; if the prefix held too few, the caller runs the uncapped query.
     """
     MA = MembershipApplication
     size = max(1, min(q.page_size, MAX_PAGE_SIZE))
     offset = (max(1, q.page) - 1) * size
     limit = offset + max(SEARCH_COUNT_CAP, size) + 1
     conds = _conditions(session, q, with_search=False)
+    order, _ = _order_by(q.sort)
+    window = None
     if _dialect(session) == "sqlite":
-        conds.append(
-            exists().where(
-                DataSubject.id == MA.subject_id,
-                text_contains(session, DataSubject.search_text, term),
-            )
+        budget = max(SQLITE_WALK_BUDGET, SQLITE_WALK_PER_MATCH * limit)
+        prefix = select(MA.submitted_at, MA.id).where(*conds).order_by(*order)
+        edge = session.execute(prefix.offset(budget - 1).limit(1)).first()
+        if edge is not None:  # more applications than the budget: walk only the first ones
+            at, ident = edge
+            if q.sort == "submitted_asc":
+                window = or_(MA.submitted_at < at, and_(MA.submitted_at == at, MA.id <= ident))
+            else:
+                window = or_(MA.submitted_at > at, and_(MA.submitted_at == at, MA.id >= ident))
+        search = exists().where(
+            DataSubject.id == MA.subject_id,
+            text_contains(session, DataSubject.search_text, term),
         )
     else:
-        conds.append(search_condition(session, term, MA.id, MA.subject_id, MA.reference,
-                                      _REFERENCE_CHARS))  # fmt: skip
-    order, _ = _order_by(q.sort)
-    stmt = select(MA.id).where(*conds).order_by(*order).limit(limit)
+        search = search_condition(session, term, MA.id, MA.subject_id, MA.reference,
+                                  _REFERENCE_CHARS)  # fmt: skip
+    where = [*conds, search] if window is None else [*conds, window, search]
+    stmt = select(MA.id).where(*where).order_by(*order).limit(limit)
     with _serial_plan(session):
         ids = list(session.scalars(stmt))
+    if window is not None and len(ids) < limit:
+        return None  # too few matches among the first applications: count them all
     return ids[offset : offset + size], Total(len(ids), more=len(ids) == limit)
 
 
@@ -842,8 +866,9 @@ def list_applications(session: Session, q: ApplicationQuery) -> tuple[list[Appli
     """
     term = search_term(q.search)
     if term and q.sort in _WALKABLE_SORTS and not set(term) <= _REFERENCE_CHARS:
-        ids, total = _capped_search(session, q, term)
-        return _rows_by_id(session, ids), total
+        capped = _capped_search(session, q, term)
+        if capped is not None:
+            return _rows_by_id(session, capped[0]), capped[1]
     order, needs_subject = _order_by(q.sort)
     ids, total = page_with_total(
         session,
