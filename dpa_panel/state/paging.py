@@ -31,6 +31,12 @@ def page_summary(locale: str, total: int, page: int, key: str = "pipeline.summar
     )
 
 
+def capped_summary(locale: str, total: int, page: int) -> str:
+    """The summary of a count that stopped at ``total`` ("more than ``total - 1``"): no page
+    count, because the last page is not known; ``page_count(total)`` still opens the next."""
+    return tr(locale, "search.summary_more", total=format_number(total - 1, locale), page=page)
+
+
 def turn_page(state, step: int, reload: Callable[[], None]) -> None:
     """Move ``state.page`` by ``step`` within 1..page_count and reload, or do nothing."""
     target = state.page + step

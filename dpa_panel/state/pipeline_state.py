@@ -19,6 +19,7 @@ from dpa_panel.state.auth_state import AuthState
 from dpa_panel.state.guard import actor_for, requires
 from dpa_panel.state.paging import (
     PAGE_SIZE,
+    capped_summary,
     date_range_error,
     form_filters,
     optional_date,
@@ -54,6 +55,8 @@ class PipelineState(AuthState):
     view: str = "board"
     rows: list[dict[str, str]] = []
     total: int = 0
+    #: The search stopped counting at ``total`` (``applications.Total.more``): "more than".
+    total_more: bool = False
     page: int = 1
     # Every status is present from the start: the board indexes them before the first load.
     counts: dict[str, int] = {s: 0 for s in APPLICATION_STATUSES}
@@ -67,7 +70,7 @@ class PipelineState(AuthState):
     filters_open: bool = False
 
     def _clear_on_denial(self):
-        self.rows, self.total = [], 0
+        self.rows, self.total, self.total_more = [], 0, False
         self.counts = {s: 0 for s in APPLICATION_STATUSES}
         self.columns = {s: [] for s in APPLICATION_STATUSES}
 
@@ -77,6 +80,8 @@ class PipelineState(AuthState):
 
     @rx.var
     def summary(self) -> str:
+        if self.total_more:
+            return capped_summary(self.locale, self.total, self.page)
         return page_summary(self.locale, self.total, self.page)
 
     def _query(self) -> applications.ApplicationQuery:
@@ -108,7 +113,8 @@ class PipelineState(AuthState):
                 }
                 shown = sum(len(v) for v in self.columns.values())
             else:
-                rows, self.total = applications.list_applications(session, q)
+                rows, total = applications.list_applications(session, q)
+                self.total, self.total_more = int(total), getattr(total, "more", False)
                 self.rows = [_row_dict(r, self.locale) for r in rows]
                 shown = len(rows)
             audit.record(
