@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 KK = {
-    "search.summary_more": "Табылды: {total} астам · {page}-бет",
+    "search.summary_more": "{total} өтінімнен астам табылды · {page}-бет",
 }
 RU = {
     "search.summary_more": "Найдено более {total} · стр. {page}",
