@@ -594,8 +594,10 @@ def _stream_inventory_pdf(params: dict, _user_id: int) -> Iterator[bytes]:
 
 
 def _breach_file(kind: str, ext: str):
-    return lambda params: (f"{kind}-{params['reference']}.{ext}" if params.get("reference")
-                           else tabular.export_filename(kind, ext))  # fmt: skip
+    """``<kind>[-<breach reference>]-<Almaty date>.<ext>`` (decision 18-gaps-3)."""
+    return lambda params: tabular.export_filename(
+        f"{kind}-{_safe_ref(str(params['reference']))}" if params.get("reference") else kind,
+        ext)  # fmt: skip
 
 
 def _safe_ref(text: str) -> str:

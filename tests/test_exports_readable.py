@@ -253,6 +253,9 @@ def test_file_names_use_references_not_ids_or_names(world, engine, monkeypatch):
     for kind, ext in (("stats_release_csv", "csv"), ("stats_release_json", "json")):
         name = EXPORTS[kind].filename({"kind": kind, "release_id": 4242})
         assert name == f"statistics-release-2026-02-2026-03-02.{ext}" and "4242" not in name
+    for kind in ("breach_notice", "breach_letter"):
+        name = EXPORTS[kind].filename({"reference": "BR-2026-000007", "subject_id": sid})
+        assert name == f"{kind.replace('_', '-')}-BR-2026-000007-2026-03-02.pdf", name
     # Unknown subject: no reference, still dated.
     assert EXPORTS["subject_report_pdf"].filename({"subject_id": 10**9}) == \
         "data-report-2026-03-02.pdf"
