@@ -63,13 +63,65 @@ def _language(params: dict) -> str:
     return normalise_locale(str(params.get("language", "") or "kk"))
 
 
-#: Ticket parameters that are not filters (what the About text lists as "filters").
-_NOT_FILTERS = {"kind", "language"}
+#: Ticket parameters that are not filters (what the About text lists as "filters"): the
+#: export's own name, its language, and what the title or file name already says.
+_NOT_FILTERS = {"kind", "language", "release_id", "reference"}
+
+#: A ticket filter's label (the filter form's own label) and how its value reads: ``None``
+#: as typed (a date, a number, a search), a catalog prefix for a code, or a function
+#: (decision 18-gaps-2).
+FILTER_LABELS: dict[str, tuple[str, object]] = {
+    "actor_id": ("audit.actor", "user"),
+    "actor_type": ("export.audit.actor_type", "actor"),
+    "action": ("audit.action", "action"),
+    "entity_type": ("audit.entity_type", "entity"),
+    "entity_id": ("audit.entity_id", None),
+    "date_from": ("audit.date_from", None),
+    "date_to": ("audit.date_to", None),
+    "view": ("register.views", "register.view."),
+    "due_within": ("register.due_within", None),
+    "request_kind": ("requests.kind", "request_kind."),
+    "assignee": ("requests.assignee", "user"),
+    "received_from": ("register.received_from", None),
+    "received_to": ("register.received_to", None),
+    "search": ("register.search", None),
+}
 
 
-def _filters_text(params: dict) -> str:
-    return "; ".join(f"{k}={v}" for k, v in sorted(params.items())
-                     if k not in _NOT_FILTERS and v not in (None, ""))  # fmt: skip
+def filter_value(session, lang: str, how: object, value) -> str:
+    """A filter's value in words (a code as its label, an account as its user name)."""
+    from dpa_panel.i18n import tr
+    from dpa_panel.services import audit_view
+
+    text = str(value)
+    if how == "user":
+        if text == "none":
+            return tr(lang, "register.nobody")
+        user = session.get(StaffUser, int(text)) if text.isdigit() else None
+        return user.username if user is not None else text
+    if how == "actor":
+        return _actor_label(lang, text)
+    if how == "action":
+        return audit_view.action_label(lang, text)
+    if how == "entity":
+        return audit_view.entity_label(lang, text)
+    if isinstance(how, str):
+        return _label(lang, how + text, text)
+    return text
+
+
+def filters_text(session, params: dict, lang: str) -> str:
+    """The ticket's filters as ``label: value`` pairs in ``lang`` (no parameter names, no
+    codes); a parameter this table does not know keeps its value under a generic label."""
+    from dpa_panel.i18n import tr
+
+    parts = []
+    for name, value in params.items():
+        if name in _NOT_FILTERS or value in (None, ""):
+            continue
+        label_key, how = FILTER_LABELS.get(name, ("gaps.filter.other", None))
+        parts.append(f"{tr(lang, label_key)}: {filter_value(session, lang, how, value)}")
+    return "; ".join(parts)
 
 
 def write_export(
@@ -98,7 +150,7 @@ def write_export(
     fmt = "xlsx" if kind.endswith("_xlsx") else "csv"
     user = session.get(StaffUser, user_id)
     lines = [(tr(lang, "export.about.user"), user.username if user else "")]
-    filters = _filters_text(params) if filters is None else filters
+    filters = filters_text(session, params, lang) if filters is None else filters
     if filters:
         lines.append((tr(lang, "export.about.filters"), filters))
     about = tabular.About(
@@ -320,14 +372,38 @@ def release_row(cell: dict, lang: str) -> list:
     ]
 
 
-#: Labels of the destruction acts' columns (``retention.ACT_COLUMNS``).
+#: Labels of the destruction acts' columns (``ACT_EXPORT_COLUMNS``). The categories and the
+#: rule are kept as recorded (the act's digest covers them), each followed by the same in
+#: words (decision 18-gaps-1).
 ACT_LABELS = {
     "reference": "export.act.reference", "subject_ref": "retention.act_subject",
-    "categories": "retention.act_categories", "rule": "retention.act_rule",
+    "categories": "gaps.act.categories_recorded", "rule": "gaps.act.rule_recorded",
+    "categories_text": "retention.act_categories", "rule_text": "doc.act.ground",
     "due_at": "retention.act_due", "destroyed_at": "retention.act_destroyed",
     "actor_type": "export.act.actor", "actor_id": "export.audit.actor_id",
     "batch_id": "retention.act_batch", "digest": "retention.digest",
 }  # fmt: skip
+
+
+#: ``retention.ACT_COLUMNS`` with the categories and the rule in words beside the codes.
+ACT_EXPORT_COLUMNS = ("reference", "subject_ref", "categories", "categories_text", "rule",
+                      "rule_text", "due_at", "destroyed_at", "actor_type", "actor_id",
+                      "batch_id", "digest")  # fmt: skip
+
+
+def act_export_row(act, lang: str) -> list:
+    """One act for people: Almaty times, the actor in words, categories and ground in words
+    beside the recorded codes the act's digest covers."""
+    from dpa_panel.services import retention
+    from dpa_panel.services.documents import destruction_act
+
+    cells = dict(zip(retention.ACT_COLUMNS, retention.act_row(act), strict=True))
+    cells["categories_text"] = destruction_act.categories(lang, act.categories)
+    cells["rule_text"] = destruction_act.ground(lang, act.rule)
+    cells["due_at"] = tabular.local_time(act.due_at)
+    cells["destroyed_at"] = tabular.local_time(act.destroyed_at)
+    cells["actor_type"] = _actor_label(lang, act.actor_type)
+    return [cells[c] for c in ACT_EXPORT_COLUMNS]
 
 
 def _stream_acts_csv(params: dict, user_id: int) -> Iterator[bytes]:
@@ -337,17 +413,13 @@ def _stream_acts_csv(params: dict, user_id: int) -> Iterator[bytes]:
     lang = _language(params)
 
     def row(act) -> list:
-        cells = retention.act_row(act)
-        cells[4] = tabular.local_time(act.due_at)
-        cells[5] = tabular.local_time(act.destroyed_at)
-        cells[6] = _actor_label(lang, act.actor_type)
-        return cells
+        return act_export_row(act, lang)
 
     with session_scope() as session:
         rows = (row(act) for act in retention.iter_acts(session))
         yield from write_export(session, "acts_csv", params, user_id,
                                 title=tr(lang, "retention.acts_title"),
-                                header=[tr(lang, ACT_LABELS[c]) for c in retention.ACT_COLUMNS],
+                                header=[tr(lang, ACT_LABELS[c]) for c in ACT_EXPORT_COLUMNS],
                                 rows=rows)  # fmt: skip
 
 
@@ -522,8 +594,72 @@ def _stream_inventory_pdf(params: dict, _user_id: int) -> Iterator[bytes]:
 
 
 def _breach_file(kind: str, ext: str):
-    return lambda params: (f"{kind}-{params['reference']}.{ext}" if params.get("reference")
-                           else tabular.export_filename(kind, ext))  # fmt: skip
+    """``<kind>[-<breach reference>]-<Almaty date>.<ext>`` (decision 18-gaps-3)."""
+    return lambda params: tabular.export_filename(
+        f"{kind}-{_safe_ref(str(params['reference']))}" if params.get("reference") else kind,
+        ext)  # fmt: skip
+
+
+def _safe_ref(text: str) -> str:
+    """A reference as a file-name part: letters, digits and dashes only."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9-]+", "-", text).strip("-")[:40]
+
+
+def subject_file_ref(subject_id: int) -> str:
+    """The reference a person quotes for the subject (their latest application's, else the
+    membership number), never an internal id or a name (decision 18-gaps-3)."""
+    from dpa_panel.models import Member, MembershipApplication
+
+    with session_scope() as session:
+        ref = session.scalars(
+            select(MembershipApplication.reference)
+            .where(MembershipApplication.subject_id == subject_id)
+            .order_by(MembershipApplication.submitted_at.desc(), MembershipApplication.id.desc())
+        ).first() or session.scalars(
+            select(Member.membership_number).where(Member.subject_id == subject_id)
+        ).first()  # fmt: skip
+    return _safe_ref(ref or "")
+
+
+def request_file_ref(request_id: int) -> str:
+    from dpa_panel.models import SubjectRequest
+
+    with session_scope() as session:
+        request = session.get(SubjectRequest, request_id)
+        return _safe_ref(request.reference if request is not None else "")
+
+
+def release_file_ref(release_id: int) -> str:
+    """A release's month, ``YYYY-MM`` (its id is internal)."""
+    from dpa_panel.models import StatsRelease
+
+    with session_scope() as session:
+        release = session.get(StatsRelease, release_id)
+        return f"{release.period // 100}-{release.period % 100:02d}" if release else ""
+
+
+def _named(stem: str, ext: str, ref: Callable[[dict], str]):
+    """``<stem>-<reference>-<Almaty date>.<ext>`` (``<stem>-<date>`` without a reference)."""
+
+    def name(params: dict) -> str:
+        found = ref(params)
+        return tabular.export_filename(f"{stem}-{found}" if found else stem, ext)
+
+    return name
+
+
+def _subject_ref(params: dict) -> str:
+    return subject_file_ref(int(params.get("subject_id", 0) or 0))
+
+
+def _request_ref(params: dict) -> str:
+    return request_file_ref(int(params.get("request_id", 0) or 0))
+
+
+def _release_ref(params: dict) -> str:
+    return release_file_ref(_release_id(params))
 
 
 def _dated(stem: str, ext: str):
@@ -610,15 +746,13 @@ EXPORTS: dict[str, Export] = {
     "stats_release_json": Export(
         permission="stats.read",
         media_type="application/json",
-        filename=lambda params: tabular.export_filename(
-            f"statistics-release-{params.get('release_id', '')}", "json"),
+        filename=_named("statistics-release", "json", _release_ref),
         stream=_stream_release_json,
     ),
     "stats_release_csv": Export(
         permission="stats.read",
         media_type="text/csv; charset=utf-8",
-        filename=lambda params: tabular.export_filename(
-            f"statistics-release-{params.get('release_id', '')}", "csv"),
+        filename=_named("statistics-release", "csv", _release_ref),
         stream=_stream_release_csv,
     ),
     "mailing_csv": Export(
@@ -630,19 +764,19 @@ EXPORTS: dict[str, Export] = {
     "subject_report_json": Export(
         permission="requests.manage",
         media_type="application/json",
-        filename=lambda params: f"subject-{params['subject_id']}-report.json",
+        filename=_named("data-report", "json", _subject_ref),
         stream=_stream_report_json,
     ),
     "subject_report_pdf": Export(
         permission="requests.manage",
         media_type="application/pdf",
-        filename=lambda params: f"subject-{params['subject_id']}-report.pdf",
+        filename=_named("data-report", "pdf", _subject_ref),
         stream=_stream_report_pdf,
     ),
     "access_package_pdf": Export(
         permission="requests.manage",
         media_type="application/pdf",
-        filename=lambda params: f"access-package-{params['request_id']}.pdf",
+        filename=_named("access-package", "pdf", _request_ref),
         stream=_stream_access_package_pdf,
     ),
     "export_about": Export(

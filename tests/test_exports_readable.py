@@ -36,7 +36,7 @@ TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
 VERBATIM = {
     "audit_csv": {"audit.action", "audit.entity_type", "audit.entity_id", "audit.details",
                   "export.audit.prev_hash", "export.audit.hash"},
-    "acts_csv": {"retention.act_categories", "retention.act_rule", "retention.digest",
+    "acts_csv": {"gaps.act.categories_recorded", "gaps.act.rule_recorded", "retention.digest",
                  "retention.act_batch", "export.act.reference", "retention.act_subject"},
 }  # fmt: skip
 KINDS = [k for k in SCENARIOS if k.endswith(("_csv", "_xlsx")) and SCENARIOS[k]]
@@ -143,14 +143,14 @@ def test_disclosure_log_cells_are_labels(world):  # noqa: F811
 @pytest.mark.parametrize("kind", sorted(k for k, e in EXPORTS.items()
                                         if k not in ("disclosure_package", "export_about")
                                         and "{" not in str(e.filename)))  # fmt: skip
-def test_file_names_carry_the_almaty_date(kind, monkeypatch):
+def test_file_names_carry_the_almaty_date(kind, monkeypatch, engine):
     """20:00 UTC on 1 March is already 2 March in Almaty."""
     monkeypatch.setattr(tabular, "_now", lambda: datetime(2026, 3, 1, 20, 0, tzinfo=UTC))
     params = {"kind": kind, "language": "kk", "version": 3, "subject_id": 1, "request_id": 1,
               "breach_id": 1, "release_id": 7}  # fmt: skip
     name = EXPORTS[kind].filename(params)
-    if kind.startswith(("subject_report", "access_package", "inventory")):
-        return  # a document of one subject / one version: named after it, not a day
+    if kind.startswith("inventory"):
+        return  # one version of the list: named after it, not a day
     assert "2026-03-02" in name and "2026-03-01" not in name, name
 
 
@@ -226,3 +226,116 @@ def test_import_reconsent_list_has_its_about_sheet(engine, lang):
     assert about[tr(lang, "export.about.generated_at")].endswith("+05:00")
     assert about[tr(lang, "export.about.rows")] == "0"
     assert about[tr(lang, "export.about.table_sha256")] == tabular.table_digest([header])
+
+
+# --- issue 18 gaps (decisions 18-gaps-*) ------------------------------------------------------
+
+
+def test_file_names_use_references_not_ids_or_names(world, engine, monkeypatch):  # noqa: F811
+    """A subject's report is named after the reference the person quotes (their application's),
+    an access package after its request, a release after its month: no internal id, no name."""
+    from dpa_panel.models import DataSubject, MembershipApplication, StatsRelease, SubjectRequest
+
+    monkeypatch.setattr(tabular, "_now", lambda: datetime(2026, 3, 1, 20, 0, tzinfo=UTC))
+    with session_scope(engine) as s:
+        app = s.scalars(select(MembershipApplication).order_by(MembershipApplication.id)).first()
+        subject = s.get(DataSubject, app.subject_id)
+        request = s.scalars(select(SubjectRequest)).first()
+        s.add(StatsRelease(id=4242, period=202602, k=5))
+        ref, sid, surname = app.reference, subject.id, subject.surname
+        rref, rid = request.reference, request.id
+    for kind, ext in (("subject_report_pdf", "pdf"), ("subject_report_json", "json")):
+        name = EXPORTS[kind].filename({"kind": kind, "subject_id": sid})
+        assert name == f"data-report-{ref}-2026-03-02.{ext}", name
+        assert f"-{sid}-" not in name and (not surname or surname not in name)
+    name = EXPORTS["access_package_pdf"].filename({"request_id": rid})
+    assert name == f"access-package-{rref}-2026-03-02.pdf" and str(rid) not in name.split("-")
+    for kind, ext in (("stats_release_csv", "csv"), ("stats_release_json", "json")):
+        name = EXPORTS[kind].filename({"kind": kind, "release_id": 4242})
+        assert name == f"statistics-release-2026-02-2026-03-02.{ext}" and "4242" not in name
+    for kind in ("breach_notice", "breach_letter"):
+        name = EXPORTS[kind].filename({"reference": "BR-2026-000007", "subject_id": sid})
+        assert name == f"{kind.replace('_', '-')}-BR-2026-000007-2026-03-02.pdf", name
+    # Unknown subject: no reference, still dated.
+    assert EXPORTS["subject_report_pdf"].filename({"subject_id": 10**9}) == \
+        "data-report-2026-03-02.pdf"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_about_filters_are_labelled_names_and_values(world, engine, lang):  # noqa: F811
+    """The About "filters" line: the filter form's labels and the values in words."""
+    user = world["officer"]
+    params = {"actor_type": "user", "action": "export.file", "entity_type": "export",
+              "date_from": "2020-01-01", "actor_id": str(user), "language": lang}
+    _fetch("audit_csv", params, user)
+    event = _last_export_event(engine, user, "audit_csv")
+    text = _fetch("export_about", {"event_id": event["id"]}, user).decode("utf-8-sig")
+    line = next(x for x in text.splitlines()
+                if x.startswith(tr(lang, "export.about.filters")))  # fmt: skip
+    from dpa_panel.services import audit_view
+
+    for label in ("audit.actor", "export.audit.actor_type", "audit.action", "audit.entity_type",
+                  "audit.date_from"):
+        assert tr(lang, label) + ": " in line, (label, line)
+    assert tr(lang, "export.audit.actor_user") in line
+    assert audit_view.action_label(lang, "export.file") in line
+    assert "officer" in line and "2020-01-01" in line
+    assert "=" not in line and "actor_type" not in line and not CODE.search(line), line
+    # The request register's filters read the same way.
+    _fetch("requests_csv", {"view": "all", "request_kind": "access", "assignee": "none",
+                            "language": lang}, user)  # fmt: skip
+    event = _last_export_event(engine, user, "requests_csv")
+    filters = dict(event["extra"])[tr(lang, "export.about.filters")]
+    assert tr(lang, "register.view.all") in filters and tr(lang, "request_kind.access") in filters
+    assert tr(lang, "register.nobody") in filters and not CODE.search(filters), filters
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_destruction_acts_have_words_beside_the_codes(world, engine, lang):  # noqa: F811
+    """Categories and ground in words next to the recorded codes the act's digest covers."""
+    from dpa_panel.models import DestructionAct
+    from dpa_panel.services.documents import destruction_act
+
+    data = _fetch("acts_csv", {"language": lang}, world["officer"])
+    header, rows = _read("acts_csv", data, lang)
+    col = {name: i for i, name in enumerate(header)}
+    readable = (tr(lang, "retention.act_categories"), tr(lang, "doc.act.ground"))
+    recorded = (tr(lang, "gaps.act.categories_recorded"), tr(lang, "gaps.act.rule_recorded"))
+    assert all(h in col for h in readable + recorded)
+    assert col[readable[0]] == col[recorded[0]] + 1 and col[readable[1]] == col[recorded[1]] + 1
+    with session_scope(engine) as s:
+        acts = {tabular.neutralise(a.reference): a for a in s.scalars(select(DestructionAct))}
+    assert rows
+    cell = tabular.neutralise  # what the writer makes of a payload
+    for row in rows:
+        act = acts[row[col[tr(lang, "export.act.reference")]]]
+        assert row[col[readable[0]]] == cell(destruction_act.categories(lang, act.categories))
+        assert row[col[readable[1]]] == cell(destruction_act.ground(lang, act.rule))
+        assert row[col[recorded[1]]] == cell(act.rule)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_reconsent_list_shows_language_names(engine, lang, monkeypatch):
+    from dpa_panel.services import member_import as mi
+
+    rows = [["A", "B", "", "a@example.kz", code, f"M-{code}"] for code in ("kk", "ru", "en")]
+    monkeypatch.setattr(mi, "reconsent_rows", lambda _s: iter(rows))
+    with session_scope(engine) as s:
+        data = mi.reconsent_xlsx(s, lang)
+    frame = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=str, keep_default_na=False)
+    column = frame[tr(lang, "import.field.language")].tolist()
+    assert column == [tr(lang, f"gaps.language.{c}") for c in ("kk", "ru", "en")]
+    assert not {"kk", "ru", "en"} & set(column)
+
+
+def test_about_text_only_for_the_exports_owner(world, engine):  # noqa: F811
+    """Another real account gets nothing for the owner's event (and no file name leak)."""
+    from tests.pipeline_helpers import make_staff
+
+    owner = world["officer"]
+    other = make_staff(engine, "another-officer", "compliance")
+    _fetch("mailing_csv", {"language": "en"}, owner)
+    event = _last_export_event(engine, owner, "mailing_csv")
+    assert event["file_sha256"] in _fetch("export_about", {"event_id": event["id"]},
+                                          owner).decode("utf-8-sig")  # fmt: skip
+    assert _fetch("export_about", {"event_id": event["id"]}, other) == b""

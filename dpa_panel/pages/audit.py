@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dpa_panel.components.export_about import about_link
 from dpa_panel.components.forms import error_callout, form
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
@@ -78,6 +79,7 @@ def filter_form() -> rx.Component:
                 on_click=AuditViewState.export_csv,
                 id="audit-export",
             ),
+            about_link("audit_csv"),
             margin_top="12px",
             spacing="3",
         ),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dpa_panel.components.confirm import confirm_dialog
+from dpa_panel.components.export_about import about_link
 from dpa_panel.components.forms import error_callout, field, form, notice_callout, textarea_field
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import back_link, page_shell
@@ -109,6 +110,7 @@ def breaches_page() -> rx.Component:
                 *[rx.button(t(f"breach.export_{f}"), variant="soft", size="1",
                             on_click=B.export(f), id=f"breach-export-{f}")
                   for f in ("csv", "xlsx", "pdf")],
+                about_link("breaches_csv"),
                 spacing="2",
             ),  # fmt: skip
             rx.cond(

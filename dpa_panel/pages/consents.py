@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dpa_panel.components.export_about import about_link
 from dpa_panel.components.filters import folding_filters
 from dpa_panel.components.forms import form
 from dpa_panel.components.i18n import t
@@ -84,6 +85,7 @@ def filter_form() -> rx.Component:
                     id="mailing-export",
                 ),
             ),  # fmt: skip
+            rx.cond(C.me_role == "compliance", about_link("mailing_csv")),
             margin_top="12px",
             spacing="3",
         ),

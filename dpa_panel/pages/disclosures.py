@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dpa_panel.components.export_about import about_link
 from dpa_panel.components.filters import folding_filters
 from dpa_panel.components.forms import error_callout, form, notice_callout
 from dpa_panel.components.i18n import t
@@ -94,6 +95,7 @@ def export_buttons() -> rx.Component:
             )
             for fmt in ("csv", "xlsx", "pdf")
         ],
+        about_link("disclosure_log_csv"),
         align="center",
         spacing="2",
         wrap="wrap",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dpa_panel.components.access_package import access_package_card
+from dpa_panel.components.export_about import about_link
 from dpa_panel.components.filters import folding_filters
 from dpa_panel.components.forms import error_callout, form, notice_callout
 from dpa_panel.components.i18n import t
@@ -128,6 +129,7 @@ def filter_form() -> rx.Component:
                       on_click=R.export("csv"), id="register-csv"),  # fmt: skip
             rx.button(t("register.export_xlsx"), type="button", variant="outline",
                       on_click=R.export("xlsx"), id="register-xlsx"),  # fmt: skip
+            about_link("requests_csv"),
             spacing="2",
             wrap="wrap",
             margin_top="8px",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from dpa_panel.components.confirm import confirm_dialog
+from dpa_panel.components.export_about import about_link
 from dpa_panel.components.filters import folding_filters
 from dpa_panel.components.forms import error_callout, form, notice_callout
 from dpa_panel.components.i18n import t
@@ -300,6 +301,7 @@ def acts_card() -> rx.Component:
                     on_click=R.export_acts("csv"),
                     id="acts-csv",
                 ),
+                about_link("acts_csv"),
                 rx.button(
                     t("subject.report_pdf"),
                     size="1",

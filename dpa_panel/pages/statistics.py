@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from dpa_panel.components.export_about import about_link
 from dpa_panel.components.forms import form
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
@@ -259,6 +260,7 @@ def release_header() -> rx.Component:
                       on_click=S.download("json"), id="stats-download-json"),
             rx.button(t("stats_rel.download_csv"), size="1", variant="soft",
                       on_click=S.download("csv"), id="stats-download-csv"),
+            about_link("stats_release_csv"),
             rx.cond(S.can_preview, rx.link(t("stats_rel.preview_link"), href="/statistics/preview",
                                            size="2", id="stats-preview-link"), rx.fragment()),
             spacing="3",

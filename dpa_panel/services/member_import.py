@@ -772,7 +772,9 @@ def reconsent_xlsx(session: Session, language: str) -> bytes:
     book = tabular.XlsxBook(title=tr(language, "import.reconsent.title"))
     data = book.sheet(tr(language, "import.reconsent.sheet"), header,
                       widths=[22, 18, 22, 32, 10, 20])  # fmt: skip
-    data.rows(reconsent_rows(session))
+    # The language as its name, not its code (issue 18; decision 18-gaps-2).
+    names = {code: tr(language, f"gaps.language.{code}") for code in ("kk", "ru", "en")}
+    data.rows([*r[:4], names.get(r[4], r[4]), r[5]] for r in reconsent_rows(session))
     book.about(tabular.About(title=tr(language, "import.reconsent.title"), language=language,
                              generated_at=utcnow()), data)  # fmt: skip
     return book.to_bytes()

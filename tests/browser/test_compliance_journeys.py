@@ -5,6 +5,7 @@ subject disappears from staff work."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -102,8 +103,17 @@ def test_withdrawal_of_informing_leaves_the_mailing_list(new_page, live_server):
     subject = _subject(engine, order="DESC")
     page = _compliance(new_page, live_server, "ru")
     page.goto(live_server.url + "/consents")
-    before = _download(page, "#mailing-export").decode("utf-8-sig")
+    raw = _download(page, "#mailing-export")
+    before = raw.decode("utf-8-sig")
     assert subject.email in before
+    # Its metadata beside it (issue 18 gaps): "About this file" fetches <name>.about.txt.
+    with page.expect_download() as info:
+        page.click("#about-mailing-csv")
+    about = open(info.value.path(), "rb").read().decode("utf-8-sig")
+    assert info.value.suggested_filename.startswith("mailing-list-")
+    assert info.value.suggested_filename.endswith(".about.txt")
+    assert hashlib.sha256(raw).hexdigest() in about
+    assert tr("ru", "export.about.generated_at") in about
     page.goto(f"{live_server.url}/subjects/{subject.id}")
     expect(page.locator("#state-informing")).to_contain_text(tr("ru", "consent_state.granted"))
     page.select_option("#withdraw-purpose", "informing")
