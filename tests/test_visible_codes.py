@@ -47,3 +47,11 @@ def test_people_text_is_left_alone(text):
 
 def test_order_and_uniqueness():
     assert visible_code_tokens("b_c ab.cd b_c x_y") == ["b_c", "ab.cd", "x_y"]
+
+
+def test_words_people_chose_are_not_codes_when_allowed():
+    """A username such as ``dana.new`` is shown as typed: allowed by name, still a code
+    otherwise — and the allowance covers only that word."""
+    text = "dana.new changed auth.session_started"
+    assert visible_code_tokens(text) == ["dana.new", "auth.session_started"]
+    assert visible_code_tokens(text, {"dana.new"}) == ["auth.session_started"]

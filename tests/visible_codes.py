@@ -11,6 +11,7 @@ pasted from a command-line tool) is reported too.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 #: Removed before scanning: what looks like a code but is meant for people.
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
@@ -43,8 +44,12 @@ _DOTTED = re.compile(
 )
 
 
-def visible_code_tokens(text: str) -> list[str]:
-    """Every code-like token in ``text``, in order of appearance (each once)."""
+def visible_code_tokens(text: str, allowed: Iterable[str] = ()) -> list[str]:
+    """Every code-like token in ``text``, in order of appearance (each once).
+
+    ``allowed``: words people chose that only look like codes — staff usernames such as
+    ``dana.new`` are shown as typed, so a scan passes the usernames it knows of."""
+    allowed = set(allowed)
     found: list[str] = []
 
     def add(token: str) -> None:
@@ -63,6 +68,6 @@ def visible_code_tokens(text: str) -> list[str]:
         if not any(a <= m.start() < b for a, b in dotted_spans):
             hits.append((m.start(), m.group(0)))
     for _, token in sorted(hits):
-        if token not in _NOT_CODES:
+        if token not in _NOT_CODES and token not in allowed:
             add(token)
     return found

@@ -34,7 +34,8 @@ def inventory_page() -> rx.Component:
                     _lines(V.approved, "inventory-approved"),
                     rx.hstack(*[rx.button(t(f"locale.{lang}"), variant="soft", size="1",
                                           on_click=V.download(lang), id=f"inventory-pdf-{lang}",
-                                          aria_label=t("inventory.title") + " PDF " + lang)
+                                          aria_label=t(f"locale.{lang}") + " — "
+                                          + t("inventory.title") + " (PDF)")
                                 for lang in ("kk", "ru", "en")], spacing="2"),
                     spacing="2"), width="100%"),
                 rx.text(t("inventory.not_approved")),
