@@ -290,6 +290,32 @@ def _run_until_killed(args: list[str], env: dict[str, str], point: str, marker: 
     marker.unlink()
 
 
+def _wait_for(condition, what: str, timeout_s: float = 240) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)  # polling interval, not a wait for the other side's progress
+
+
+_LINKER_SQL = (
+    "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT dpa_audit_link%%'"
+    " AND pid <> pg_backend_pid()"
+)
+
+
+def _linker_running(engine) -> bool:
+    with engine.connect() as conn:
+        return conn.exec_driver_sql(_LINKER_SQL + " AND state = 'active'").scalar() > 0
+
+
+def _linker_waiting(engine) -> bool:
+    with engine.connect() as conn:
+        return conn.exec_driver_sql(
+            _LINKER_SQL + " AND state = 'active' AND wait_event_type = 'Lock'"
+        ).scalar() > 0
+
+
 @pytest.mark.timeout(600)
 def test_sigkill_after_commit_or_inside_a_link_loses_nothing(engine, db_url, tmp_path, capsys):
     _pg_only(engine)
@@ -304,16 +330,38 @@ def test_sigkill_after_commit_or_inside_a_link_loses_nothing(engine, db_url, tmp
     assert [e.hash is None for e in events] == [False] * 2 + [True] * 3
     result = _verify(engine)
     assert result.ok and result.checked == 2 and result.pending == 3, result.describe()
-    # 2. `audit link` killed after reading the rows, before writing: nothing half-linked.
-    _run_until_killed(["-m", "dpa_panel.cli", "audit", "link"], env,
-                      "audit-link-before-write", marker)  # fmt: skip
-    assert _verify(engine).pending == 3
+    # 2. `audit link` killed inside its link: it has read the sequence and locked the chain
+    # head, and waits (in dpa_audit_link) for an audited writer still in flight.
+    in_flight = Session(engine)
+    record(in_flight, Actor.system(), "in.flight", "n", 9)
+    link_env = {**env, "DPA_TEST_PAUSE_AT": ""}
+    proc = subprocess.Popen([sys.executable, "-m", "dpa_panel.cli", "audit", "link"],
+                            env=link_env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        _wait_for(lambda: _linker_waiting(engine), "the linker waiting for the writer")
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    in_flight.rollback()
+    in_flight.close()
+    # The killed link's backend ends with it; what it did is one transaction: all or nothing.
+    _wait_for(lambda: not _linker_running(engine), "the killed linker's backend to end")
+    events = _events(engine)
+    assert "in.flight" not in [e.action for e in events]
+    linked = [e.hash is not None for e in events]
+    assert linked in ([True] * 5, [True] * 2 + [False] * 3), linked
     with engine.connect() as conn:  # the killed linker's head lock was released with it
         assert conn.execute(text("SELECT count(*) FROM audit_chain_head")).scalar() == 1
+    pending = _verify(engine).pending
+    assert pending in (0, 3)
     # 3. The next link links them, in id order; the CLI verify agrees.
     try:
         assert cli.main(["audit", "link"]) == 0
-        assert "3 events linked" in capsys.readouterr().out
+        assert f"{pending} events linked" in capsys.readouterr().out
         assert cli.main(["audit", "verify"]) == 0
         assert "audit chain OK: 5 events verified" in capsys.readouterr().out
     finally:
@@ -354,3 +402,27 @@ def test_fast_content_is_byte_for_byte_the_published_hash_content():
         values = [fields[0], fields[1], actor_id, *fields[2:8]]
         expected = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
         assert audit._content(*values) == expected
+
+
+def test_the_server_side_linker_hashes_exactly_as_python_verifies(engine):
+    """``dpa_audit_link`` (migration 0019) builds and hashes the canonical content in SQL;
+    ``verify_chain`` recomputes every hash in Python: awkward text (quotes, backslashes,
+    control characters, Kazakh, emoji, U+2028) and a null actor must give the same bytes."""
+    import random
+
+    rng = random.Random(5)
+    alphabet = 'aZ09 "\\\n\r\t\x01\x1f\x7f/<>&\'ҚқӘәІі€\u2028\u2029😀{}[]:,'
+
+    def awkward() -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 12)))
+
+    actors = [Actor.system(), Actor.public(awkward()), Actor.user(7, awkward()),
+              Actor.user(2**31 - 1, "")]  # fmt: skip
+    with session_scope(engine) as s:
+        for i in range(60):
+            record(s, actors[i % 4], awkward() or "a", awkward(), awkward(), {awkward(): awkward()})
+    events = _events(engine)
+    assert len(events) == 60 and all(e.hash is not None for e in events)
+    _assert_one_chain(events)
+    result = _verify(engine)
+    assert result.ok and result.checked == 60 and result.pending == 0, result.describe()

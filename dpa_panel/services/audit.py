@@ -167,45 +167,18 @@ def record(
             actor_id=actor.user_id, action=action, entity_type=entity_type,
             entity_id=str(entity_id), client_ip=actor.client_ip[:64], details=details_text,
         )  # fmt: skip
-    # SQLite. Lock first: the UPDATE takes the database write lock before the head is read.
-    session.execute(
-        update(AuditChainHead)
-        .where(AuditChainHead.id == 1)
-        .values(event_count=AuditChainHead.event_count + 1)
-    )
-    head = session.execute(
-        select(AuditChainHead.last_hash, AuditChainHead.last_event_id).where(AuditChainHead.id == 1)
-    ).one()
-    occurred_at = utcnow()
+    # SQLite: one statement takes the database write lock, counts the event and reads the
+    # head; the event and the head's new link in two more prepared statements (no ORM flush:
+    # issue 19, about a third of an audited write's time on SQLite).
+    prev_hash = _BUMP_HEAD.scalar(conn)
     event = AuditEvent(
-        occurred_at=occurred_at,
-        actor_type=actor.actor_type,
-        actor_id=actor.user_id,
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        client_ip=actor.client_ip[:64],
-        details=details_text,
-        prev_hash=head.last_hash,
-        hash=compute_hash(
-            occurred_at=occurred_at,
-            actor_type=actor.actor_type,
-            actor_id=actor.user_id,
-            action=action,
-            entity_type=entity_type,
-            entity_id=str(entity_id),
-            client_ip=actor.client_ip[:64],
-            details=details_text,
-            prev_hash=head.last_hash,
-        ),
-    )
-    session.add(event)
-    session.flush()
-    session.execute(
-        update(AuditChainHead)
-        .where(AuditChainHead.id == 1)
-        .values(last_hash=event.hash, last_event_id=event.id)
-    )
+        occurred_at=utcnow(), actor_type=actor.actor_type, actor_id=actor.user_id,
+        action=action, entity_type=entity_type, entity_id=str(entity_id),
+        client_ip=actor.client_ip[:64], details=details_text, prev_hash=prev_hash,
+    )  # fmt: skip
+    event.hash = event_hash(event)
+    event.id = _INSERT_EVENT.scalar(conn, {f: getattr(event, f) for f in _EVENT_FIELDS})
+    _SET_HEAD.execute(conn, {"b_hash": event.hash, "b_id": event.id})
     return event
 
 

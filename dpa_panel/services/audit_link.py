@@ -1,12 +1,13 @@
 """The PostgreSQL side of the audit write path (issue 19, decision 19-audit-1): the writer's
 append without the chain lock, and the linker that chains committed events in id order right
-after the commit. How and why: the docstring of ``services/audit.py``; guarantees:
-docs/security.md. SQLite never comes here (it links inside the writer's transaction).
+after the commit. The linker's steps run in the server, in one statement (the function
+``dpa_audit_link`` of migration 0019, decision 19-audit-5); this module calls it and retries.
+How and why: the docstring of ``services/audit.py``; guarantees: docs/security.md. SQLite
+never comes here (it links inside the writer's transaction).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time as _time
@@ -16,8 +17,6 @@ from datetime import UTC, datetime
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session as OrmSession
-
-from dpa_panel.services import audit as _audit
 
 _log = logging.getLogger(__name__)
 
@@ -115,36 +114,11 @@ def _forget_after_rollback(session: OrmSession) -> None:
     session.info.pop(_CONN_KEY, None)
 
 
-# One round trip, five statements (each READ COMMITTED statement takes its own snapshot):
-# 1-2. the link's own settings; 3. lock the head, and remember the sequence's last value L
-# (it may be read before the head's lock is granted: an older L only links less); 4. wait for
-# every marked writer in flight now (the lock manager's view, taken after L was read; not a
-# snapshot's in-progress list, which omits transactions with ids past its xmax); 5. the
-# committed unlinked events after the head up to L, read after every wait has ended.
-# Statements 4 and 5 do nothing when the head already reached ``until``.
-_HEAD_ID = "(SELECT last_event_id FROM audit_chain_head WHERE id = 1)"
-_LINK_READ_SQL = (
-    "SET LOCAL synchronous_commit = off; SET LOCAL lock_timeout = '{timeout:d}ms'; "
-    "SELECT last_event_id, last_hash, set_config('dpa.audit_link_upto',"
-    " (SELECT last_value FROM audit_event_id_seq)::text, true)"
-    " FROM audit_chain_head WHERE id = 1 FOR UPDATE; "
-    f"SELECT count(pg_advisory_xact_lock_shared({_MARK_CLASS}, objid::text::int))"
-    f" FROM pg_locks WHERE locktype = 'advisory' AND classid = {_MARK_CLASS}::oid"
-    " AND objsubid = 2 AND mode = 'ExclusiveLock' AND granted"
-    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-    f" AND {_HEAD_ID} < {{until:d}}; "
-    "SELECT id, occurred_at, actor_type, actor_id, action, entity_type, entity_id, client_ip,"
-    f" details FROM audit_event WHERE id > {_HEAD_ID}"
-    " AND id <= current_setting('dpa.audit_link_upto')::bigint AND hash IS NULL"
-    f" AND {_HEAD_ID} < {{until:d}} ORDER BY id"
-)
-_LINK_WRITE_SQL = (
-    "WITH linked AS (UPDATE audit_event AS e SET prev_hash = v.p, hash = v.h"
-    " FROM unnest('{{{ids}}}'::bigint[], '{{{prevs}}}'::text[], '{{{hashes}}}'::text[])"
-    " AS v(id, p, h) WHERE e.id = v.id RETURNING 1)"
-    " UPDATE audit_chain_head SET last_hash = '{last_hash}', last_event_id = {last_id:d},"
-    " event_count = event_count + (SELECT count(*) FROM linked) WHERE id = 1; COMMIT"
-)
+#: The linker itself is ``dpa_audit_link`` (migration 0019): every step in one statement, one
+#: round trip, one transaction of its own (the connection is in autocommit for the call).
+_LINK_SQL = "SELECT dpa_audit_link(%s, %s, %s)"
+#: Events linked per call at most (a backlog after a crash is linked in several calls).
+LINK_BATCH = 20_000
 
 
 def link(bind: Engine | Connection, *, until: int | None = None,
@@ -153,10 +127,11 @@ def link(bind: Engine | Connection, *, until: int | None = None,
     SQLite, which links inside the writer's transaction). Returns how many were linked.
 
     ``until``: stop as soon as the head has reached this event id (the after-commit hook
-    passes its newest event). Each attempt runs in its own short transaction that waits at
-    most ``LINK_LOCK_TIMEOUT_MS`` for one lock; attempts repeat until ``deadline_s`` — after
-    that the events stay unlinked (never lost) until the next link. A ``Connection`` must not
-    be inside a transaction of its own.
+    passes its newest event). Each attempt is one call of ``dpa_audit_link`` (its own short
+    transaction) that waits at most ``LINK_LOCK_TIMEOUT_MS`` for one lock; a timed-out attempt
+    is repeated until ``deadline_s`` — after that the events stay unlinked (never lost) until
+    the next link. A backlog longer than ``LINK_BATCH`` is linked in several calls. A
+    ``Connection`` must not be inside a transaction of its own.
     """
     if bind.dialect.name != "postgresql":
         return 0
@@ -164,70 +139,36 @@ def link(bind: Engine | Connection, *, until: int | None = None,
     total = 0
     while True:
         with bind.connect() if isinstance(bind, Engine) else nullcontext(bind) as conn:
-            done, linked = _link_once(conn, until)
+            state, linked = _link_once(conn, until)
         total += linked
-        if done or _time.monotonic() >= stop:
+        if state == "done" or (state == "busy" and _time.monotonic() >= stop):
             return total
 
 
 _NO_LIMIT = 2**62
 
 
-def _results(cur) -> None:
-    """Move a cursor that ran several statements to the first one that returned rows."""
-    while cur.description is None and cur.nextset():
-        pass
-
-
-def _link_once(conn: Connection, until: int | None) -> tuple[bool, int]:
-    """One linking transaction, in two round trips: (finished, events linked). ``finished``
-    is False when a lock wait timed out (another linker, or a writer still in flight).
-
-    The statements carry no parameters (several go in one round trip): every value put into
-    them is an integer read from the database or a hex digest computed here."""
+def _link_once(conn: Connection, until: int | None) -> tuple[str, int]:
+    """One call of ``dpa_audit_link``: (state, events linked); state is "done", "more" (it
+    linked a whole ``LINK_BATCH``: more may be waiting) or "busy" (a lock wait timed out:
+    another linker, or a writer still in flight)."""
     import psycopg
 
     raw = conn.connection.dbapi_connection
     if conn.in_transaction():
         conn.rollback()
-    cur = raw.cursor()
+    was_autocommit = raw.autocommit
+    raw.autocommit = True  # the call is its own transaction: no BEGIN/COMMIT round trips
     try:
-        # The link is re-derivable from the committed events (a lost link is redone with the
-        # same hashes), so its commit need not wait for the disk (statement 1).
-        cur.execute(_LINK_READ_SQL.format(timeout=int(LINK_LOCK_TIMEOUT_MS),
-                                          until=_NO_LIMIT if until is None else int(until)))
-        _results(cur)
-        last_id, last_hash, _upto = cur.fetchone()
-        cur.nextset()
-        cur.nextset()
-        rows = cur.fetchall()
-        if not rows:
-            raw.rollback()
-            return True, 0
-        _pause_for_kill_test("audit-link-before-write")
-        ids, prevs, hashes = [], [], []
-        prev = last_hash
-        for row in rows:
-            digest = _row_hash(_audit._canonical_time(row[1]), row[2:], prev)
-            ids.append(str(int(row[0])))
-            prevs.append(prev)
-            hashes.append(digest)
-            prev = digest
-        cur.execute(
-            _LINK_WRITE_SQL.format(ids=",".join(ids), prevs=",".join(prevs),
-                                   hashes=",".join(hashes), last_hash=prev,
-                                   last_id=int(ids[-1]))
-        )  # fmt: skip
-        raw.commit()  # (already committed by the statement: a no-op without a round trip)
-        return True, len(ids)
+        with raw.cursor() as cur:
+            cur.execute(_LINK_SQL, (_NO_LIMIT if until is None else int(until),
+                                    int(LINK_LOCK_TIMEOUT_MS), LINK_BATCH))  # fmt: skip
+            linked = cur.fetchone()[0]
+        return ("more" if linked >= LINK_BATCH else "done"), linked
     except psycopg.errors.LockNotAvailable:
-        raw.rollback()
-        return False, 0
-    except BaseException:
-        raw.rollback()
-        raise
+        return "busy", 0
     finally:
-        cur.close()
+        raw.autocommit = was_autocommit
 
 
 def _pause_for_kill_test(point: str) -> None:
@@ -236,9 +177,3 @@ def _pause_for_kill_test(point: str) -> None:
         from dpa_panel.services import backup
 
         backup.pause_for_kill_test(point)
-
-
-def _row_hash(when: str, fields: tuple, prev_hash: str) -> str:
-    """``compute_hash`` for a raw row: ``fields`` = (actor_type, actor_id, action,
-    entity_type, entity_id, client_ip, details)."""
-    return hashlib.sha256(_audit._content(when, *fields, prev_hash).encode("utf-8")).hexdigest()
