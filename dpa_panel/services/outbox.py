@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as _pg_insert
+from sqlalchemy.dialects.sqlite import insert as _sqlite_insert
 from sqlmodel import Session
 
 from dpa_panel.models import OutboxMessage
@@ -30,6 +31,8 @@ from dpa_panel.services.audit import Actor
 from dpa_panel.services.errors import ServiceError
 from dpa_panel.services.mail import SmtpConfig, SmtpSender, build_message
 
+_OUTBOX = OutboxMessage.__table__
+_INSERT_FOR = {"postgresql": _pg_insert, "sqlite": _sqlite_insert}
 MAX_ATTEMPTS = 10
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=6)
@@ -53,23 +56,27 @@ def enqueue(
     recipient_user_id: int | None = None,
     now: datetime | None = None,
 ) -> OutboxMessage | None:
-    """Queue one e-mail; None (nothing queued) when ``dedupe_key`` is already in the outbox."""
+    """Queue one e-mail; None (nothing queued) when ``dedupe_key`` is already in the outbox.
+
+    One statement (issue 19: the public form queues its acknowledgement on every submission):
+    ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`` on both engines, so a key
+    already queued — by an earlier call or by a concurrent producer — queues nothing, without
+    a read first or a savepoint. The returned message is a plain record of what was queued
+    (its ``id`` set), not an object attached to the session."""
     now = now or utcnow()
-    if dedupe_key is not None and session.scalar(
-        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
-    ):
+    values = {
+        "purpose": purpose[:32], "dedupe_key": dedupe_key, "recipient": recipient[:300],
+        "recipient_user_id": recipient_user_id, "subject": subject[:300], "body": body,
+        "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
+    }  # fmt: skip
+    insert = _INSERT_FOR[session.get_bind().dialect.name]
+    new_id = session.execute(
+        insert(_OUTBOX).values(values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(_OUTBOX.c.id)
+    ).scalar()  # fmt: skip
+    if new_id is None:
         return None
-    message = OutboxMessage(
-        purpose=purpose[:32], dedupe_key=dedupe_key, recipient=recipient[:300],
-        recipient_user_id=recipient_user_id, subject=subject[:300], body=body,
-        status="pending", attempts=0, next_attempt_at=now, created_at=now,
-    )  # fmt: skip
-    try:
-        with session.begin_nested():
-            session.add(message)
-    except IntegrityError:  # a concurrent producer queued the same key first
-        return None
-    return message
+    return OutboxMessage(id=new_id, **values)
 
 
 @dataclass
