@@ -1,5 +1,5 @@
 """Every audit action code, entity type and details key the package can write, found in the
-source (``audit.record``, ``record_on``, ``finish_append``), so a test can require a label for
+source (``audit.record``, ``record_on``), so a test can require a label for
 each: the audit viewer shows labels, never codes.
 
 An action given as a variable is followed: a module constant, both branches of ``a if c else
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "dpa_panel"
-_APPEND_FUNCS = {"record": 2, "record_on": 2, "finish_append": 3}  # name -> index of action
+_APPEND_FUNCS = {"record": 2, "record_on": 2}  # name -> index of action
 _SKIP = {"loadtest.py"}  # its ``record`` is a timing recorder, not the audit trail
 
 

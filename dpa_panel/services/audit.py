@@ -236,38 +236,8 @@ def record_on(
     if conn.dialect.name == "postgresql":
         return audit_link.pg_insert(conn, utcnow(), actor, action, entity_type, entity_id,
                                     details_text)  # fmt: skip
-    return _append(conn, claim_append(conn), actor, action, entity_type, entity_id, details_text)
-
-
-def claim_append(conn: Connection) -> str:
-    """Take the writers' lock (like ``lock_writers``) AND count the event that ``finish_append``
-    will add, in one statement; returns the chain's last hash (on PostgreSQL, where the linker
-    counts and links, only the writers' lock: returns "").
-
-    Only for a caller that owns its transaction and rolls it back on any failure: a claim
-    without its ``finish_append`` in the same transaction leaves the head's count ahead.
-    """
-    if conn.dialect.name == "postgresql":
-        lock_writers_on(conn)
-        return ""
-    return _BUMP_HEAD.scalar(conn)
-
-
-def finish_append(
-    conn: Connection,
-    prev_hash: str,
-    actor: Actor,
-    action: str,
-    entity_type: str = "",
-    entity_id: str | int = "",
-    details: dict | None = None,
-) -> int:
-    """Append the event claimed by ``claim_append`` (same transaction); returns its id."""
-    details_text = _details_json(details)
-    if conn.dialect.name == "postgresql":
-        return audit_link.pg_insert(conn, utcnow(), actor, action, entity_type, entity_id,
-                                    details_text)  # fmt: skip
-    return _append(conn, prev_hash, actor, action, entity_type, entity_id, details_text)
+    return _append(conn, _BUMP_HEAD.scalar(conn), actor, action, entity_type, entity_id,
+                   details_text)  # fmt: skip
 
 
 def append_many(

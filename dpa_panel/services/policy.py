@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import NamedTuple
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from dpa_panel.models import PolicyVersion
@@ -26,6 +28,25 @@ def edition_in_force(session: Session, on: date) -> PolicyVersion | None:
         .limit(1)
     )
     return session.exec(stmt).first()
+
+
+class EditionRef(NamedTuple):
+    """What a consent records of the edition in force: its id and label."""
+
+    id: int
+    label: str
+
+
+def edition_ref_in_force(session: Session, on: date) -> EditionRef | None:
+    """``edition_in_force`` without the three policy texts (issue 19: the public form needs
+    only the id and label, and the texts were most of the bytes read per submission)."""
+    row = session.execute(
+        sa_select(PolicyVersion.id, PolicyVersion.label)
+        .where(PolicyVersion.effective_date <= on)
+        .order_by(PolicyVersion.effective_date.desc(), PolicyVersion.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else EditionRef(*row)
 
 
 def edition_by_label(session: Session, label: str) -> PolicyVersion | None:

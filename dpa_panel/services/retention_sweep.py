@@ -133,20 +133,13 @@ _INSERT_ACT = insert(_ACT).values({c: bindparam(c) for c in _ACT_FIELDS}).return
 
 def _destroy_on(
     conn, actor: Actor, subject_id: int, now: datetime, batch_id: str, rules: _Rules,
-    *, owns_transaction: bool = False,
 ) -> tuple[int, str]:  # fmt: skip
     """``destroy_subject`` on a Core connection, in its current transaction: (act id, ref).
-
-    ``owns_transaction``: the caller rolls the transaction back on any error (the sweep), so
-    the writers' lock and the audit event's claim on the chain are one statement.
 
     The decision, the parameters of every blanked row, the categories, the act and the event
     come from ``retention_destroy``, as in the batch path (``retention_batch._destroy_batch``).
     """
-    if owns_transaction:
-        prev_hash = audit.claim_append(conn)
-    else:
-        audit.lock_writers_on(conn)
+    audit.lock_writers_on(conn)
     # Everything below is read under the writers' lock.
     today = local_date(now)
     sid = {"b_sid": subject_id}
@@ -183,11 +176,7 @@ def _destroy_on(
     named = _act_name(act_id, row, categories)
     _NAME_ACT.execute(conn, named)
     details = _event_details(act_id, row["batch_id"])
-    if owns_transaction:
-        audit.finish_append(conn, prev_hash, actor, "subject.destroyed", "data_subject",
-                            subject_id, details)  # fmt: skip
-    else:
-        audit.record_on(conn, actor, "subject.destroyed", "data_subject", subject_id, details)
+    audit.record_on(conn, actor, "subject.destroyed", "data_subject", subject_id, details)
     return act_id, named["b_ref"]
 
 
