@@ -132,39 +132,38 @@ def record_refusal(session: Session, action: str, client_ip: str) -> None:
     audit.record(session, Actor.public(client_ip), action, ENTITY, "", {})
 
 
-def _rate_limited(session: Session, client_ip: str) -> bool:
-    # The audit trail's clock, not the caller's ``now``: events are stamped with real time.
-    now = utcnow()
-    recent = session.scalar(
+def _refusal(session: Session, client_ip: str, email: str) -> str | None:
+    """Why the form must refuse this submission (``apply.rate_limited`` first, then
+    ``apply.duplicate``), or None — both facts read in one statement (issue 19).
+
+    Rate limit: refused and accepted submissions from this address within ``RATE_WINDOW``,
+    counted on the audit trail's own clock (events are stamped with real time, not the
+    caller's ``now``). Duplicate: an application in progress with this e-mail, compared
+    case-insensitively — driven by the status index (few applications are open at a time);
+    the local part of a validated address is ASCII, so ``lower()`` behaves the same on both
+    engines."""
+    recent = (
         select(func.count())
         .select_from(AuditEvent)
         .where(
             AuditEvent.action.in_(RATE_LIMITED_ACTIONS),
-            AuditEvent.occurred_at >= now - RATE_WINDOW,
+            AuditEvent.occurred_at >= utcnow() - RATE_WINDOW,
             AuditEvent.client_ip == client_ip[:64],
         )
+        .scalar_subquery()
     )
-    return recent >= settings.apply_rate_limit_per_hour()
-
-
-def _open_application_exists(session: Session, email: str) -> bool:
-    """Whether an application in progress has this e-mail (compared case-insensitively).
-
-    Driven by the status index (few applications are open at a time). The local part of a
-    validated address is ASCII, so ``lower()`` behaves the same on both engines.
-    """
-    return (
-        session.scalar(
-            select(MembershipApplication.id)
-            .join(DataSubject, DataSubject.id == MembershipApplication.subject_id)
-            .where(
-                MembershipApplication.status.in_(OPEN_APPLICATION_STATUSES),
-                func.lower(DataSubject.email) == email.lower(),
-            )
-            .limit(1)
+    open_one = exists(
+        select(MembershipApplication.id)
+        .join(DataSubject, DataSubject.id == MembershipApplication.subject_id)
+        .where(
+            MembershipApplication.status.in_(OPEN_APPLICATION_STATUSES),
+            func.lower(DataSubject.email) == email.lower(),
         )
-        is not None
     )
+    count, duplicate = session.execute(select(recent, open_one)).one()
+    if count >= settings.apply_rate_limit_per_hour():
+        return "apply.rate_limited"
+    return "apply.duplicate" if duplicate else None
 
 
 _SUBJECT_T = DataSubject.__table__
@@ -253,10 +252,9 @@ def submit_application(
     granted = sorted(p for p in consents if p in asked)
 
     audit.lock_writers(session)  # the checks below and the insert are one atomic step
-    if _rate_limited(session, client_ip):
-        raise ServiceError("apply.rate_limited")
-    if _open_application_exists(session, values["email"]):
-        raise ServiceError("apply.duplicate")
+    refusal = _refusal(session, client_ip, values["email"])
+    if refusal:
+        raise ServiceError(refusal)
 
     from dpa_panel.services import org_profile
     from dpa_panel.services.consent_text import consent_sentence
