@@ -1022,3 +1022,41 @@ def test_board_columns_newest_first_per_status(seeded):
                     reverse=True,
                 )[:7]
                 assert [r.id for r in column] == [r["id"] for r in expected]
+
+
+def test_the_form_names_the_edition_its_submission_records_after_almaty_midnight(
+    engine, staff, monkeypatch
+):
+    """At 20:30 UTC it is already the next day in Almaty: an edition in force from that
+    Almaty day is the one the form names and the one the submission records (the form used
+    to read the UTC date, and with it the whole edition text, to show a label)."""
+    from reflex.state import State
+
+    import dpa_panel.dpa_panel  # noqa: F401  (registers the app's states)
+    from dpa_panel.services import consent
+    from dpa_panel.state import apply_state
+    from tests.handler_call import run_handler
+
+    day = date(2027, 3, 1)
+    with session_scope(engine) as s:
+        consent.add_policy_version(
+            s, staff, label="v-almaty", effective_date=day,
+            text_kk="Саясат", text_ru="Политика", text_en="Policy",
+        )  # fmt: skip
+    moment = datetime(2027, 2, 28, 20, 30, tzinfo=UTC)  # 01:30 on 1 March in Almaty
+    monkeypatch.setattr(apply_state, "utcnow", lambda: moment)
+    root = State(_reflex_internal_init=True)
+    state = root.get_substate(apply_state.ApplyState.get_full_name().split(".")[1:])
+    run_handler(apply_state.ApplyState.load.fn(state))
+    assert state.policy_label == "v-almaty"
+    with session_scope(engine) as s:
+        application = applications.submit_application(
+            s, form(), {"application_review"}, language="kk", client_ip="192.0.2.9", now=moment
+        )
+        recorded = s.scalar(
+            select(PolicyVersion.label)
+            .join(Consent, Consent.policy_version_id == PolicyVersion.id)
+            .join(MembershipApplication, MembershipApplication.subject_id == Consent.subject_id)
+            .where(MembershipApplication.id == application.id)
+        )
+    assert recorded == "v-almaty"

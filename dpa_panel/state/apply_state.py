@@ -49,7 +49,8 @@ class ApplyState(AppState):
     def load(self):
         self.errors, self.form_error, self.reference = {}, "", ""
         with session_scope() as session:
-            edition = policy.edition_in_force(session, utcnow().date())
+            # The Almaty date, as the submission records it (not the UTC date).
+            edition = policy.edition_ref_in_force(session, applications.local_date(utcnow()))
             self.policy_label = edition.label if edition else ""
             self.sentences = consent_text.form_sentences(session)
 
