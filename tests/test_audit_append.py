@@ -11,11 +11,7 @@ that the tamper checks still hold for linked and unlinked rows.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -27,6 +23,7 @@ from dpa_panel.db import dispose_engines, session_scope
 from dpa_panel.models import AuditChainHead, AuditEvent
 from dpa_panel.services import audit, audit_link
 from dpa_panel.services.audit import GENESIS_HASH, Actor, record, verify_chain
+from tests.kill_helpers import kill_at_pause_point, kill_when, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -265,39 +262,6 @@ def _writer_script(n: int) -> str:
     )
 
 
-def _run_until_killed(args: list[str], env: dict[str, str], point: str, marker: Path) -> None:
-    env = {**env, "DPA_TEST_PAUSE_AT": point, "DPA_TEST_PAUSE_MARKER": str(marker)}
-    proc = subprocess.Popen([sys.executable, *args], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
-    deadline = time.monotonic() + 240
-    try:
-        while not marker.exists():
-            if proc.poll() is not None:
-                _out, err = proc.communicate()
-                pytest.fail(f"ended (exit {proc.returncode}) before {point}: {err.decode()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"never reached {point}")
-            time.sleep(0.05)  # polling interval, not a wait for the process's progress
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
-    assert proc.returncode == -signal.SIGKILL
-    marker.unlink()
-
-
-def _wait_for(condition, what: str, timeout_s: float = 240) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.05)  # polling interval, not a wait for the other side's progress
-
-
 _LINKER_SQL = (
     "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT dpa_audit_link%%'"
     " AND pid <> pg_backend_pid()"
@@ -324,7 +288,7 @@ def test_sigkill_after_commit_or_inside_a_link_loses_nothing(engine, db_url, tmp
     marker = tmp_path / "paused"
     _append(engine, 2)
     # 1. Killed right after its COMMIT, before its link: three events committed, unlinked.
-    _run_until_killed(["-c", _writer_script(3)], env, "audit-after-commit", marker)
+    kill_at_pause_point(["-c", _writer_script(3)], env, "audit-after-commit", marker)
     events = _events(engine)
     assert [e.action for e in events].count("killed.writer") == 3
     assert [e.hash is None for e in events] == [False] * 2 + [True] * 3
@@ -334,22 +298,12 @@ def test_sigkill_after_commit_or_inside_a_link_loses_nothing(engine, db_url, tmp
     # head, and waits (in dpa_audit_link) for an audited writer still in flight.
     in_flight = Session(engine)
     record(in_flight, Actor.system(), "in.flight", "n", 9)
-    link_env = {**env, "DPA_TEST_PAUSE_AT": ""}
-    proc = subprocess.Popen([sys.executable, "-m", "dpa_panel.cli", "audit", "link"],
-                            env=link_env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)  # fmt: skip
-    try:
-        _wait_for(lambda: _linker_waiting(engine), "the linker waiting for the writer")
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    kill_when(["-m", "dpa_panel.cli", "audit", "link"], env, lambda: _linker_waiting(engine),
+              "the linker waiting for the writer")  # fmt: skip
     in_flight.rollback()
     in_flight.close()
     # The killed link's backend ends with it; what it did is one transaction: all or nothing.
-    _wait_for(lambda: not _linker_running(engine), "the killed linker's backend to end")
+    wait_for(lambda: not _linker_running(engine), "the killed linker's backend to end")
     events = _events(engine)
     assert "in.flight" not in [e.action for e in events]
     linked = [e.hash is not None for e in events]

@@ -10,10 +10,8 @@ marker file; the test polls for the marker, so there is no fixed sleep.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +20,7 @@ from sqlalchemy import text
 from dpa_panel.db import dispose_engines, make_engine
 from dpa_panel.services import backup
 from tests.dbutil import fresh_database
+from tests.kill_helpers import kill_at_pause_point
 from tests.test_backup import _seed, _snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,31 +50,7 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
 
 def _run_and_kill(args: list[str], env: dict[str, str], point: str, marker: Path) -> None:
     """Start the command, wait until it stops at ``point``, SIGKILL it."""
-    env = {**env, "DPA_TEST_PAUSE_AT": point, "DPA_TEST_PAUSE_MARKER": str(marker)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dpa_panel.cli", *args],
-        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    deadline = time.monotonic() + 240
-    try:
-        while not marker.exists():
-            if proc.poll() is not None:
-                out, err = proc.communicate()
-                pytest.fail(f"{args} ended (exit {proc.returncode}) before {point}: {err}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"{args} never reached {point}")
-            time.sleep(0.05)  # polling interval, not a wait for the process's progress
-        assert marker.read_text() == str(proc.pid)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
-    assert proc.returncode == -signal.SIGKILL
-    marker.unlink()
+    kill_at_pause_point(["-m", "dpa_panel.cli", *args], env, point, marker)
 
 
 def _plaintext_files(folders: list[Path], needles: list[bytes]) -> list[str]:
