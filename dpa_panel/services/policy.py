@@ -19,15 +19,20 @@ def list_editions(session: Session) -> list[PolicyVersion]:
     return list(session.exec(stmt))
 
 
-def edition_in_force(session: Session, on: date) -> PolicyVersion | None:
-    """The edition with the latest effective date on or before ``on`` (clause 8.2)."""
-    stmt = (
-        select(PolicyVersion)
+def _latest_on(on: date, *columns):
+    """The edition with the latest effective date on or before ``on`` (clause 8.2): a SELECT
+    of ``columns`` (the model, or some of its columns) of that one row."""
+    return (
+        sa_select(*columns)
         .where(PolicyVersion.effective_date <= on)
         .order_by(PolicyVersion.effective_date.desc(), PolicyVersion.id.desc())
         .limit(1)
     )
-    return session.exec(stmt).first()
+
+
+def edition_in_force(session: Session, on: date) -> PolicyVersion | None:
+    """The edition with the latest effective date on or before ``on`` (clause 8.2)."""
+    return session.scalars(_latest_on(on, PolicyVersion)).first()
 
 
 class EditionRef(NamedTuple):
@@ -40,12 +45,7 @@ class EditionRef(NamedTuple):
 def edition_ref_in_force(session: Session, on: date) -> EditionRef | None:
     """``edition_in_force`` without the three policy texts (issue 19: the public form needs
     only the id and label, and the texts were most of the bytes read per submission)."""
-    row = session.execute(
-        sa_select(PolicyVersion.id, PolicyVersion.label)
-        .where(PolicyVersion.effective_date <= on)
-        .order_by(PolicyVersion.effective_date.desc(), PolicyVersion.id.desc())
-        .limit(1)
-    ).first()
+    row = session.execute(_latest_on(on, PolicyVersion.id, PolicyVersion.label)).first()
     return None if row is None else EditionRef(*row)
 
 
