@@ -1028,13 +1028,13 @@ def test_the_form_names_the_edition_its_submission_records_after_almaty_midnight
     engine, staff, monkeypatch
 ):
     """At 20:30 UTC it is already the next day in Almaty: an edition in force from that
-    Almaty day is the one the form names and the one the submission records (the form used
-    to read the UTC date, and with it the whole edition text, to show a label)."""
+    Almaty day is the one the form names, the one /privacy shows by default and the one the
+    submission records (the form and the page used to read the UTC or server date)."""
     from reflex.state import State
 
     import dpa_panel.dpa_panel  # noqa: F401  (registers the app's states)
     from dpa_panel.services import consent
-    from dpa_panel.state import apply_state
+    from dpa_panel.state import apply_state, privacy_state
     from tests.handler_call import run_handler
 
     day = date(2027, 3, 1)
@@ -1045,10 +1045,14 @@ def test_the_form_names_the_edition_its_submission_records_after_almaty_midnight
         )  # fmt: skip
     moment = datetime(2027, 2, 28, 20, 30, tzinfo=UTC)  # 01:30 on 1 March in Almaty
     monkeypatch.setattr(apply_state, "utcnow", lambda: moment)
+    monkeypatch.setattr(privacy_state, "utcnow", lambda: moment)
     root = State(_reflex_internal_init=True)
     state = root.get_substate(apply_state.ApplyState.get_full_name().split(".")[1:])
     run_handler(apply_state.ApplyState.load.fn(state))
     assert state.policy_label == "v-almaty"
+    page = root.get_substate(privacy_state.PrivacyState.get_full_name().split(".")[1:])
+    run_handler(privacy_state.PrivacyState.load.fn(page))
+    assert page.label == "v-almaty"
     with session_scope(engine) as s:
         application = applications.submit_application(
             s, form(), {"application_review"}, language="kk", client_ip="192.0.2.9", now=moment

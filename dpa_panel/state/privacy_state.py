@@ -8,7 +8,8 @@ import reflex as rx
 
 from dpa_panel.db import session_scope
 from dpa_panel.i18n.formatting import format_date
-from dpa_panel.services import org_profile, policy
+from dpa_panel.models.types import utcnow
+from dpa_panel.services import applications, org_profile, policy
 from dpa_panel.services.permissions import PUBLIC
 from dpa_panel.services.policy_texts import text_blocks
 from dpa_panel.state.app_state import AppState
@@ -40,7 +41,8 @@ class PrivacyState(AppState):
             if wanted:
                 edition = policy.edition_by_label(session, str(wanted)[:20])
             else:
-                edition = policy.edition_in_force(session, date.today())
+                # The Almaty date, as the form and the submission use (not the server's).
+                edition = policy.edition_in_force(session, applications.local_date(utcnow()))
             self.editions = [
                 {"label": e.label, "effective": e.effective_date.isoformat()}
                 for e in policy.list_editions(session)
