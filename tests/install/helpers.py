@@ -32,9 +32,11 @@ def installer_env() -> dict[str, str]:
     return env
 
 
-def run_installer(*args: str, timeout: float = 900, user: int | None = None):
+def run_installer(
+    *args: str, timeout: float = 900, user: int | None = None, script: Path = INSTALL_SH
+):
     """``sh deploy/install.sh ARGS``; stdout and stderr together in ``.stdout``."""
-    command = ["sh", str(INSTALL_SH), *map(str, args)]
+    command = ["sh", str(script), *map(str, args)]
     if user is not None:
         command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *command]
     return subprocess.run(

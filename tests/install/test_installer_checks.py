@@ -8,8 +8,10 @@ prefix and finding the prefix still empty. The full install is tests/install/tes
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -239,7 +241,17 @@ def test_a_non_root_run_says_what_needs_root(tmp_path):
     prefix.mkdir()
     tmp_path.chmod(0o755)
     user = 65534 if os.geteuid() == 0 else None  # run as `nobody` when we are root
-    result = run_installer(*_first_install_args(prefix, 5432, 6379), user=user)
+    # `nobody` must be able to read the installer: a checkout cloned into a private (0700)
+    # directory is not, nor is pytest's own (0700) temporary root, so it runs a copy of
+    # deploy/ from a world-readable temporary folder.
+    with tempfile.TemporaryDirectory() as readable:
+        copy = Path(readable) / "deploy"
+        shutil.copytree(DEPLOY, copy, ignore=shutil.ignore_patterns("__pycache__"))
+        for path in [Path(readable), copy, *copy.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        result = run_installer(
+            *_first_install_args(prefix, 5432, 6379), user=user, script=copy / "install.sh"
+        )
     assert result.returncode == 2, result.stdout
     assert "run as root" in result.stdout
     for step in ("create the service user", "systemctl", "/etc/systemd/system"):
