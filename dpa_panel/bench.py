@@ -38,7 +38,7 @@ from dpa_panel import demo, migrate, settings
 from dpa_panel.db import make_engine, session_scope
 from dpa_panel.models import AuditChainHead, AuditEvent, DataSubject
 from dpa_panel.models.types import almaty_month
-from dpa_panel.services import applications, audit, members
+from dpa_panel.services import applications, audit, members, submission
 from dpa_panel.services import statistics as board_stats
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -260,7 +260,7 @@ def _application_submit(engine: Engine, _n: int):
     per-IP rate limit does not trip."""
     i = next(_SUBMISSIONS)
     with session_scope(engine) as session:
-        application = applications.submit_application(
+        application = submission.submit_application(
             session,
             _bench_form(i),
             {"application_review", "member_register", "informing"},

@@ -10,7 +10,7 @@ from sqlmodel import SQLModel
 
 from dpa_panel.db import session_scope
 from dpa_panel.models import StaffUser
-from dpa_panel.services import applications
+from dpa_panel.services import applications, submission
 from dpa_panel.services.audit import Actor
 
 _counter = itertools.count(1)
@@ -53,7 +53,7 @@ def submit(engine, *, consents=("application_review",), ip: str = "", **override
     """Submit one application in its own transaction; returns its id."""
     ip = ip or f"198.51.100.{next(_counter) % 250 + 1}"
     with session_scope(engine) as s:
-        application = applications.submit_application(
+        application = submission.submit_application(
             s, form(**overrides), set(consents), language="kk", client_ip=ip
         )
         return application.id

@@ -29,9 +29,8 @@ from dpa_panel.models import (
     PolicyVersion,
 )
 from dpa_panel.models.vocab import APPLICATION_STATUSES
-from dpa_panel.services import applications
+from dpa_panel.services import applications, submission
 from dpa_panel.services.applications import (
-    REFUSAL_AUDIT_ACTIONS,
     TRANSITIONS,
     ApplicationQuery,
     allowed_transitions,
@@ -39,6 +38,7 @@ from dpa_panel.services.applications import (
 from dpa_panel.services.audit import Actor, verify_chain
 from dpa_panel.services.errors import ServiceError, ValidationFailed
 from dpa_panel.services.policy_texts import text_sha256
+from dpa_panel.services.submission import REFUSAL_AUDIT_ACTIONS
 from tests.pipeline_helpers import (
     form,
     make_staff,
@@ -80,14 +80,14 @@ def _get(engine, model, ident):
 def test_submit_stores_everything_in_one_transaction(engine):
     before = row_counts(engine)
     with session_scope(engine) as s:
-        app = applications.submit_application(
+        app = submission.submit_application(
             s,
             form(email="Aigul.Test@Mail.KZ", phone="+7 (747) 000-11-22"),
             {"application_review", "member_register", "informing"},
             language="ru",
             client_ip="203.0.113.7",
         )
-        app_id = app.id
+        app_id, returned_reference = app.id, app.reference
     after = row_counts(engine)
     assert after["data_subject"] - before["data_subject"] == 1
     assert after["membership_application"] - before["membership_application"] == 1
@@ -102,7 +102,7 @@ def test_submit_stores_everything_in_one_transaction(engine):
         event = s.scalars(select(ApplicationEvent)).one()
         policy = s.scalars(select(PolicyVersion).where(PolicyVersion.label == "v1")).one()
     year = app.submitted_at.astimezone(ALMATY).year
-    assert app.reference == f"A-{year}-{app.id:06d}"
+    assert app.reference == f"A-{year}-{app.id:06d}" == returned_reference  # what the form shows
     assert app.status == "submitted" and app.language == "ru" and app.closed_at is None
     assert subject.language == "ru" and subject.status == "active"
     assert subject.phone == "+77470001122" and subject.email == "Aigul.Test@mail.kz"
@@ -128,10 +128,35 @@ def test_submit_stores_everything_in_one_transaction(engine):
     assert _verify(engine).ok
 
 
+def test_submissions_and_other_writers_draw_application_ids_from_one_counter(engine):
+    """On PostgreSQL the submission draws its application's id in the subject's INSERT
+    (issue 19); an application written the ordinary way in between (e.g. by the import)
+    must neither collide with it nor break the reference <-> id link."""
+    def submit() -> MembershipApplication:
+        with session_scope(engine) as s:
+            return submission.submit_application(
+                s, form(), {"application_review"}, language="kk", client_ip="203.0.113.70"
+            )
+
+    first = submit()
+    with session_scope(engine) as s:
+        other = MembershipApplication(reference="A-IMPORT-1", subject_id=first.subject_id)
+        s.add(other)
+        s.flush()
+        other_id = other.id
+    second = submit()
+    assert first.id < other_id < second.id
+    with Session(engine) as s:
+        rows = s.execute(select(MembershipApplication.id, MembershipApplication.reference)).all()
+        stored = dict(rows)
+    assert stored[first.id] == first.reference and stored[second.id] == second.reference
+    assert second.reference.endswith(f"-{second.id:06d}")
+
+
 def test_a_failure_later_in_the_transaction_leaves_nothing(engine):
     before = row_counts(engine)
     with pytest.raises(RuntimeError), session_scope(engine) as s:
-        applications.submit_application(
+        submission.submit_application(
             s, form(), {"application_review"}, language="kk", client_ip="203.0.113.8"
         )
         raise RuntimeError("the caller fails after the service")
@@ -142,7 +167,7 @@ def test_a_failure_later_in_the_transaction_leaves_nothing(engine):
 def test_invalid_input_stores_nothing(engine):
     before = row_counts(engine)
     with pytest.raises(ValidationFailed) as failed, session_scope(engine) as s:
-        applications.submit_application(
+        submission.submit_application(
             s,
             form(surname="", phone="+1 202 555 0123", email="x@"),
             {"application_review"},
@@ -162,7 +187,7 @@ def test_review_consent_is_required(engine):
     before = row_counts(engine)
     for consents in (set(), {"member_register", "informing"}):
         with pytest.raises(ValidationFailed) as failed, session_scope(engine) as s:
-            applications.submit_application(
+            submission.submit_application(
                 s, form(), consents, language="kk", client_ip="203.0.113.10"
             )
         assert failed.value.errors == {
@@ -170,7 +195,7 @@ def test_review_consent_is_required(engine):
         }
     # Reported together with the field errors, so the form shows everything at once.
     with pytest.raises(ValidationFailed) as failed, session_scope(engine) as s:
-        applications.submit_application(
+        submission.submit_application(
             s, form(surname=""), set(), language="kk", client_ip="203.0.113.10"
         )
     assert set(failed.value.errors) == {"surname", "consent_application_review"}
@@ -199,7 +224,7 @@ def test_only_purposes_the_form_asks_for_are_stored(engine):
 
 def test_no_policy_in_force_refuses(engine):
     with pytest.raises(ServiceError) as err, session_scope(engine) as s:
-        applications.submit_application(
+        submission.submit_application(
             s,
             form(),
             {"application_review"},
@@ -214,13 +239,13 @@ def _refused(engine, raw, ip) -> ServiceError:
     """Submit like the public form's state does: refusal -> rollback -> audit on its own."""
     try:
         with session_scope(engine) as s:
-            applications.submit_application(
+            submission.submit_application(
                 s, raw, {"application_review"}, language="kk", client_ip=ip
             )
     except ServiceError as err:
         if err.key in REFUSAL_AUDIT_ACTIONS:
             with session_scope(engine) as s:
-                applications.record_refusal(s, REFUSAL_AUDIT_ACTIONS[err.key], ip)
+                submission.record_refusal(s, REFUSAL_AUDIT_ACTIONS[err.key], ip)
         return err
     raise AssertionError("expected a refusal")
 
@@ -1054,7 +1079,7 @@ def test_the_form_names_the_edition_its_submission_records_after_almaty_midnight
     run_handler(privacy_state.PrivacyState.load.fn(page))
     assert page.label == "v-almaty"
     with session_scope(engine) as s:
-        application = applications.submit_application(
+        application = submission.submit_application(
             s, form(), {"application_review"}, language="kk", client_ip="192.0.2.9", now=moment
         )
         recorded = s.scalar(

@@ -25,7 +25,7 @@ from dpa_panel.models import (
     MembershipApplication,
     StaffUser,
 )
-from dpa_panel.services import applications, audit, retention
+from dpa_panel.services import audit, retention, submission
 from dpa_panel.services import import_columns as cols
 from dpa_panel.services import member_import as mi
 from dpa_panel.services.audit import Actor
@@ -208,7 +208,7 @@ def test_every_bad_row_is_refused_with_its_reason_and_good_rows_pass(engine):
 
 def test_duplicates_against_the_register_are_refused_never_merged(engine, admin):
     with session_scope(engine) as s:
-        applications.submit_application(
+        submission.submit_application(
             s,
             {"surname": "Әбілқайыр", "first_name": "Дәулет", "patronymic": "Маратұлы",
              "phone": "+77059998877", "email": "other@mail.kz", "workplace": "X",
@@ -216,7 +216,7 @@ def test_duplicates_against_the_register_are_refused_never_merged(engine, admin)
              "education_level": "bachelor"},
             {"application_review"}, language="kk", client_ip="10.0.0.1",
         )  # fmt: skip
-        applications.submit_application(
+        submission.submit_application(
             s,
             {"surname": "Другой", "first_name": "Человек", "phone": "+77051110000",
              "email": "SAULE@mail.kz", "workplace": "X", "workplace_category": "media",

@@ -6,10 +6,7 @@ Rules:
 * **One transaction per action.** Every function that changes data takes the caller's
   ``session`` and an ``audit.Actor`` and writes its audit event(s) with ``audit.record`` in
   that transaction; nothing here commits. Audit details name fields and codes, never values.
-* **Refusals that must leave a trace.** A refused submission raises, and the caller's
-  ``session_scope`` rolls back — including any audit event written in it. So the duplicate and
-  rate-limit refusals are audited by the caller *after* the rollback, in a transaction of their
-  own: ``record_refusal(session, REFUSAL_AUDIT_ACTIONS[err.key], client_ip)``.
+* **The public form's submission** is ``services.submission`` (split off in issue 19).
 * **One state machine.** ``change_status`` is the only way an application's status changes
   (``TRANSITIONS``). Approval creates the register entry in the same transaction.
 * **Writers are serialised.** Decisions that read then write (duplicate check, rate limit,
@@ -29,54 +26,36 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, exists, func, insert, or_, select, union, update
+from sqlalchemy import and_, case, exists, func, or_, select, union
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from dpa_panel import settings
-from dpa_panel.i18n import normalise_locale
 from dpa_panel.models import (
     ApplicationEvent,
-    AuditEvent,
     Consent,
     DataSubject,
     Member,
     MembershipApplication,
-    Purpose,
-    RetentionRule,
     StaffUser,
 )
 from dpa_panel.models.subject import compose_search_text, fold_for_search
 from dpa_panel.models.types import utcnow
 from dpa_panel.models.vocab import (
     APPLICATION_STATUSES,
-    OPEN_APPLICATION_STATUSES,
     SUBJECT_STATUSES,
 )
-from dpa_panel.services import audit, policy
+from dpa_panel.services import audit
 from dpa_panel.services.audit import Actor
 from dpa_panel.services.errors import ServiceError, ValidationFailed
-from dpa_panel.services.policy_texts import text_sha256
 from dpa_panel.services.validation import (
     APPLICATION_FIELDS,
     clean_text,
-    validate_application_fields,
     validate_field,
 )
 
 _TZ = ZoneInfo(settings.DISPLAY_TZ)
-
-#: The purpose whose consent is required to submit at all (clause 2.2).
-REVIEW_PURPOSE = "application_review"
-#: Audit actions counted by the per-IP rate limit of the public form.
-RATE_LIMITED_ACTIONS = ("application.submitted", "application.duplicate_refused")
-RATE_WINDOW = timedelta(hours=1)
-#: ServiceError key -> audit action the caller records (in its own transaction) on refusal.
-REFUSAL_AUDIT_ACTIONS = {
-    "apply.duplicate": "application.duplicate_refused",
-    "apply.rate_limited": "application.rate_limited",
-}
 
 TEXT_MAX = 2000  # notes, reasons, questions
 SEARCH_MAX = 100
@@ -111,174 +90,6 @@ def local_date(moment: datetime) -> date:
 
 def _local_midnight_utc(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=_TZ).astimezone(UTC)
-
-
-# --- the public form -------------------------------------------------------------------------
-
-
-def record_refusal(session: Session, action: str, client_ip: str) -> None:
-    """Audit a refused submission (``application.duplicate_refused``, ``.rate_limited``, ...).
-
-    Call it in a transaction of its own after the refused one rolled back, e.g.::
-
-        except ServiceError as err:
-            if err.key in applications.REFUSAL_AUDIT_ACTIONS:
-                with session_scope() as s:
-                    applications.record_refusal(s, REFUSAL_AUDIT_ACTIONS[err.key], ip)
-
-    Duplicate refusals count towards the rate limit, so probing e-mail addresses is limited
-    too. The event holds no form data, only the client IP.
-    """
-    audit.record(session, Actor.public(client_ip), action, ENTITY, "", {})
-
-
-def _refusal(session: Session, client_ip: str, email: str) -> str | None:
-    """Why the form must refuse this submission (``apply.rate_limited`` first, then
-    ``apply.duplicate``), or None — both facts read in one statement (issue 19).
-
-    Rate limit: refused and accepted submissions from this address within ``RATE_WINDOW``,
-    counted on the audit trail's own clock (events are stamped with real time, not the
-    caller's ``now``). Duplicate: an application in progress with this e-mail, compared
-    case-insensitively — driven by the status index (few applications are open at a time);
-    the local part of a validated address is ASCII, so ``lower()`` behaves the same on both
-    engines."""
-    recent = (
-        select(func.count())
-        .select_from(AuditEvent)
-        .where(
-            AuditEvent.action.in_(RATE_LIMITED_ACTIONS),
-            AuditEvent.occurred_at >= utcnow() - RATE_WINDOW,
-            AuditEvent.client_ip == client_ip[:64],
-        )
-        .scalar_subquery()
-    )
-    open_one = exists(
-        select(MembershipApplication.id)
-        .join(DataSubject, DataSubject.id == MembershipApplication.subject_id)
-        .where(
-            MembershipApplication.status.in_(OPEN_APPLICATION_STATUSES),
-            func.lower(DataSubject.email) == email.lower(),
-        )
-    )
-    count, duplicate = session.execute(select(recent, open_one)).one()
-    if count >= settings.apply_rate_limit_per_hour():
-        return "apply.rate_limited"
-    return "apply.duplicate" if duplicate else None
-
-
-_SUBJECT_T = DataSubject.__table__
-_APPLICATION_T = MembershipApplication.__table__
-_CONSENT_T = Consent.__table__
-_APP_EVENT_T = ApplicationEvent.__table__
-
-
-def _insert_submission(
-    session: Session, values: dict[str, Any], language: str, granted: list[str],
-    sentences: dict[str, str], policy_version_id: int, now: datetime,
-) -> tuple[DataSubject, MembershipApplication]:  # fmt: skip
-    """The rows of one submission — subject, application (named ``A-<year>-<id>``), one
-    consent per granted purpose, the timeline's first event — as Core INSERTs in the
-    caller's transaction (issue 19: the ORM's unit of work took about half of a submission's
-    time). The column defaults (the derived statistics keys included, see
-    ``models.types.month_key_field``) are applied by Core as by the ORM; the search copy is
-    passed in. Returns detached records of what was stored (ids set)."""
-    conn = session.connection()
-    subject_row = {**values, "language": language, "status": "active",
-                   "search_text": compose_search_text(values), "created_at": now,
-                   "updated_at": now}  # fmt: skip
-    subject_id = conn.execute(
-        insert(_SUBJECT_T).values(subject_row).returning(_SUBJECT_T.c.id)
-    ).scalar_one()
-    app_row = {"reference": f"pending-{subject_id}", "subject_id": subject_id,
-               "submitted_at": now, "status": "submitted", "language": language,
-               "updated_at": now}  # fmt: skip
-    application_id = conn.execute(
-        insert(_APPLICATION_T).values(app_row).returning(_APPLICATION_T.c.id)
-    ).scalar_one()
-    app_row["reference"] = f"A-{local_date(now).year}-{application_id:06d}"
-    conn.execute(
-        update(_APPLICATION_T)
-        .where(_APPLICATION_T.c.id == application_id)
-        .values(reference=app_row["reference"])
-    )
-    if granted:
-        conn.execute(
-            insert(_CONSENT_T),
-            [
-                {"subject_id": subject_id, "purpose_code": purpose, "granted_at": now,
-                 "policy_version_id": policy_version_id, "channel": "web_form",
-                 "language": language, "consent_text": sentences[purpose],
-                 "consent_text_sha256": text_sha256(sentences[purpose])}
-                for purpose in granted
-            ],
-        )  # fmt: skip
-    conn.execute(
-        insert(_APP_EVENT_T).values(application_id=application_id, occurred_at=now,
-                                    kind="submitted", to_status="submitted")  # fmt: skip
-    )
-    return (DataSubject(id=subject_id, **subject_row),
-            MembershipApplication(id=application_id, **app_row))  # fmt: skip
-
-
-def submit_application(
-    session: Session,
-    raw: Mapping[str, object],
-    consents: set[str],
-    *,
-    language: str,
-    client_ip: str,
-    now: datetime | None = None,
-) -> MembershipApplication:
-    """Store a new application from the public form with its consents, in one transaction.
-
-    Raises ``ValidationFailed`` (every invalid field, and ``consent_application_review`` when
-    the required consent is missing), ``ServiceError("apply.rate_limited")``,
-    ``ServiceError("apply.duplicate")`` (says nothing about the other application) or
-    ``ServiceError("apply.no_policy")``. Only purposes the form asks for are recorded; any
-    other code passed in (e.g. ``statistics``) is ignored.
-    """
-    now = now or utcnow()
-    language = normalise_locale(language)
-    values, errors = validate_application_fields(raw)
-    if REVIEW_PURPOSE not in consents:
-        errors["consent_application_review"] = "apply.review_consent_required"
-    if errors:
-        raise ValidationFailed(errors)
-
-    edition = policy.edition_ref_in_force(session, local_date(now))
-    if edition is None:
-        raise ServiceError("apply.no_policy")
-    asked = set(session.scalars(select(Purpose.code).where(Purpose.asked_on_form.is_(True))))
-    granted = sorted(p for p in consents if p in asked)
-
-    audit.lock_writers(session)  # the checks below and the insert are one atomic step
-    refusal = _refusal(session, client_ip, values["email"])
-    if refusal:
-        raise ServiceError(refusal)
-
-    from dpa_panel.services import org_profile
-    from dpa_panel.services.consent_text import consent_sentence
-
-    # Issue 19: the profile and the retention rules read once, not once per purpose.
-    profile = org_profile.public_profile(session)
-    # (held while the sentences are built: the identity map answers their ``session.get``)
-    rules = session.scalars(select(RetentionRule).where(RetentionRule.purpose_code.in_(granted)))
-    rules = rules.all()
-    sentences = {p: consent_sentence(session, p, language, profile) for p in granted}
-    subject, application = _insert_submission(session, values, language, granted, sentences,
-                                              edition.id, now)  # fmt: skip
-    audit.record(
-        session,
-        Actor.public(client_ip),
-        "application.submitted",
-        ENTITY,
-        application.id,
-        {"consents": granted, "language": language, "policy": edition.label},
-    )
-    from dpa_panel.services import acknowledgements
-
-    acknowledgements.application_received(session, application, subject, granted, edition, now=now)
-    return application
 
 
 # --- processing ------------------------------------------------------------------------------

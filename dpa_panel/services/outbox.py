@@ -32,7 +32,13 @@ from dpa_panel.services.errors import ServiceError
 from dpa_panel.services.mail import SmtpConfig, SmtpSender, build_message
 
 _OUTBOX = OutboxMessage.__table__
-_INSERT_FOR = {"postgresql": _pg_insert, "sqlite": _sqlite_insert}
+#: ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING id``, built once per dialect.
+_ENQUEUE = {
+    name: dialect_insert(_OUTBOX)
+    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(_OUTBOX.c.id)
+    for name, dialect_insert in (("postgresql", _pg_insert), ("sqlite", _sqlite_insert))
+}
 MAX_ATTEMPTS = 10
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=6)
@@ -69,11 +75,8 @@ def enqueue(
         "recipient_user_id": recipient_user_id, "subject": subject[:300], "body": body,
         "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
     }  # fmt: skip
-    insert = _INSERT_FOR[session.get_bind().dialect.name]
-    new_id = session.execute(
-        insert(_OUTBOX).values(values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(_OUTBOX.c.id)
-    ).scalar()  # fmt: skip
+    new_id = session.connection().execute(_ENQUEUE[session.get_bind().dialect.name], values)
+    new_id = new_id.scalar()
     if new_id is None:
         return None
     return OutboxMessage(id=new_id, **values)

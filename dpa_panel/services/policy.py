@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import NamedTuple
 
+from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
@@ -42,10 +43,14 @@ class EditionRef(NamedTuple):
     label: str
 
 
+_REF_IN_FORCE = _latest_on(bindparam("on"), PolicyVersion.id, PolicyVersion.label)
+
+
 def edition_ref_in_force(session: Session, on: date) -> EditionRef | None:
     """``edition_in_force`` without the three policy texts (issue 19: the public form needs
-    only the id and label, and the texts were most of the bytes read per submission)."""
-    row = session.execute(_latest_on(on, PolicyVersion.id, PolicyVersion.label)).first()
+    only the id and label, and the texts were most of the bytes read per submission); a
+    statement built once, run through Core (the form and every submission call it)."""
+    row = session.connection().execute(_REF_IN_FORCE, {"on": on}).first()
     return None if row is None else EditionRef(*row)
 
 

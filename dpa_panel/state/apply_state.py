@@ -12,7 +12,7 @@ import reflex as rx
 from dpa_panel.db import session_scope
 from dpa_panel.i18n import tr
 from dpa_panel.models.types import utcnow
-from dpa_panel.services import applications, consent_text, policy
+from dpa_panel.services import applications, consent_text, policy, submission
 from dpa_panel.services.errors import ServiceError, ValidationFailed
 from dpa_panel.services.permissions import PUBLIC
 from dpa_panel.services.validation import form_flag
@@ -82,7 +82,7 @@ class ApplyState(AppState):
         consents = {p for p, checked in flags.items() if checked}
         try:
             with session_scope() as session:
-                application = applications.submit_application(
+                application = submission.submit_application(
                     session, raw, consents, language=self.locale, client_ip=ip
                 )
                 reference = application.reference
@@ -100,4 +100,4 @@ class ApplyState(AppState):
 
     def _record_refusal(self, action: str, ip: str) -> None:
         with session_scope() as session:
-            applications.record_refusal(session, action, ip)
+            submission.record_refusal(session, action, ip)
