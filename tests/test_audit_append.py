@@ -149,6 +149,30 @@ def test_a_larger_id_never_links_past_a_smaller_one_in_flight(engine, monkeypatc
     assert result.ok and result.checked == 4 and result.pending == 0, result.describe()
 
 
+def test_a_writer_in_flight_without_an_id_in_range_is_not_waited_for(engine, monkeypatch):
+    """Migration 0020 (19-audit-6): when every id up to the sequence is committed, the link
+    does not wait for writers in flight — none of them can hold an id it links. A writer
+    that took its mark but has not drawn an id (or drew a later one) must not hold up the
+    others' links; its own id, drawn later, is linked after them, in order."""
+    _pg_only(engine)
+    monkeypatch.setattr(audit_link, "LINK_LOCK_TIMEOUT_MS", 50)
+    monkeypatch.setattr(audit_link, "LINK_DEADLINE_S", 0.0)  # one attempt: a wait would show
+    slow = Session(engine, expire_on_commit=False)
+    audit_link.pg_mark(slow.connection())  # marked, no id drawn yet
+    with session_scope(engine) as s:
+        first = record(s, Actor.user(2), "fast.writer", "n", 1)
+    rows = {e.id: e for e in _events(engine)}
+    assert rows[first.id].hash is not None, "the link waited for a writer holding no id"
+    late = record(slow, Actor.user(1), "slow.writer", "n", 2)  # draws its id now
+    assert late.id > first.id
+    slow.commit()
+    slow.close()
+    events = _events(engine)
+    assert [e.id for e in events] == [first.id, late.id]
+    _assert_one_chain(events)
+    assert _verify(engine).pending == 0
+
+
 def test_writers_lock_no_longer_blocks_plain_audited_writes(engine):
     """On PostgreSQL ``lock_writers`` is its own lock: an audited write that makes no
     read-then-write decision commits (and links) while another transaction holds it."""
