@@ -31,8 +31,10 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -76,15 +78,22 @@ def _keys(username: str, address: str) -> dict[str, str]:
     }
 
 
-def _rows(session: Session, keys: dict[str, str]) -> dict[str, LoginThrottle]:
-    found = session.scalars(
-        select(LoginThrottle).where(LoginThrottle.key_hash.in_(list(keys.values())))
-    ).all()
+_T = LoginThrottle.__table__
+_INSERT_FOR = {"postgresql": pg_insert, "sqlite": sqlite_insert}
+
+
+def _rows(session: Session, keys: dict[str, str]) -> dict[str, Any]:
+    """The counters of ``keys`` that exist, by scope: plain rows read through Core (issue 19),
+    so no object loaded earlier in the session can answer with stale values."""
+    found = session.connection().execute(
+        select(_T.c.key_hash, _T.c.last_success_at, _T.c.blocked_until)
+        .where(_T.c.key_hash.in_(list(keys.values())))
+    )  # fmt: skip
     by_key = {row.key_hash: row for row in found}
     return {scope: by_key[key] for scope, key in keys.items() if key in by_key}
 
 
-def _wait(rows: dict[str, LoginThrottle], now: datetime) -> int:
+def _wait(rows: dict[str, Any], now: datetime) -> int:
     """Seconds until every scope that covers this attempt allows it (0 = now)."""
     known_address = "pair" in rows and rows["pair"].last_success_at is not None
     wait = 0.0
@@ -102,67 +111,76 @@ def retry_after(session: Session, username: str, address: str, now: datetime) ->
 
 
 def _ensure(session: Session, keys: dict[str, str], user_id: int | None) -> None:
-    """Create the missing counter rows; concurrent creators (other workers) do not clash."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    for scope, key in keys.items():
-        owner = None if scope == "address" else user_id
-        session.execute(
-            insert(LoginThrottle)
-            .values(key_hash=key, scope=scope, user_id=owner, failures=0)
-            .on_conflict_do_nothing(index_elements=["key_hash"])
-        )
+    """Create the missing counter rows — one multi-row ``INSERT … ON CONFLICT DO NOTHING``, so
+    concurrent creators (other workers) do not clash."""
+    insert = _INSERT_FOR[session.get_bind().dialect.name]
+    rows = [{"key_hash": key, "scope": scope, "failures": 0,
+             "user_id": None if scope == "address" else user_id}
+            for scope, key in keys.items()]  # fmt: skip
+    session.connection().execute(
+        insert(_T).values(rows).on_conflict_do_nothing(index_elements=["key_hash"])
+    )
 
 
 def record_failure(
     session: Session, username: str, address: str, user_id: int | None, now: datetime
 ) -> int:
-    """Count one failed attempt in every scope; returns the wait now imposed on this source."""
+    """Count one failed attempt in every scope; returns the wait now imposed on this source.
+
+    Three statements (issue 19; it was up to ten): create the missing rows, count the failure
+    in all three with one ``UPDATE … RETURNING``, then set ``blocked_until`` of the scopes
+    whose count now imposes a back-off (one ``UPDATE``, skipped when none does)."""
     keys = _keys(username, address)
     _ensure(session, keys, user_id)
     fresh = case(
-        (
-            (LoginThrottle.last_failure_at.is_(None))
-            | (LoginThrottle.last_failure_at < now - DECAY),
-            1,
-        ),
-        else_=LoginThrottle.failures + 1,
+        ((_T.c.last_failure_at.is_(None)) | (_T.c.last_failure_at < now - DECAY), 1),
+        else_=_T.c.failures + 1,
     )
-    session.execute(
-        update(LoginThrottle)
-        .where(LoginThrottle.key_hash.in_(list(keys.values())))
+    counted = session.connection().execute(
+        update(_T)
+        .where(_T.c.key_hash.in_(list(keys.values())))
         .values(failures=fresh, last_failure_at=now)
-        .execution_options(synchronize_session=False)
+        .returning(_T.c.key_hash, _T.c.failures, _T.c.last_success_at, _T.c.blocked_until)
     )
-    rows = _rows(session, keys)
-    for scope, row in rows.items():
-        session.refresh(row)
-        seconds = backoff_seconds(scope, row.failures)
-        if seconds:
-            row.blocked_until = now + timedelta(seconds=seconds)
-            session.add(row)
-    session.flush()
+    by_key = {row.key_hash: row for row in counted}
+    rows: dict[str, Any] = {}
+    blocks: dict[str, datetime] = {}
+    for scope, key in keys.items():
+        row = by_key.get(key)
+        if row is None:
+            continue
+        blocked_until = row.blocked_until
+        if seconds := backoff_seconds(scope, row.failures):
+            blocked_until = blocks[key] = now + timedelta(seconds=seconds)
+        rows[scope] = SimpleNamespace(last_success_at=row.last_success_at,
+                                      blocked_until=blocked_until)  # fmt: skip
+    if blocks:
+        session.connection().execute(
+            update(_T)
+            .where(_T.c.key_hash.in_(list(blocks)))
+            .values(blocked_until=case(
+                {key: literal(at, _T.c.blocked_until.type) for key, at in blocks.items()},
+                value=_T.c.key_hash,
+            ))  # fmt: skip
+        )
     return _wait(rows, now)
 
 
 def record_success(
     session: Session, username: str, address: str, user_id: int | None, now: datetime
 ) -> None:
-    """A verified login: the pair and the account start again; the address becomes known."""
+    """A verified login: the pair and the account start again; the address becomes known.
+    Two statements: create the missing rows, then one ``UPDATE`` of the pair and account."""
     keys = _keys(username, address)
     _ensure(session, keys, user_id)
-    session.execute(
-        update(LoginThrottle)
-        .where(LoginThrottle.key_hash.in_([keys["pair"], keys["account"]]))
-        .values(failures=0, blocked_until=None)
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        update(LoginThrottle)
-        .where(LoginThrottle.key_hash == keys["pair"])
-        .values(last_success_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    pair = _T.c.key_hash == keys["pair"]
+    session.connection().execute(
+        update(_T)
+        .where(_T.c.key_hash.in_([keys["pair"], keys["account"]]))
+        .values(failures=0, blocked_until=None,
+                last_success_at=case((pair, literal(now, _T.c.last_success_at.type)),
+                                     else_=_T.c.last_success_at))
+    )  # fmt: skip
 
 
 def clear_for_user(session: Session, user_id: int) -> int:
