@@ -75,8 +75,8 @@ def enqueue(
         "recipient_user_id": recipient_user_id, "subject": subject[:300], "body": body,
         "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
     }  # fmt: skip
-    new_id = session.connection().execute(_ENQUEUE[session.get_bind().dialect.name], values)
-    new_id = new_id.scalar()
+    statement = _ENQUEUE[session.get_bind().dialect.name]
+    new_id = session.connection().execute(statement, values).scalar()
     if new_id is None:
         return None
     return OutboxMessage(id=new_id, **values)

@@ -185,9 +185,7 @@ def _insert_submission(
         )  # fmt: skip
     conn.execute(_INSERT_APP_EVENT, {"application_id": application_id, "occurred_at": now,
                                      "kind": "submitted", "to_status": "submitted"})  # fmt: skip
-    app_row.pop("id")
-    return (DataSubject(id=subject_id, **subject_row),
-            MembershipApplication(id=application_id, **app_row))  # fmt: skip
+    return DataSubject(id=subject_id, **subject_row), MembershipApplication(**app_row)
 
 
 def submit_application(
