@@ -51,27 +51,32 @@ def _append(engine, n: int, action: str = "test.event", actor: Actor | None = No
 
 
 def _sql(engine, statement: str, **params) -> None:
+    audit.settle(engine)  # this process's writes linked first (PostgreSQL)
     with engine.begin() as conn:
         conn.execute(text(statement), params)
 
 
 def _verify(engine) -> audit.VerifyResult:
+    audit.settle(engine)  # this process's writes linked first (PostgreSQL)
     with Session(engine) as s:
         return verify_chain(s)
 
 
 def _all_events(engine) -> list[AuditEvent]:
+    audit.settle(engine)  # this process's writes linked first (PostgreSQL)
     with Session(engine) as s:
         return list(s.scalars(select(AuditEvent).order_by(AuditEvent.id)))
 
 
 def _head(engine) -> AuditChainHead:
+    audit.settle(engine)  # this process's writes linked first (PostgreSQL)
     with Session(engine) as s:
         return s.get(AuditChainHead, 1)
 
 
 def _set_time(engine, event_id: int, when: datetime) -> None:
     """Move one event in time (through the column type, so both engines store it natively)."""
+    audit.settle(engine)  # this process's writes linked first (PostgreSQL)
     with Session(engine) as s:
         s.execute(update(AuditEvent).where(AuditEvent.id == event_id).values(occurred_at=when))
         s.commit()
@@ -224,6 +229,7 @@ def _seed_for_queries(engine) -> dict[str, list[int]]:
             made.setdefault(f"actor:{actor.user_id}", []).append(event.id)
             made.setdefault(f"entity:{etype}:{eid}", []).append(event.id)
             made.setdefault("all", []).append(event.id)
+    audit.settle(engine)  # linked (PostgreSQL): the viewer's total counts linked events
     return made
 
 
@@ -364,6 +370,7 @@ def test_write_csv_round_trips(engine):
         )
         record(s, Actor.public("203.0.113.9"), "application.submit", "application", 3)
         record(s, Actor.user(99), "subject.view", "subject", 1)  # user unknown to the map
+    audit.settle(engine)  # linked (PostgreSQL), so the export carries the hashes
     usernames = {1: "admin", 2: "Әлия"}
     with Session(engine) as s:
         events = list(iter_events(s, AuditFilter()))

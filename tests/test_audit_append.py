@@ -29,16 +29,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _events(engine) -> list[AuditEvent]:
+    """Every event, once this process's background linker has linked what it was handed."""
+    audit.settle(engine)
     with Session(engine) as s:
         return list(s.scalars(select(AuditEvent).order_by(AuditEvent.id)))
 
 
 def _verify(engine) -> audit.VerifyResult:
+    audit.settle(engine)  # this process's writes linked first (PostgreSQL)
     with Session(engine) as s:
         return verify_chain(s)
 
 
 def _sql(engine, statement: str, **params) -> None:
+    audit.settle(engine)  # this process's writes linked first (PostgreSQL)
     with engine.begin() as conn:
         conn.execute(text(statement), params)
 
@@ -113,6 +117,7 @@ def test_a_larger_id_never_links_past_a_smaller_one_in_flight(engine, monkeypatc
     monkeypatch.setattr(audit_link, "LINK_DEADLINE_S", 0.0)  # one attempt
     with session_scope(engine) as s:
         record(s, Actor.system(), "before", "n", 0)
+    audit.settle(engine)
 
     slow = Session(engine, expire_on_commit=False)
     a = record(slow, Actor.user(1), "slow.writer", "n", 1)
@@ -263,6 +268,7 @@ def test_deleting_an_unlinked_event_is_the_documented_window(engine, monkeypatch
     _pg_only(engine)
     monkeypatch.setattr(audit_link, "link", lambda *a, **k: 0)  # "dies" after its commit
     ids = _append(engine, 3)
+    audit.settle(engine)  # the background linker has made its (patched) calls
     monkeypatch.undo()
     assert _verify(engine).pending == 3
     _sql(engine, "DELETE FROM audit_event WHERE id = :k", k=ids[1])
@@ -359,10 +365,47 @@ def test_a_released_savepoint_does_not_link_before_the_real_commit(engine, monke
         with s.begin_nested():
             record(s, Actor.system(), "inner.event", "n", 2)
         assert calls == []
+    audit.settle(engine)  # the link runs in this process's background linker
     expected = [] if engine.dialect.name == "sqlite" else [event.id + 1]
     assert calls == expected
     _assert_one_chain(_events(engine))
     assert _verify(engine).pending == 0
+
+
+def test_the_writer_does_not_wait_and_the_background_linker_links_commits_together(
+    engine, monkeypatch
+):
+    """Decision 19-audit-7: a commit hands its event to the process's linker thread and
+    returns without waiting for the link; commits made while the linker is busy are linked
+    by its next call, together, in id order; ``settle`` waits for it (and says when it could
+    not)."""
+    _pg_only(engine)
+    release = threading.Event()
+    calls: list[int | None] = []
+    real = audit_link.link
+
+    def slow_link(bind, **kw):
+        calls.append(kw.get("until"))
+        assert release.wait(60), "the test never released the linker"
+        return real(bind, **kw)
+
+    monkeypatch.setattr(audit_link, "link", slow_link)
+    ids = []
+    for i in range(20):  # every commit returns while the first link is still held
+        with session_scope(engine) as s:
+            ids.append(record(s, Actor.user(1), "batched.writer", "n", i).id)
+    assert audit.settle(engine, timeout=0.05) is False  # the linker is still busy
+    with Session(engine) as s:  # committed and visible, not linked yet
+        rows = list(s.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+    assert [e.id for e in rows] == ids and all(e.hash is None for e in rows)
+    release.set()
+    assert audit.settle(engine) is True
+    assert calls == [ids[0], ids[-1]], "the 19 later commits were not linked by one call"
+    events = _events(engine)
+    assert [e.id for e in events] == ids
+    _assert_one_chain(events)
+    result = _verify(engine)
+    assert result.ok and result.checked == 20 and result.pending == 0, result.describe()
 
 
 def test_fast_content_is_byte_for_byte_the_published_hash_content():

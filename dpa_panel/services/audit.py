@@ -24,12 +24,15 @@ How an event joins the chain depends on the engine (issue 19, decision 19-audit-
   unlinked event with id <= L, in id order, and moves the head. An id <= L that is still not
   visible then belongs to a rolled-back transaction and never appears (ids are never reused), so
   the chain never reorders or skips a committed event; the chain is a pure function of the
-  committed events, so re-linking after a crash gives the same hashes. The link runs after
-  every session commit that appended (``after_commit`` hook), before ``audit verify`` and
-  before a checkpoint (``dpa-panel audit link`` runs it by hand). Between an event's commit
-  and its link (normally a millisecond; at most until the slowest audited transaction that was
-  in flight ends, or until the next link after a crash) the event exists unlinked: ``verify``
-  reports such events as pending, and only this newest, unlinked tail is not yet protected.
+  committed events, so re-linking after a crash gives the same hashes. Every session commit
+  that appended hands its newest id to the process's background linker (``after_commit`` hook,
+  ``audit_link.hand_over``; decision 19-audit-7), which links the commits of each 10 ms
+  together; the link also runs before ``audit verify`` and before a checkpoint
+  (``dpa-panel audit link`` runs it by hand), and ``settle`` waits for the background one.
+  Between an event's commit and its link (normally a few milliseconds; at most until the
+  slowest audited transaction that was in flight ends, or until the next link after a crash)
+  the event exists unlinked: ``verify`` reports such events as pending, and only this newest,
+  unlinked tail is not yet protected.
 
 ``details`` holds a small JSON object, never whole personal records: for changes, the names
 of the changed fields, not their values.
@@ -151,8 +154,8 @@ def record(
 ) -> AuditEvent:
     """Append one event inside the caller's transaction (the caller commits).
 
-    On PostgreSQL the returned event has its id but no hashes yet: the linker fills them in
-    right after the commit (see the module docstring)."""
+    On PostgreSQL the returned event has its id but no hashes yet: the background linker fills
+    them in a few milliseconds after the commit (see the module docstring)."""
     # Validate before taking the lock: a refused event must not bump the head's event count
     # even when the caller catches the ValueError and commits the rest of its transaction.
     details_text = _details_json(details)
@@ -161,7 +164,7 @@ def record(
         occurred_at = utcnow()
         event_id = audit_link.pg_insert(conn, occurred_at, actor, action, entity_type,
                                         entity_id, details_text)  # fmt: skip
-        audit_link.mark_session(session, conn, event_id)
+        audit_link.mark_session(session, event_id)
         return AuditEvent(
             id=event_id, occurred_at=occurred_at, actor_type=actor.actor_type,
             actor_id=actor.user_id, action=action, entity_type=entity_type,
@@ -197,6 +200,9 @@ def _content(when: str, actor_type: str, actor_id: int | None, action: str, enti
 
 #: Link committed events (PostgreSQL; a no-op on SQLite): ``audit_link.link``.
 link = audit_link.link
+#: Wait for this process's background linker (PostgreSQL; a no-op on SQLite):
+#: ``audit_link.settle``.
+settle = audit_link.settle
 
 _HEAD = AuditChainHead.__table__
 _EVENT = AuditEvent.__table__
@@ -433,9 +439,12 @@ def verify_chain(session: Session) -> VerifyResult:
 
     On PostgreSQL the newest events may be committed but not linked yet (NULL hashes, see the
     module docstring): they must all come after every linked event, and they are reported as
-    ``pending``, not as a break. Anything else with a NULL hash is a break.
+    ``pending``, not as a break. Anything else with a NULL hash is a break. This process's own
+    events handed to its background linker are linked first (``settle``).
     """
     postgres = session.connection().dialect.name == "postgresql"
+    if postgres:
+        settle(session.get_bind())
     sha256 = hashlib.sha256
     content = _content
     prev_hash = GENESIS_HASH

@@ -1,16 +1,21 @@
 """The PostgreSQL side of the audit write path (issue 19, decision 19-audit-1): the writer's
-append without the chain lock, and the linker that chains committed events in id order right
-after the commit. The linker's steps run in the server, in one statement (the function
-``dpa_audit_link`` of migration 0019, decision 19-audit-5); this module calls it and retries.
+append without the chain lock, and the linker that chains committed events in id order after
+the commit. The linker's steps run in the server, in one statement (the function
+``dpa_audit_link`` of migration 0019, decision 19-audit-5); this module calls it and retries,
+from a background thread per process that links the commits of each moment together
+(decision 19-audit-7), or in the caller's thread (``link``: verify, checkpoints, the sweep).
 How and why: the docstring of ``services/audit.py``; guarantees: docs/security.md. SQLite
 never comes here (it links inside the writer's transaction).
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import threading
 import time as _time
+import weakref
 from contextlib import nullcontext
 from datetime import UTC, datetime
 
@@ -44,10 +49,10 @@ _PG_INSERT_SQL = (
     f" {_xid_key('pg_current_xact_id()', '%%')}) OFFSET 0) AS writer_mark RETURNING id"
 )
 _SESSION_KEY = "dpa_audit_link_until"
-_CONN_KEY = "dpa_audit_link_conn"
 #: How long one link attempt waits for an in-flight writer (or another linker) at most.
 LINK_LOCK_TIMEOUT_MS = 200
-#: How long the after-commit link keeps retrying before leaving the event to the next link.
+#: How long the background linker keeps retrying one hand-over before leaving its events to
+#: the next link.
 LINK_DEADLINE_S = 1.0
 
 
@@ -80,10 +85,9 @@ def pg_mark(conn: Connection) -> None:
         cur.close()
 
 
-def mark_session(session: OrmSession, conn: Connection, event_id: int) -> None:
+def mark_session(session: OrmSession, event_id: int) -> None:
     info = session.info
     info[_SESSION_KEY] = max(info.get(_SESSION_KEY, 0), event_id)
-    info[_CONN_KEY] = conn
 
 
 @event.listens_for(OrmSession, "after_commit")
@@ -91,27 +95,148 @@ def _link_after_commit(session: OrmSession) -> None:
     if session.get_nested_transaction() is not None:
         return  # a SAVEPOINT released: the transaction (and its writer mark) is still open
     until = session.info.pop(_SESSION_KEY, None)
-    conn = session.info.pop(_CONN_KEY, None)
     if until is None:
         return
     bind = session.get_bind()
     if not isinstance(bind, Engine):
         return  # joined an outer transaction: nothing is committed yet; a later link runs
-    # The session's connection is committed but not yet back in the pool: link on it (no
-    # checkout, no ping); else on a connection of the engine's own.
-    if conn is None or conn.closed or conn.in_transaction():
-        conn = bind
-    _pause_for_kill_test("audit-after-commit")
-    try:
-        link(conn, until=until, deadline_s=LINK_DEADLINE_S)
-    except Exception:  # the action is committed; its event waits for the next link
-        _log.exception("audit link after commit failed; the next link will link event %s", until)
+    hand_over(bind, until)
 
 
 @event.listens_for(OrmSession, "after_rollback")
 def _forget_after_rollback(session: OrmSession) -> None:
     session.info.pop(_SESSION_KEY, None)
-    session.info.pop(_CONN_KEY, None)
+
+
+# --- the background linker (decision 19-audit-7) ---------------------------------------------
+
+
+class _BackgroundLinker:
+    """This process's linker for one engine: a daemon thread that links, in batches, the
+    events the writers of this process hand over after their COMMIT.
+
+    A writer no longer waits for its own link (one more transaction per action, which cost
+    about as much as the action itself): it hands its newest event id over and returns. While
+    the thread links, later commits pile up and are linked together by its next call. The
+    thread only calls ``link``, so every guarantee of the linker holds as before (order,
+    waits for writers in flight, all-or-nothing); what changes is *when*: a few milliseconds
+    after the commit instead of before the request returns. A link that gives up or fails
+    leaves its events unlinked, never lost: the next hand-over, ``dpa-panel audit link`` or a
+    checkpoint links them.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = weakref.ref(engine)  # the registry must not keep a dropped engine alive
+        self._cond = threading.Condition()
+        self._wanted = 0  # the newest event id handed over
+        self._asked = 0  # hand-overs so far (an older id handed over late still needs a link)
+        self._served = 0  # hand-overs whose events have had a link attempt since
+        self._thread: threading.Thread | None = None
+
+    def hand_over(self, until: int) -> None:
+        with self._cond:
+            self._wanted = max(self._wanted, until)
+            self._asked += 1
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="dpa-audit-linker", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify_all()
+
+    def settle(self, timeout: float) -> bool:
+        """Wait until every id handed over so far has had its link attempt (False: timed
+        out). Does not link anything itself."""
+        with self._cond:
+            asked = self._asked
+            return self._cond.wait_for(lambda: self._served >= asked, timeout=timeout)
+
+    def _run(self) -> None:
+        last_start = 0.0
+        while True:
+            # At most one link per LINKER_INTERVAL_S: the commits of that moment are linked
+            # together (each call costs about as much as linking a hundred events at once).
+            pause = last_start + LINKER_INTERVAL_S - _time.monotonic()
+            if pause > 0:
+                _time.sleep(pause)
+            with self._cond:
+                if not self._cond.wait_for(lambda: self._asked > self._served, LINKER_IDLE_S):
+                    self._thread = None  # idle: end; the next hand-over starts a new thread
+                    return
+                target, asked = self._wanted, self._asked
+            last_start = _time.monotonic()
+            engine = self._engine()
+            if engine is not None:
+                _pause_for_kill_test("audit-after-commit")
+                try:
+                    link(engine, until=target, deadline_s=LINK_DEADLINE_S)
+                except Exception:  # the actions are committed; their events wait for a later link
+                    _log.exception("audit link after commit failed; a later link will link "
+                                   "event %s", target)  # fmt: skip
+                del engine
+            with self._cond:
+                self._served = max(self._served, asked)
+                self._cond.notify_all()
+
+
+#: The shortest time between two links of one process's linker (the longest an event waits
+#: for its link beyond the link's own time, when no writer in flight holds it up).
+LINKER_INTERVAL_S = 0.01
+#: A linker thread with nothing to do for this long ends (a process that stops writing, or a
+#: test's engine, leaves no thread behind); the next hand-over starts a new one.
+LINKER_IDLE_S = 10.0
+_linkers: weakref.WeakKeyDictionary[Engine, _BackgroundLinker] = weakref.WeakKeyDictionary()
+_linkers_lock = threading.Lock()
+
+
+def _linker_for(engine: Engine, create: bool = True) -> _BackgroundLinker | None:
+    linker = _linkers.get(engine)
+    if linker is None and create:
+        with _linkers_lock:
+            linker = _linkers.get(engine)
+            if linker is None:
+                linker = _linkers[engine] = _BackgroundLinker(engine)
+    return linker
+
+
+def hand_over(engine: Engine, until: int) -> None:
+    """After a COMMIT that appended events up to ``until``: have this process's linker link
+    them (PostgreSQL). Returns at once."""
+    _linker_for(engine).hand_over(until)
+
+
+#: How long ``settle`` waits at most (the linker's own retries end after ``LINK_DEADLINE_S``).
+SETTLE_TIMEOUT_S = 30.0
+
+
+def settle(bind: Engine | Connection | None = None, timeout: float = SETTLE_TIMEOUT_S) -> bool:
+    """Wait until this process's linkers have linked (or tried to) every event handed over to
+    them so far: for a reader that needs the chain to include this process's own writes
+    (``verify_chain``, a test, a command that ends, an engine being disposed). ``bind`` None:
+    every engine's linker. False if a linker was still busy after ``timeout``."""
+    if bind is not None:
+        engine = bind.engine if isinstance(bind, Connection) else bind
+        linker = _linker_for(engine, create=False)
+        linkers = [] if linker is None else [linker]
+    else:
+        linkers = list(_linkers.values())
+    return all(linker.settle(timeout) for linker in linkers)
+
+
+@event.listens_for(Engine, "engine_disposed")
+def _settle_when_disposed(engine: Engine) -> None:
+    settle(engine)
+
+
+def _forget_linkers_in_child() -> None:
+    """A forked child has none of its parent's threads: it starts its own linkers."""
+    global _linkers_lock
+    _linkers.clear()
+    _linkers_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_linkers_in_child)
+atexit.register(settle)
 
 
 #: The linker itself is ``dpa_audit_link`` (migration 0019): every step in one statement, one
