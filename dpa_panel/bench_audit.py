@@ -6,7 +6,8 @@ shows what the database's own commit (on PostgreSQL: the WAL flush to disk) allo
 machine at that concurrency.
 
 Every writer appends ``--audit-appends`` / writers events; the line reports events per second
-over the whole run (from the first writer's start to the last one's end). The chain is checked
+over the whole run (from the first writer's start to the last one's end, which on PostgreSQL
+includes its background linker's last link: disposing of its engine waits for it). The chain is checked
 after each run (the run's events: linked in id order, none lost, the head moved).
 """
 
