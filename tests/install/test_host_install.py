@@ -436,7 +436,9 @@ class TestServedBehindNginx:
             EventClient(served.url, origin=served.url.replace("127.0.0.1", "localhost"))
         with EventClient(served.url, origin=served.url) as tab:  # the control, over wss://
             apply_state = state_name("dpa_panel.state.apply_state", "ApplyState")
-            updates, _ = tab.call(f"{apply_state}.load", path="/apply")
+            # A generous wait: this checks the origin is served, not how fast (a CI run once
+            # took over 15 s for this first public event while the whole suite ran).
+            updates, _ = tab.call(f"{apply_state}.load", path="/apply", timeout=60)
         assert var_values(updates, "policy_label"), "the public origin is served"
         tls = tls_context(host)
         foreign = httpx.get(f"{served.url}/ping", headers={"Origin": "https://evil.example"},
