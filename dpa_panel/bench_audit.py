@@ -7,8 +7,8 @@ machine at that concurrency.
 
 Every writer appends ``--audit-appends`` / writers events; the line reports events per second
 over the whole run (from the first writer's start to the last one's end, which on PostgreSQL
-includes its background linker's last link: disposing of its engine waits for it). The chain is checked
-after each run (the run's events: linked in id order, none lost, the head moved).
+includes its background linker's last link: disposing of its engine waits for it). The chain
+is checked after each run (the run's events: linked in id order, none lost, the head moved).
 """
 
 from __future__ import annotations
