@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 import pytest
 
 from dpa_panel import migrate
@@ -40,12 +42,30 @@ def empty_db_url(db_kind, tmp_path):
         yield url
 
 
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory):
+    """``kind -> URL`` of a database migrated to head once per run, copied by ``db_url``."""
+    made: dict[str, str] = {}
+    with ExitStack() as stack:
+
+        def template(kind: str) -> str:
+            if kind not in made:
+                folder = tmp_path_factory.mktemp(f"template-{kind}")
+                url = stack.enter_context(fresh_database(kind, folder))
+                migrate.upgrade(url)
+                made[kind] = url
+            return made[kind]
+
+        yield template
+
+
 @pytest.fixture
-def db_url(empty_db_url, monkeypatch):
-    """A database migrated to head; also made the app's configured database."""
-    migrate.upgrade(empty_db_url)
-    monkeypatch.setenv("DPA_DATABASE_URL", empty_db_url)
-    return empty_db_url
+def db_url(db_kind, tmp_path, monkeypatch, migrated_template):
+    """A database at head (a copy of this run's migrated template); also made the app's
+    configured database."""
+    with fresh_database(db_kind, tmp_path, template=migrated_template(db_kind)) as url:
+        monkeypatch.setenv("DPA_DATABASE_URL", url)
+        yield url
 
 
 @pytest.fixture

@@ -128,6 +128,11 @@ def test_grouped_menus_lead_to_their_pages(new_page, live_server):
     _shot(page, "nav-group-open-kk-1280")
     page.get_by_role("menuitem", name=tr("kk", "nav.breaches")).click()
     wait_path(page, "/breaches")
+    # The address changes before the new page replaces the old one (each page has its own
+    # header): wait for the breaches page itself, or the phone menu opened below may be the
+    # old page's, about to be replaced by a closed one.
+    expect(page.get_by_role("heading", level=1)).to_have_text(tr("kk", "breach.title"))
+    page.wait_for_selector('main#main[data-hydrated="true"]')
     page.set_viewport_size(PHONE)
     expect(page.locator("#me-username-phone")).to_have_text("compliance")
     page.click("#phone-menu")
