@@ -38,7 +38,7 @@ def prepare(engine: Engine) -> None:
         head = session.get(AuditChainHead, 1)
     if head.event_count < BASE_EVENTS:
         bench.seed_audit_events(engine, BASE_EVENTS - head.event_count)
-        bench._vacuum_analyze(engine)
+        bench.vacuum_analyze(engine)
 
 
 def _run_writers(engine: Engine, n_writers: int, work) -> None:

@@ -175,7 +175,7 @@ class _BackgroundLinker:
                                    "event %s", target)  # fmt: skip
                 del engine
             with self._cond:
-                self._served = max(self._served, asked)
+                self._served = asked  # only this thread moves it, always forward
                 self._cond.notify_all()
 
 
