@@ -93,7 +93,10 @@ class SmtpServer:
         )
         if ok:
             self.logins.append(self.user)
-        return AuthResult(success=ok)
+        # handled=False: aiosmtpd answers the refusal itself (535). Its default (handled=True)
+        # means "the hook already answered", so a wrong password left the client waiting for
+        # its whole timeout (20 s per test) instead of being refused as a real server does.
+        return AuthResult(success=ok, handled=False)
 
     def url(self, **query: str) -> str:
         credentials = f"{self.user}:{self.password}@" if self.user else ""

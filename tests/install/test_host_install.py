@@ -357,6 +357,36 @@ def wait_until_served(url: str, host: Host, procs: dict, diagnostics) -> float:
         time.sleep(1)
 
 
+#: Public events in a row that must each answer (through the proxy, over wss://) before the
+#: app counts as served. Later events take 0.05-0.4 s, but the first tab after a start has
+#: waited over 10 s (a CI run: the namespace never connected) and once about 60 s (a local run)
+#: before answering; the cause is not found yet (docs/deploy.md), so the tests that check what
+#: is served start once events answer, and the fixture prints how long that took.
+WARM_EVENTS = 4
+
+
+def wait_until_events_served(url: str, diagnostics) -> tuple[float, list[str]]:
+    """Open a tab and run the public form's load event until ``WARM_EVENTS`` succeed in a row;
+    fail (with the logs) after ``STARTUP_SECONDS``. Returns the time taken and each attempt's
+    outcome (printed: a slow first event after a start is worth seeing, not hiding)."""
+    started, in_a_row, attempts = time.monotonic(), 0, []
+    apply_state = state_name("dpa_panel.state.apply_state", "ApplyState")
+    while in_a_row < WARM_EVENTS:
+        began = time.monotonic()
+        try:
+            with EventClient(url, origin=url, timeout=60) as tab:
+                updates, _ = tab.call(f"{apply_state}.load", path="/apply", timeout=60)
+            ok = bool(var_values(updates, "policy_label"))
+            in_a_row = in_a_row + 1 if ok else 0
+            attempts.append(f"{'ok' if ok else 'no form'} {time.monotonic() - began:.2f} s")
+        except EventError as exc:
+            in_a_row = 0
+            attempts.append(f"failed after {time.monotonic() - began:.1f} s: {exc}")
+        if in_a_row < WARM_EVENTS and time.monotonic() - started > STARTUP_SECONDS:
+            pytest.fail(f"events through {url} did not answer: {attempts}" + diagnostics())
+    return time.monotonic() - started, attempts
+
+
 @pytest.fixture(scope="module")
 def app(host):
     started = App(host)
@@ -381,6 +411,9 @@ def served(host, app):
         took = wait_until_served(f"{host.public_url}/", host, {"the app": app.proc, "nginx": nginx},
                                  served.diagnostics)  # fmt: skip
         print(f"\napp built and answering through nginx after {took:.0f} s")
+        warm, attempts = wait_until_events_served(host.public_url, served.diagnostics)
+        print(f"its events answered {WARM_EVENTS} times in a row after {warm:.1f} s more"
+              f" ({'; '.join(attempts)})")  # fmt: skip
         _save_frontend(host.layout.code)
         yield served
     finally:
@@ -436,8 +469,6 @@ class TestServedBehindNginx:
             EventClient(served.url, origin=served.url.replace("127.0.0.1", "localhost"))
         with EventClient(served.url, origin=served.url) as tab:  # the control, over wss://
             apply_state = state_name("dpa_panel.state.apply_state", "ApplyState")
-            # A generous wait: this checks the origin is served, not how fast (a CI run once
-            # took over 15 s for this first public event while the whole suite ran).
             updates, _ = tab.call(f"{apply_state}.load", path="/apply", timeout=60)
         assert var_values(updates, "policy_label"), "the public origin is served"
         tls = tls_context(host)
