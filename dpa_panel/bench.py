@@ -614,11 +614,7 @@ def seed_disclosures(engine: Engine, n: int = DISCLOSURES, *, seed: int = 5) -> 
             conn.execute(insert(Disclosure.__table__), rows[start : start + 2000])
         for start in range(0, len(links), 5000):
             conn.execute(insert(DisclosureSubject.__table__), links[start : start + 5000])
-        if conn.dialect.name == "postgresql":
-            conn.execute(
-                text("SELECT setval(pg_get_serial_sequence('disclosure', 'id'), MAX(id)) "
-                     "FROM disclosure")
-            )  # fmt: skip
+        demo.fix_pg_sequences(conn, [Disclosure.__table__])
     vacuum_analyze(engine, ("disclosure", "disclosure_subject"))
     return n
 

@@ -14,7 +14,7 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from dpa_panel import settings
+from dpa_panel import demo, settings
 from dpa_panel.db import session_scope
 from dpa_panel.models import DataSubject
 from dpa_panel.models.types import almaty_month
@@ -60,11 +60,7 @@ def seed_requests(engine: Engine, n: int = REQUESTS, *, seed: int = 16) -> int:
             rows.append(row)
         for start in range(0, len(rows), 2000):
             conn.execute(insert(SubjectRequest.__table__), rows[start : start + 2000])
-        if conn.dialect.name == "postgresql":
-            conn.execute(
-                text("SELECT setval(pg_get_serial_sequence('subject_request', 'id'), MAX(id)) "
-                     "FROM subject_request")
-            )  # fmt: skip
+        demo.fix_pg_sequences(conn, [SubjectRequest.__table__])
     from dpa_panel.bench import vacuum_analyze
 
     vacuum_analyze(engine, ("subject_request",))

@@ -389,7 +389,9 @@ def _next_id(conn, table) -> int:
     return (conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar() or 0) + 1
 
 
-def _fix_pg_sequences(conn, tables) -> None:
+def fix_pg_sequences(conn, tables) -> None:
+    """After a bulk insert with explicit ids, move each table's id sequence past its largest id
+    (PostgreSQL; SQLite takes the next id from the table itself)."""
     if conn.dialect.name != "postgresql":
         return
     for table in tables:
@@ -685,7 +687,7 @@ def seed_subjects(
         ):
             for chunk in _chunks(rows[key]):
                 conn.execute(insert(table), chunk)
-        _fix_pg_sequences(conn, tables.values())
+        fix_pg_sequences(conn, tables.values())
         report.timings["insert_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     from sqlmodel import Session

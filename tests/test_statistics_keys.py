@@ -139,7 +139,7 @@ def _core_rows(engine, instants, dates) -> None:
         )  # fmt: skip
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
-            demo._fix_pg_sequences(
+            demo.fix_pg_sequences(
                 conn, [DataSubject.__table__, MembershipApplication.__table__, Member.__table__]
             )
 
