@@ -615,7 +615,7 @@ def seed_disclosures(engine: Engine, n: int = DISCLOSURES, *, seed: int = 5) -> 
         for start in range(0, len(links), 5000):
             conn.execute(insert(DisclosureSubject.__table__), links[start : start + 5000])
         demo.fix_pg_sequences(conn, [Disclosure.__table__])
-    vacuum_analyze(engine, ("disclosure", "disclosure_subject"))
+    demo.analyze_after_bulk_load(engine, ["disclosure", "disclosure_subject"], vacuum=True)
     return n
 
 
@@ -726,15 +726,6 @@ def _rate_line(name: str, engine_name: str, n: int, seconds: float) -> str:
     )
 
 
-def vacuum_analyze(engine: Engine, tables: tuple[str, ...] = ("audit_event",)) -> None:
-    """After a bulk load, bring PostgreSQL to the state autovacuum keeps it in."""
-    if engine.dialect.name != "postgresql":
-        return
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        for table in tables:
-            conn.execute(text(f"VACUUM ANALYZE {table}"))
-
-
 def run(
     kind: str,
     n: int,
@@ -789,7 +780,7 @@ def run(
             started = time.perf_counter()
             demo.seed_staff(engine)
             demo.seed_subjects(engine, n)
-            vacuum_analyze(engine, SUBJECT_TABLES)
+            demo.analyze_after_bulk_load(engine, list(SUBJECT_TABLES), vacuum=True)
             emit(
                 _line(
                     "seed subjects (bulk insert)",
@@ -840,7 +831,7 @@ def run(
             if audit_events > 0 and (not only or "audit" in only):
                 started = time.perf_counter()
                 seed_audit_events(engine, audit_events)
-                vacuum_analyze(engine)
+                demo.analyze_after_bulk_load(engine, ["audit_event"], vacuum=True)
                 emit(
                     _line(
                         "seed audit events (bulk, chained)",

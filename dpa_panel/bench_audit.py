@@ -32,13 +32,13 @@ BASE_EVENTS = 100_000
 def prepare(engine: Engine) -> None:
     """Bring the chain to ``BASE_EVENTS`` when the run seeded fewer (``--only audit-append``),
     analysed as autovacuum keeps it."""
-    from dpa_panel import bench
+    from dpa_panel import bench, demo
 
     with Session(engine) as session:
         head = session.get(AuditChainHead, 1)
     if head.event_count < BASE_EVENTS:
         bench.seed_audit_events(engine, BASE_EVENTS - head.event_count)
-        bench.vacuum_analyze(engine)
+        demo.analyze_after_bulk_load(engine, ["audit_event"], vacuum=True)
 
 
 def _run_writers(engine: Engine, n_writers: int, work) -> None:

@@ -61,9 +61,7 @@ def seed_requests(engine: Engine, n: int = REQUESTS, *, seed: int = 16) -> int:
         for start in range(0, len(rows), 2000):
             conn.execute(insert(SubjectRequest.__table__), rows[start : start + 2000])
         demo.fix_pg_sequences(conn, [SubjectRequest.__table__])
-    from dpa_panel.bench import vacuum_analyze
-
-    vacuum_analyze(engine, ("subject_request",))
+    demo.analyze_after_bulk_load(engine, ["subject_request"], vacuum=True)
     return n
 
 

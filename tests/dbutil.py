@@ -74,7 +74,9 @@ def _copy_sqlite(source: str, target: Path) -> None:
     copy, so a WAL left beside the source is not lost)."""
     import sqlite3
 
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
         src.backup(dst)
-    src.close()
-    dst.close()
+    finally:
+        src.close()
+        dst.close()

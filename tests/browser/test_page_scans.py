@@ -18,8 +18,7 @@ Each page is loaded once per language, at 1280 px, checked, then narrowed to 390
 again: the panel's layout answers the width in CSS (Radix breakpoints, ``desktop_only``), and
 its charts' containers follow resizes, so the narrowed page is the page a phone gets; a load
 at 390 px is what the journeys' phone tests and the shell's screenshots do. One load instead of
-two per page and language saved about a third of the scan (decision "page scans" in
-``docs/decisions.md``).
+two per page and language: decision tests-2 in ``docs/decisions.md``.
 """
 
 from __future__ import annotations
@@ -169,7 +168,7 @@ def check_codes(visit: Visit, axe: str | None) -> list[str]:
 #: Installed in the scan's browser context, so it runs from the start of every document:
 #: notes when the page's text last changed (sampled every 200 ms, as ``settle`` does). The code
 #: check then waits for what is left of one quiet second after the other checks ran, instead of
-#: a quiet second of its own after them (about a minute per role's scan).
+#: a quiet second of its own after them (37 s of the compliance officer's scan).
 _TEXT_CLOCK_JS = """(() => {
   window.__dpaTextSince = performance.now();
   let last = null;
