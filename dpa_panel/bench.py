@@ -791,20 +791,21 @@ def run(
                 )
             )
             timed("subjects", n)
-            started = time.perf_counter()
-            _prepare_stats(engine)
-            emit(_line("stats releases: publish the history", kind, n,
-                       (time.perf_counter() - started) * 1000, 1))  # fmt: skip
-            timed("stats", n)
-            from dpa_panel.services import stats_releases
-            from dpa_panel.services.audit import Actor
+            if not only or "stats" in only:  # publishing solves integer programs: only when asked
+                started = time.perf_counter()
+                _prepare_stats(engine)
+                emit(_line("stats releases: publish the history", kind, n,
+                           (time.perf_counter() - started) * 1000, 1))  # fmt: skip
+                timed("stats", n)
+                from dpa_panel.services import stats_releases
+                from dpa_panel.services.audit import Actor
 
-            with Session(engine) as session:  # the last month too, for the board page
-                stats_releases.publish(
-                    session, stats_releases.due_periods(session)[0], Actor.system()
-                )
-                session.commit()
-            timed("stats-read", n)
+                with Session(engine) as session:  # the last month too, for the board page
+                    stats_releases.publish(
+                        session, stats_releases.due_periods(session)[0], Actor.system()
+                    )
+                    session.commit()
+                timed("stats-read", n)
 
             if requests > 0 and (not only or "requests" in only):
                 started = time.perf_counter()

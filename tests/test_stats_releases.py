@@ -140,6 +140,14 @@ def _prev(month: str) -> str:
     return f"{y - 1}-12" if m == 1 else f"{y}-{m - 1:02d}"
 
 
+def _approvals_join(month: str, truth: dict) -> bool:
+    """Whether the month's approvals equal its joins in the stored truth (a month without
+    both cells stored says nothing against it)."""
+    joined = truth.get(("memberships", month, "all", "joined"))
+    approved = truth.get(("applications", month, "all", "approved"))
+    return joined is None or approved is None or joined == approved
+
+
 def attack(documents: list[dict], truth: dict) -> dict:
     """min/max of every hidden cell over everything published, by integer programming.
 
@@ -166,8 +174,11 @@ def attack(documents: list[dict], truth: dict) -> dict:
         equations.append({t("applications", p, "all", "decisions"): 1,
                           t("applications", p, "all", "approved"): -1,
                           t("applications", p, "all", "rejected"): -1})  # fmt: skip
-        equations.append({t("memberships", p, "all", "joined"): 1,
-                          t("applications", p, "all", "approved"): -1})  # fmt: skip
+        if not ("-Q" in p or "-" not in p) or all(_approvals_join(m, truth) for m in _months(p)):
+            # A quarter's (year's) "approvals = joins" is known only when it holds month by
+            # month; otherwise it holds by the months' errors cancelling, which nobody knows.
+            equations.append({t("memberships", p, "all", "joined"): 1,
+                              t("applications", p, "all", "approved"): -1})  # fmt: skip
         for table in ("withdrawals", "disclosures"):
             parts = {k: -1 for k in by_table[(table, p)] if k[3] != "total"}
             equations.append({t(table, p, "all", "total"): 1, **parts})
@@ -506,3 +517,47 @@ def test_the_page_shows_the_hidden_mark_gaps_and_every_column():
     assert labels == [tr("kk", "education_level.bachelor"), tr("kk", "education_level.other")]
     assert shown["consents"][0]["share_pct"] == mark  # a share of a hidden count is hidden
     assert "<" not in json.dumps(shown, ensure_ascii=False)
+
+
+def _boundary_cells(april_joined: int, may_joined: int) -> dict:
+    """Q2 after June's release: April's joins hidden, May shown, June and Q2 hidden. April
+    and May approvals are 60 and 70; the quarter's approvals equal its joins."""
+    from dpa_panel.services.stats_audit import AuditCell
+
+    values = {
+        ("applications", "2026-04", "all", "approved"): (60, False),
+        ("memberships", "2026-04", "all", "joined"): (april_joined, True),
+        ("applications", "2026-05", "all", "approved"): (70, False),
+        ("memberships", "2026-05", "all", "joined"): (may_joined, False),
+        ("applications", "2026-06", "all", "approved"): (63, True),
+        ("memberships", "2026-06", "all", "joined"): (63, True),
+    }
+    q2 = sum(v for (t, *_), (v, _h) in values.items() if t == "memberships")
+    values[("memberships", "2026-Q2", "all", "joined")] = (q2, True)
+    values[("applications", "2026-Q2", "all", "approved")] = (q2, True)
+    return {key: AuditCell(key, v, hidden, new=key[1] in ("2026-06", "2026-Q2"))
+            for key, (v, hidden) in values.items()}  # fmt: skip
+
+
+def test_a_quarter_identity_that_holds_only_by_cancelling_months_pins_nothing():
+    """An approval on 30 April whose membership starts on 1 May (or an imported member) makes
+    April's and May's "approvals = joins" false while the quarter's holds by cancelling.
+    Kept, that quarter identity pinned April's hidden joins (60 + 70 − 71 = 59) whatever
+    June hid, and every later month was refused as unprotectable."""
+    from dpa_panel.services.stats_audit import audit
+
+    april = ("memberships", "2026-04", "all", "joined")
+    result = audit(_boundary_cells(april_joined=59, may_joined=71), K, only_new=False)
+    assert "2026-Q2: an approval creates a member" in result.dropped
+    assert april not in result.failing and result.bounds[april][1] - result.bounds[april][0] >= K
+
+
+def test_a_quarter_identity_that_holds_month_by_month_still_pins():
+    """The attacker's teeth: when April's and May's identities hold, the quarter's is kept
+    and April's hidden joins equal its published approvals."""
+    from dpa_panel.services.stats_audit import audit
+
+    april = ("memberships", "2026-04", "all", "joined")
+    result = audit(_boundary_cells(april_joined=60, may_joined=70), K, only_new=False)
+    assert "2026-Q2: an approval creates a member" not in result.dropped
+    assert april in result.failing and result.bounds[april] == (60, 60)

@@ -223,6 +223,34 @@ def identities(cells: dict[Key, AuditCell]) -> list[Constraint]:
     return out
 
 
+def _split_label(label: str) -> tuple[str, str]:
+    period, _, family = label.partition(": ")
+    return period, family
+
+
+def _without_coincidences(kept: list[Constraint], dropped: list[str]) -> list[Constraint]:
+    """Drop (and name in ``dropped``) a quarter's or year's identity whose same identity fails
+    in one of its months: it holds only because the months' errors cancel (an approval on
+    30 April whose membership starts on 1 May), which nobody can know without the hidden
+    values. Kept, it let a quarter's end pin a cell hidden months earlier (April's joined =
+    April's approved + May's approved − May's joined) whatever the new month hid, and every
+    later release was refused. Dropping a constraint only widens the attacker's intervals of
+    an attacker who does not know the coincidence."""
+    failing = {_split_label(label) for label in dropped}
+    if not failing:
+        return kept
+    out = []
+    for con in kept:
+        period, family = _split_label(con.label)
+        if _period_kind(period) in ("quarter", "year") and any(
+            (month, family) in failing for month in _months_of(period)
+        ):
+            dropped.append(con.label)
+            continue
+        out.append(con)
+    return out
+
+
 def _components(variables: list[Key], constraints: list[Constraint], unknown) -> dict[Key, Key]:
     parent = {v: v for v in variables}
 
@@ -347,6 +375,7 @@ def audit(
             kept.append(con)
         else:
             result.dropped.append(con.label)
+    kept = _without_coincidences(kept, result.dropped)
     result.constraints = len(kept)
 
     def unknown(key: Key) -> bool:
