@@ -36,7 +36,8 @@ class AuditEvent(SQLModel, table=True):
     details: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
     # NULL only on PostgreSQL, while the event waits for the linker (services/audit.py).
     prev_hash: str | None = Field(default=None, max_length=64, nullable=True)
-    hash: str | None = Field(default=None, max_length=64, unique=True, nullable=True)
+    # Not indexed: nothing looks an event up by hash (migration 0021, decision 19-audit-8).
+    hash: str | None = Field(default=None, max_length=64, nullable=True)
 
 
 class AuditChainHead(SQLModel, table=True):
