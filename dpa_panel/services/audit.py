@@ -26,7 +26,7 @@ How an event joins the chain depends on the engine (issue 19, decision 19-audit-
   the chain never reorders or skips a committed event; the chain is a pure function of the
   committed events, so re-linking after a crash gives the same hashes. Every session commit
   that appended hands its newest id to the process's background linker (``after_commit`` hook,
-  ``audit_link.hand_over``; decision 19-audit-7), which links the commits of each 10 ms
+  ``audit_link.hand_over``; decision 19-audit-7), which links the commits of each 25 ms
   together; the link also runs before ``audit verify`` and before a checkpoint
   (``dpa-panel audit link`` runs it by hand), and ``settle`` waits for the background one.
   Between an event's commit and its link (normally a few milliseconds; at most until the
