@@ -423,3 +423,23 @@ def test_cli_audit_verify(db_url, engine, capsys, monkeypatch):
         assert "1 events checked before it" in out
     finally:
         dispose_engines()
+
+
+def test_record_returns_what_was_stored(engine):
+    """``record`` returns a plain ``Appended`` (19-audit-9), field for field the stored row;
+    its hashes are the stored ones on SQLite and come later from the linker on PostgreSQL."""
+    actor = Actor.user(3, "198.51.100.7")
+    with session_scope(engine) as s:
+        made = record(s, actor, "subject.view", "subject", 42, {"fields": ["name"]})
+    assert isinstance(made, audit.Appended)
+    audit.settle(engine)
+    with Session(engine) as s:
+        row = s.get(AuditEvent, made.id)
+    for name in ("occurred_at", "actor_type", "actor_id", "action", "entity_type", "entity_id",
+                 "client_ip", "details"):  # fmt: skip
+        assert getattr(made, name) == getattr(row, name), name
+    assert row.hash == audit.event_hash(row)
+    if engine.dialect.name == "sqlite":
+        assert (made.prev_hash, made.hash) == (row.prev_hash, row.hash)
+    else:
+        assert (made.prev_hash, made.hash) == (None, None)
