@@ -10,7 +10,7 @@ from sqlmodel import SQLModel
 
 from dpa_panel.db import session_scope
 from dpa_panel.models import StaffUser
-from dpa_panel.services import applications, submission
+from dpa_panel.services import applications, audit, submission
 from dpa_panel.services.audit import Actor
 
 _counter = itertools.count(1)
@@ -87,7 +87,12 @@ def move(engine, app_id: int, status: str, actor: Actor, **kwargs) -> None:
 
 
 def row_counts(engine) -> dict[str, int]:
-    """Rows in every table (the audit chain head's counter included)."""
+    """Rows in every table (the audit chain head's counter included).
+
+    The head's counter moves when the background linker links events committed earlier
+    (PostgreSQL, up to 25 ms after their commit): settled first, so that a "nothing changed"
+    comparison sees only what the action under test did."""
+    audit.settle(engine)
     with engine.connect() as conn:
         counts = {
             table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
