@@ -115,9 +115,11 @@ def test_delivery_to_a_real_server(engine):
 
 
 def test_server_down_retries_with_backoff_then_gives_up_and_can_be_retried(engine):
-    (mid,) = _queue(engine)
-    down = mail.parse_smtp_url(f"smtp://127.0.0.1:{free_port()}?starttls=no&timeout=5")
+    # Queued at a fixed moment and delivered from it: a fixed delivery time with a queue time
+    # of "now" stopped being due once the real clock passed it (2026-12-07 04:00 UTC).
     now = datetime(2026, 12, 7, 4, 0, tzinfo=UTC)
+    (mid,) = _queue(engine, now=now)
+    down = mail.parse_smtp_url(f"smtp://127.0.0.1:{free_port()}?starttls=no&timeout=5")
     report = outbox.deliver(_scope(engine), down, now=now)
     assert (report.sent, report.failed_attempts, report.waiting) == (0, 1, 1)
     with Session(engine) as s:
