@@ -13,7 +13,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Engine
@@ -29,10 +28,9 @@ from dpa_panel.models import (
     StaffUser,
 )
 from dpa_panel.models.subject import compose_search_text
+from dpa_panel.services.applications import local_date
 from dpa_panel.services.passwords import hash_password
 from dpa_panel.services.policy_texts import SHIPPED_EDITIONS, text_sha256
-
-ALMATY = ZoneInfo("Asia/Almaty")
 
 # --- name material -------------------------------------------------------------------------
 
@@ -608,9 +606,9 @@ def build_rows(
                     "subject_id": sid,
                     "application_id": aid,
                     "membership_number": f"PRMA-{year}-{mid:06d}",
-                    # The Almaty date, as ``applications.decide`` sets it (a UTC date put
-                    # evening approvals on a month's last day into the wrong month).
-                    "since": decided.astimezone(ALMATY).date(),
+                    # The Almaty date, as an approval sets it (a UTC date put evening
+                    # approvals on a month's last day into the wrong month).
+                    "since": local_date(decided),
                     "status": m_status,
                     "ended_at": ended,
                 }

@@ -180,27 +180,18 @@ def record(
     # even when the caller catches the ValueError and commits the rest of its transaction.
     details_text = _details_json(details)
     conn = session.connection()
-    occurred_at = utcnow()
-    entity = str(entity_id)
-    client_ip = actor.client_ip[:64]
     if conn.dialect.name == "postgresql":
+        occurred_at, entity = utcnow(), str(entity_id)
         event_id = audit_link.pg_insert(conn, occurred_at, actor, action, entity_type, entity,
                                         details_text)  # fmt: skip
         audit_link.mark_session(session, event_id)
         return Appended(event_id, occurred_at, actor.actor_type, actor.user_id, action,
-                        entity_type, entity, client_ip, details_text)  # fmt: skip
+                        entity_type, entity, actor.client_ip[:64], details_text)  # fmt: skip
     # SQLite: one statement takes the database write lock, counts the event and reads the
     # head; the event and the head's new link in two more prepared statements (no ORM flush:
     # issue 19, about a third of an audited write's time on SQLite).
-    fields = {
-        "occurred_at": occurred_at, "actor_type": actor.actor_type, "actor_id": actor.user_id,
-        "action": action, "entity_type": entity_type, "entity_id": entity,
-        "client_ip": client_ip, "details": details_text, "prev_hash": _BUMP_HEAD.scalar(conn),
-    }  # fmt: skip
-    digest = compute_hash(**fields)
-    event_id = _INSERT_EVENT.scalar(conn, {**fields, "hash": digest})
-    _SET_HEAD.execute(conn, {"b_hash": digest, "b_id": event_id})
-    return Appended(id=event_id, hash=digest, **fields)
+    return _append(conn, _BUMP_HEAD.scalar(conn), actor, action, entity_type, entity_id,
+                   details_text)  # fmt: skip
 
 
 def _content(when: str, actor_type: str, actor_id: int | None, action: str, entity_type: str,
@@ -261,7 +252,7 @@ def record_on(
         return audit_link.pg_insert(conn, utcnow(), actor, action, entity_type, entity_id,
                                     details_text)  # fmt: skip
     return _append(conn, _BUMP_HEAD.scalar(conn), actor, action, entity_type, entity_id,
-                   details_text)  # fmt: skip
+                   details_text).id  # fmt: skip
 
 
 def append_many(
@@ -312,32 +303,17 @@ def append_many(
 def _append(
     conn: Connection, prev_hash: str, actor: Actor, action: str, entity_type: str,
     entity_id: str | int, details_text: str,
-) -> int:  # fmt: skip
-    occurred_at = utcnow()
-    client_ip = actor.client_ip[:64]
-    entity = str(entity_id)
-    digest = compute_hash(
-        occurred_at=occurred_at,
-        actor_type=actor.actor_type,
-        actor_id=actor.user_id,
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity,
-        client_ip=client_ip,
-        details=details_text,
-        prev_hash=prev_hash,
-    )
-    event_id = _INSERT_EVENT.scalar(
-        conn,
-        {
-            "occurred_at": occurred_at, "actor_type": actor.actor_type,
-            "actor_id": actor.user_id, "action": action, "entity_type": entity_type,
-            "entity_id": entity, "client_ip": client_ip, "details": details_text,
-            "prev_hash": prev_hash, "hash": digest,
-        },
-    )  # fmt: skip
+) -> Appended:  # fmt: skip
+    """SQLite: the event, hashed onto ``prev_hash``, and the head's new link."""
+    fields = {
+        "occurred_at": utcnow(), "actor_type": actor.actor_type, "actor_id": actor.user_id,
+        "action": action, "entity_type": entity_type, "entity_id": str(entity_id),
+        "client_ip": actor.client_ip[:64], "details": details_text, "prev_hash": prev_hash,
+    }  # fmt: skip
+    digest = compute_hash(**fields)
+    event_id = _INSERT_EVENT.scalar(conn, {**fields, "hash": digest})
     _SET_HEAD.execute(conn, {"b_hash": digest, "b_id": event_id})
-    return event_id
+    return Appended(id=event_id, hash=digest, **fields)
 
 
 _PG_WRITERS_SQL = "SELECT pg_advisory_xact_lock({}, {})".format(*audit_link.WRITERS_KEY)
