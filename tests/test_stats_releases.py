@@ -148,11 +148,12 @@ def _approvals_join(month: str, truth: dict) -> bool:
     return joined is None or approved is None or joined == approved
 
 
-def attack(documents: list[dict], truth: dict) -> dict:
+def attack(documents: list[dict], truth: dict, threshold: int = K) -> dict:
     """min/max of every hidden cell over everything published, by integer programming.
 
     ``truth`` (the stored true values) is used only to keep the identities that really hold
-    (an attacker assuming a false one deceives only themselves)."""
+    (an attacker assuming a false one deceives only themselves); a never-published count
+    below ``threshold`` is attacked too."""
     published, hidden = {}, []
     for doc in documents:
         for c in doc["cells"]:
@@ -230,7 +231,7 @@ def attack(documents: list[dict], truth: dict) -> dict:
                 variables[key] = len(variables)
                 # A join or leave count per category is what the difference of two stocks
                 # says about people: a small one must be as protected as a hidden cell.
-                if 0 < truth.get(key, 0) < K:
+                if 0 < truth.get(key, 0) < threshold:
                     hidden.append(key)
     n = len(variables)
     rows, rhs = [], []
@@ -368,6 +369,41 @@ def test_adding_an_applicant_changes_nothing_the_board_sees_until_the_next_relea
     assert ("applications", "2026-02", "submitted") in cells
     truth = stored_truth(engine)
     assert not narrow(attack(board_documents(engine), truth), truth)
+
+
+def test_raising_k_protects_the_new_month_at_the_new_k_and_blocks_no_month(engine, monkeypatch):
+    """Decision 14-stats-9: the association raises k from 5 to 10 after December. The board
+    already holds December's cells, protected at 5; asking 10 of them refused January as
+    unprotectable, and every later month with it. January's own cells are protected at 10,
+    the earlier ones keep 5 (the independent attacker checks both)."""
+    monkeypatch.setenv("DPA_STATS_K", str(K))
+    crafted(engine)
+    publish_all(engine, now=datetime(2026, 1, 10, 9, 0, tzinfo=UTC))
+    monkeypatch.setenv("DPA_STATS_K", "10")
+    with Session(engine) as s:
+        assert sr.publish(s, 202601, Actor.system(), now=NOW).k == 10
+        s.commit()
+    documents, truth = board_documents(engine), stored_truth(engine)
+    assert documents[-1]["release"]["period"] == "2026-01"
+    at_ten, at_five = attack(documents, truth, threshold=10), attack(documents, truth)
+    january = {key: b for key, b in at_ten.items() if key[1] == "2026-01"}
+    earlier = {key: b for key, b in at_five.items() if key[1] != "2026-01"}
+    assert january and earlier
+    assert not narrow(january, truth, 10)
+    assert not narrow(earlier, truth, K)
+    assert not [c for c in documents[-1]["cells"] if not c["hidden"]
+                and c["table"] != "decision_time" and 0 < c["value"] < 10]  # fmt: skip
+
+
+def test_an_earlier_cell_keeps_the_smallest_threshold_since_its_release():
+    from dpa_panel.services.stats_audit import AuditCell
+
+    key = ("applications", "2025-11", "all", "rejected")
+    assert AuditCell(key, 1, True).threshold(10) == 10  # the new release's own cell
+    assert AuditCell(key, 1, True, k=5).threshold(10) == 5  # k raised since
+    assert AuditCell(key, 1, True, k=5).threshold(3) == 3  # k lowered: the new judgement
+    implied = AuditCell(key, 7, True, visible=False, k=5)
+    assert not implied.required(10) and AuditCell(key, 7, True, visible=False).required(10)
 
 
 # --- refusals --------------------------------------------------------------------------------

@@ -63,19 +63,32 @@ class AuditCell:
     sensitive: bool = True
     #: Part of the release being audited (its constraints are the new ones).
     new: bool = False
+    #: An earlier release's cell: the smallest threshold in force from its publication until
+    #: the latest release (``None``: the audit's own ``k``). See ``threshold``.
+    k: int | None = None
 
     @property
     def unknown(self) -> bool:
         """A variable of the attacker's program: hidden, or never shown at all."""
         return self.hidden or not self.visible
 
+    def threshold(self, k: int) -> int:
+        """The width this cell must keep: the audit's ``k``, or for an earlier release's cell
+        the smaller of it and the threshold the cell has been protected at since it was
+        published (decision 14-stats-9). A raised ``k`` protects every new cell at the new
+        value, but cannot widen what the board already holds: asking it of old cells made
+        every later release unprotectable, so the board would never have seen another month.
+        A lowered ``k`` applies to old cells too (the association's new judgement)."""
+        return k if self.k is None else min(self.k, k)
+
     def required(self, k: int) -> bool:
         """Must be protected: a hidden cell, or an implied sensitive one whose true value is
-        a small count (``1 .. k-1``). An implied count of ``k`` or more that the attacker can
-        pin tells what a published cell of that size would: nothing about one person."""
+        a small count (``1 .. k-1``, ``k`` the cell's ``threshold``). An implied count of
+        ``k`` or more that the attacker can pin tells what a published cell of that size
+        would: nothing about one person."""
         if self.visible:
             return self.hidden
-        return self.sensitive and 0 < self.true < k
+        return self.sensitive and 0 < self.true < self.threshold(k)
 
 
 @dataclass
@@ -130,11 +143,13 @@ def identities(cells: dict[Key, AuditCell]) -> list[Constraint]:
         key = (table, period, row, col)
         return key if key in cells else None
 
-    def residual(key: Key, value: int, sensitive: bool, new: bool) -> Key | None:
+    def residual(key: Key, value: int, sensitive: bool, source: Key) -> Key | None:
+        """An implied unknown derived from ``source``'s period: new, and held to a threshold,
+        as that period's cells are."""
         if value < 0:
             return None
         cells[key] = AuditCell(key, value, hidden=True, visible=False, sensitive=sensitive,
-                               new=new)  # fmt: skip
+                               new=cells[source].new, k=cells[source].k)  # fmt: skip
         return key
 
     def add(terms: dict[Key | None, int], label: str, sense: str = "eq") -> None:
@@ -173,7 +188,6 @@ def identities(cells: dict[Key, AuditCell]) -> list[Constraint]:
         if _period_kind(p) != "month" or not get("members", p, ALL, "in_force"):
             continue
         prev = month_label(previous_month(parse_period(p)))
-        is_new = cells[("members", p, ALL, "in_force")].new
         if get("members", prev, ALL, "in_force"):
             add({("members", p, ALL, "in_force"): 1, ("members", prev, ALL, "in_force"): -1,
                  get("memberships", p, ALL, "joined"): -1, get("memberships", p, ALL, "left"): 1},
@@ -190,14 +204,14 @@ def identities(cells: dict[Key, AuditCell]) -> list[Constraint]:
                 withdrawn = get("withdrawals", p, ALL, purpose)
                 if now_c and before and withdrawn:
                     value = cells[now_c].true - cells[before].true + cells[withdrawn].true
-                    granted = residual((GRANTED, p, purpose, "n"), value, True, is_new)
+                    granted = residual((GRANTED, p, purpose, "n"), value, True, now_c)
                     add({now_c: 1, before: -1, granted: -1, withdrawn: 1},
                         f"{p}: {purpose} consents = previous + granted − withdrawn")  # fmt: skip
             now_s, before_s = get("subjects", p, ALL, "subjects"), get("subjects", prev, ALL,
                                                                         "subjects")  # fmt: skip
             if now_s and before_s:
                 value = cells[now_s].true - cells[before_s].true
-                new = residual((NEW_SUBJECTS, p, ALL, "n"), value, False, is_new)
+                new = residual((NEW_SUBJECTS, p, ALL, "n"), value, False, now_s)
                 add({now_s: 1, before_s: -1, new: -1}, f"{p}: subjects = previous + new")
                 add({new: 1, get("applications", p, ALL, "submitted"): -1},
                     f"{p}: one subject per application", "ge")  # fmt: skip
@@ -217,7 +231,7 @@ def identities(cells: dict[Key, AuditCell]) -> list[Constraint]:
                 terms: dict[Key | None, int] = {key: 1, **present}
                 if len(present) < len(months):
                     value = cells[key].true - sum(cells[k_].true for k_ in present)
-                    rest = residual((table, f"{p}~rest", row, col), value, True, cells[key].new)
+                    rest = residual((table, f"{p}~rest", row, col), value, True, key)
                     terms[rest] = -1
                 add(terms, f"{p}: {table} {col} = sum of its months")
     return out
@@ -419,16 +433,16 @@ def audit(
             rows.append((dict(terms), -constant, upper))
         program = _Program(len(variables_c), rows, deadline)
         for key in required:
-            col, true = index[key], cells[key].true
+            col, true, ck = index[key], cells[key].true, cells[key].threshold(k)
             hi = -program.minimum(col, -1.0)
             result.programs += 1
-            if hi - true >= k and (true >= k or hi >= k):
+            if hi - true >= ck and (true >= ck or hi >= ck):
                 lo = None  # already protected whatever the minimum: skip that program
             else:
                 lo = max(program.minimum(col), 0.0)
                 result.programs += 1
             result.bounds[key] = (lo if lo is not None else -INF, hi)
-            if lo is not None and not protected(lo, hi, true, k):
+            if lo is not None and not protected(lo, hi, true, ck):
                 result.failing.append(key)
                 result.neighbourhood[key] = neighbourhood
     result.seconds = time.monotonic() - started

@@ -160,13 +160,24 @@ def check_publishable(session: Session, period: int, now: datetime | None = None
 
 
 def _history(session: Session) -> dict[Key, AuditCell]:
+    """Every earlier release's cells, each with the threshold it has been protected at: the
+    smallest ``k`` of its own release and every later one (decision 14-stats-9)."""
+    held: dict[int, int] = {}
+    since = None
+    for release_id, k in session.execute(
+        select(StatsRelease.id, StatsRelease.k).order_by(StatsRelease.period.desc())
+    ):
+        since = k if since is None else min(since, k)
+        held[release_id] = since
     c = StatsReleaseCell
     rows = session.execute(
-        select(c.table_code, c.period, c.row_code, c.col_code, c.hidden, c.visible, c.true_value)
-    )
+        select(c.release_id, c.table_code, c.period, c.row_code, c.col_code, c.hidden,
+               c.visible, c.true_value)
+    )  # fmt: skip
     return {
-        (t, p, r, col): AuditCell((t, p, r, col), int(true), bool(hidden), bool(visible))
-        for t, p, r, col, hidden, visible, true in rows
+        (t, p, r, col): AuditCell((t, p, r, col), int(true), bool(hidden), bool(visible),
+                                  k=held[release_id])  # fmt: skip
+        for release_id, t, p, r, col, hidden, visible, true in rows
     }
 
 
