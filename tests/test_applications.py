@@ -305,6 +305,44 @@ def test_rate_limit_per_client_ip(engine, monkeypatch):
     assert submit(engine, ip="192.0.2.50")
 
 
+def test_the_rate_limit_reads_its_own_index_however_busy_the_hour(engine):
+    """Decision 19-submit-2: the count of an address's submissions in the last hour is read
+    from the partial index ``ix_audit_rate_limit`` (the address's own entries), not from
+    every audit event of the hour. The statement checked is the one the form executes."""
+    from sqlalchemy import event
+
+    from dpa_panel.services import audit
+
+    submit(engine, ip="192.0.2.70")
+    with engine.begin() as conn:  # a busy hour in the office: 3,000 staff events
+        audit.append_many(conn, Actor.user(1, "10.0.0.5"), "subject.view", "subject",
+                          [(i, None) for i in range(3000)])  # fmt: skip
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
+    captured = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many):
+        if "count(*)" in statement and "client_ip" in statement:
+            captured.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        submit(engine, ip="192.0.2.70")
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert len(captured) == 1
+    statement, parameters = captured[0]
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            plan = " ".join(str(r[-1]) for r in
+                            conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
+        else:
+            plan = "\n".join(r[0] for r in conn.exec_driver_sql(
+                "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters))  # fmt: skip
+    assert "ix_audit_rate_limit" in plan, plan
+    assert "ix_audit_occurred" not in plan and "ix_audit_action" not in plan, plan
+
+
 def test_rate_limit_is_configurable(engine, monkeypatch):
     monkeypatch.setenv("DPA_APPLY_RATE_LIMIT", "1")
     submit(engine, ip="192.0.2.60")

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, Index, Text
+from sqlalchemy import CheckConstraint, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from dpa_panel.models.subject import _in
 from dpa_panel.models.types import UTCDateTime, utcnow
 from dpa_panel.models.vocab import ACTOR_TYPES
+
+#: Audit actions counted by the per-address rate limit of the public form
+#: (``services.submission``).
+RATE_LIMITED_ACTIONS = ("application.submitted", "application.duplicate_refused")
+#: The rate limit's condition, one text for the partial index and the query that uses it (a
+#: planner uses a partial index only when it can prove the query implies the index's
+#: condition; the same literal text is proof on both engines, whatever the plan).
+RATE_LIMITED_SQL = "action IN ({})".format(", ".join(f"'{a}'" for a in RATE_LIMITED_ACTIONS))
 
 
 class AuditEvent(SQLModel, table=True):
@@ -23,6 +31,9 @@ class AuditEvent(SQLModel, table=True):
         Index("ix_audit_actor_type", "actor_type", "occurred_at"),
         Index("ix_audit_action", "action", "occurred_at"),
         Index("ix_audit_entity", "entity_type", "entity_id"),
+        # The public form's rate limit (migration 0022, decision 19-submit-2).
+        Index("ix_audit_rate_limit", "client_ip", "occurred_at",
+              postgresql_where=text(RATE_LIMITED_SQL), sqlite_where=text(RATE_LIMITED_SQL)),
     )
 
     id: int | None = Field(default=None, primary_key=True)
