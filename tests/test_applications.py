@@ -306,7 +306,7 @@ def test_rate_limit_per_client_ip(engine, monkeypatch):
 
 
 def test_the_rate_limit_reads_its_own_index_however_busy_the_hour(engine):
-    """Decision 19-submit-2: the count of an address's submissions in the last hour is read
+    """Decision 19-submit-3: the count of an address's submissions in the last hour is read
     from the partial index ``ix_audit_rate_limit`` (the address's own entries), not from
     every audit event of the hour. The statement checked is the one the form executes."""
     from sqlalchemy import event

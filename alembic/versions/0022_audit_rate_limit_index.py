@@ -1,4 +1,4 @@
-"""audit events: a partial index for the public form's rate limit (issue 19, 19-submit-2)
+"""audit events: a partial index for the public form's rate limit (issue 19, 19-submit-3)
 
 Revision ID: 0022
 Revises: 0021

@@ -31,7 +31,7 @@ class AuditEvent(SQLModel, table=True):
         Index("ix_audit_actor_type", "actor_type", "occurred_at"),
         Index("ix_audit_action", "action", "occurred_at"),
         Index("ix_audit_entity", "entity_type", "entity_id"),
-        # The public form's rate limit (migration 0022, decision 19-submit-2).
+        # The public form's rate limit (migration 0022, decision 19-submit-3).
         Index("ix_audit_rate_limit", "client_ip", "occurred_at",
               postgresql_where=text(RATE_LIMITED_SQL), sqlite_where=text(RATE_LIMITED_SQL)),
     )

@@ -5,7 +5,7 @@ Split from ``services.applications`` (issue 19), which keeps the pipeline's proc
 lists. Refusals that must leave a trace are audited by the caller *after* the rollback, in a
 transaction of their own: ``record_refusal(session, REFUSAL_AUDIT_ACTIONS[err.key], ip)``.
 
-Issue 19 (decisions 19-submit-1, 19-submit-2): a submission is one of the busiest actions of
+Issue 19 (decisions 19-submit-1, 19-submit-3): a submission is one of the busiest actions of
 the panel (the public-form burst: 50 per second), so its statements are built once at import
 and run through Core; the configuration it reads (edition in force, form purposes, operator
 profile, retention rules) is read *before* the writers' lock, so the lock is held only for the
@@ -93,7 +93,7 @@ _REFUSAL_FACTS = select(
     .where(
         # The partial index's own condition (``ix_audit_rate_limit``): read from that index,
         # the count costs the same however busy the panel's last hour was (decision
-        # 19-submit-2; with ``action IN (:a, :b)`` it scanned every event of the hour).
+        # 19-submit-3; with ``action IN (:a, :b)`` it scanned every event of the hour).
         text(RATE_LIMITED_SQL),
         AuditEvent.client_ip == bindparam("client_ip"),
         AuditEvent.occurred_at >= bindparam("since"),
