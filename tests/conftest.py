@@ -75,5 +75,15 @@ def engine(db_url):
     eng.dispose()
 
 
+@pytest.fixture
+def staff(engine):
+    """A staff member acting from the office (the pipeline and submission tests; a module
+    may define its own ``staff``)."""
+    from dpa_panel.services.audit import Actor
+    from tests.pipeline_helpers import make_staff
+
+    return Actor.user(make_staff(engine, "aizhan"), "10.0.0.5")
+
+
 # The live server fixture is shared by tests/live and tests/browser.
 from tests.live_server import live_server  # noqa: E402, F401

@@ -6,12 +6,12 @@ import itertools
 from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, select, text
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 from dpa_panel.db import session_scope
-from dpa_panel.models import StaffUser
+from dpa_panel.models import AuditEvent, StaffUser
 from dpa_panel.services import applications, audit, submission
-from dpa_panel.services.audit import Actor
+from dpa_panel.services.audit import Actor, VerifyResult, verify_chain
 
 _counter = itertools.count(1)
 
@@ -110,3 +110,23 @@ def set_subject_status(engine, subject_id: int, status: str) -> None:
             text("UPDATE data_subject SET status = :s WHERE id = :i"),
             {"s": status, "i": subject_id},
         )
+
+
+def audit_events(engine, action: str) -> list[AuditEvent]:
+    """The audit events of ``action``, oldest first."""
+    with Session(engine) as s:
+        return list(
+            s.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id))
+        )
+
+
+def verify(engine) -> VerifyResult:
+    """The whole chain's verification (``audit.verify_chain``)."""
+    with Session(engine) as s:
+        return verify_chain(s)
+
+
+def fetch(engine, model, ident):
+    """One row by primary key, read in a session of its own."""
+    with Session(engine) as s:
+        return s.get(model, ident)

@@ -1,4 +1,5 @@
-"""The application pipeline: public submission, the state machine, processing, staff lists.
+"""The application pipeline: the state machine, processing, staff lists (the public
+submission: ``test_submission.py``).
 
 Every test runs on SQLite and PostgreSQL through the ``engine`` fixture.
 """
@@ -9,7 +10,7 @@ import json
 import re
 import threading
 import unicodedata
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,7 +19,6 @@ from sqlmodel import Session
 
 from dpa_panel import demo, settings
 from dpa_panel.db import session_scope
-from dpa_panel.i18n import LOCALES, tr
 from dpa_panel.models import (
     ApplicationEvent,
     AuditEvent,
@@ -26,327 +26,28 @@ from dpa_panel.models import (
     DataSubject,
     Member,
     MembershipApplication,
-    PolicyVersion,
 )
 from dpa_panel.models.vocab import APPLICATION_STATUSES
-from dpa_panel.services import applications, submission
+from dpa_panel.services import applications
 from dpa_panel.services.applications import (
     TRANSITIONS,
     ApplicationQuery,
     allowed_transitions,
 )
-from dpa_panel.services.audit import Actor, verify_chain
 from dpa_panel.services.errors import ServiceError, ValidationFailed
-from dpa_panel.services.policy_texts import text_sha256
-from dpa_panel.services.submission import REFUSAL_AUDIT_ACTIONS
 from tests.pipeline_helpers import (
-    form,
+    audit_events,
+    fetch,
     make_staff,
     move,
     row_counts,
     set_subject_status,
     submit,
+    verify,
 )
 
 ALMATY = ZoneInfo(settings.DISPLAY_TZ)
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def staff(engine) -> Actor:
-    return Actor.user(make_staff(engine, "aizhan"), "10.0.0.5")
-
-
-def _audit(engine, action: str) -> list[AuditEvent]:
-    with Session(engine) as s:
-        return list(
-            s.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id))
-        )
-
-
-def _verify(engine):
-    with Session(engine) as s:
-        return verify_chain(s)
-
-
-def _get(engine, model, ident):
-    with Session(engine) as s:
-        return s.get(model, ident)
-
-
-# --- submission ------------------------------------------------------------------------------
-
-
-def test_submit_stores_everything_in_one_transaction(engine):
-    before = row_counts(engine)
-    with session_scope(engine) as s:
-        app = submission.submit_application(
-            s,
-            form(email="Aigul.Test@Mail.KZ", phone="+7 (747) 000-11-22"),
-            {"application_review", "member_register", "informing"},
-            language="ru",
-            client_ip="203.0.113.7",
-        )
-        app_id, returned_reference = app.id, app.reference
-    after = row_counts(engine)
-    assert after["data_subject"] - before["data_subject"] == 1
-    assert after["membership_application"] - before["membership_application"] == 1
-    assert after["consent"] - before["consent"] == 3
-    assert after["application_event"] - before["application_event"] == 1
-    assert after["audit_event"] - before["audit_event"] == 1
-
-    with Session(engine) as s:
-        app = s.get(MembershipApplication, app_id)
-        subject = s.get(DataSubject, app.subject_id)
-        consents = list(s.scalars(select(Consent).where(Consent.subject_id == subject.id)))
-        event = s.scalars(select(ApplicationEvent)).one()
-        policy = s.scalars(select(PolicyVersion).where(PolicyVersion.label == "v1")).one()
-    year = app.submitted_at.astimezone(ALMATY).year
-    assert app.reference == f"A-{year}-{app.id:06d}" == returned_reference  # what the form shows
-    assert app.status == "submitted" and app.language == "ru" and app.closed_at is None
-    assert subject.language == "ru" and subject.status == "active"
-    assert subject.phone == "+77470001122" and subject.email == "Aigul.Test@mail.kz"
-    assert "ахметова" in subject.search_text and "aigul.test@mail.kz" in subject.search_text
-    assert {c.purpose_code for c in consents} == {
-        "application_review",
-        "member_register",
-        "informing",
-    }
-    for c in consents:
-        assert c.channel == "web_form" and c.language == "ru"
-        assert c.policy_version_id == policy.id
-        # Issue 17: the catalog sentence plus the evidence (operator, duration, transfer).
-        assert c.consent_text.startswith(tr("ru", f"consent.sentence.{c.purpose_code}"))
-        assert tr("ru", "consent.evidence.no_transfer") in c.consent_text
-        assert c.consent_text_sha256 == text_sha256(c.consent_text)
-        assert c.withdrawn_at is None and c.recorded_by_id is None
-    assert (event.kind, event.to_status, event.actor_id) == ("submitted", "submitted", None)
-    audit = _audit(engine, "application.submitted")[-1]
-    assert (audit.actor_type, audit.actor_id, audit.client_ip) == ("public", None, "203.0.113.7")
-    assert (audit.entity_type, audit.entity_id) == ("membership_application", str(app_id))
-    assert "Ахметова" not in audit.details and "mail.kz" not in audit.details.lower()
-    assert _verify(engine).ok
-
-
-def test_submissions_and_other_writers_draw_application_ids_from_one_counter(engine):
-    """On PostgreSQL the submission draws its application's id in the subject's INSERT
-    (issue 19); an application written the ordinary way in between (e.g. by the import)
-    must neither collide with it nor break the reference <-> id link."""
-    def submit() -> MembershipApplication:
-        with session_scope(engine) as s:
-            return submission.submit_application(
-                s, form(), {"application_review"}, language="kk", client_ip="203.0.113.70"
-            )
-
-    first = submit()
-    with session_scope(engine) as s:
-        other = MembershipApplication(reference="A-IMPORT-1", subject_id=first.subject_id)
-        s.add(other)
-        s.flush()
-        other_id = other.id
-    second = submit()
-    assert first.id < other_id < second.id
-    with Session(engine) as s:
-        rows = s.execute(select(MembershipApplication.id, MembershipApplication.reference)).all()
-        stored = dict(rows)
-    assert stored[first.id] == first.reference and stored[second.id] == second.reference
-    assert second.reference.endswith(f"-{second.id:06d}")
-
-
-def test_a_failure_later_in_the_transaction_leaves_nothing(engine):
-    before = row_counts(engine)
-    with pytest.raises(RuntimeError), session_scope(engine) as s:
-        submission.submit_application(
-            s, form(), {"application_review"}, language="kk", client_ip="203.0.113.8"
-        )
-        raise RuntimeError("the caller fails after the service")
-    assert row_counts(engine) == before
-    assert _verify(engine).ok
-
-
-def test_invalid_input_stores_nothing(engine):
-    before = row_counts(engine)
-    with pytest.raises(ValidationFailed) as failed, session_scope(engine) as s:
-        submission.submit_application(
-            s,
-            form(surname="", phone="+1 202 555 0123", email="x@"),
-            {"application_review"},
-            language="kk",
-            client_ip="203.0.113.9",
-        )
-    assert failed.value.key == "form.has_errors"
-    assert failed.value.errors == {
-        "surname": "field.required",
-        "phone": "field.phone_invalid",
-        "email": "field.email_invalid",
-    }
-    assert row_counts(engine) == before
-
-
-def test_review_consent_is_required(engine):
-    before = row_counts(engine)
-    for consents in (set(), {"member_register", "informing"}):
-        with pytest.raises(ValidationFailed) as failed, session_scope(engine) as s:
-            submission.submit_application(
-                s, form(), consents, language="kk", client_ip="203.0.113.10"
-            )
-        assert failed.value.errors == {
-            "consent_application_review": "apply.review_consent_required"
-        }
-    # Reported together with the field errors, so the form shows everything at once.
-    with pytest.raises(ValidationFailed) as failed, session_scope(engine) as s:
-        submission.submit_application(
-            s, form(surname=""), set(), language="kk", client_ip="203.0.113.10"
-        )
-    assert set(failed.value.errors) == {"surname", "consent_application_review"}
-    assert row_counts(engine) == before
-    for locale in LOCALES:
-        assert tr(locale, "apply.review_consent_required")
-
-
-def test_only_purposes_the_form_asks_for_are_stored(engine):
-    app_id = submit(
-        engine, consents=("application_review", "statistics", "feedback", "no_such_purpose")
-    )
-    with Session(engine) as s:
-        subject_id = s.get(MembershipApplication, app_id).subject_id
-        codes = set(s.scalars(select(Consent.purpose_code).where(Consent.subject_id == subject_id)))
-        assert (
-            s.scalar(
-                select(func.count())
-                .select_from(Consent)
-                .where(Consent.purpose_code == "statistics")
-            )
-            == 0
-        )
-    assert codes == {"application_review", "feedback"}
-
-
-def test_no_policy_in_force_refuses(engine):
-    with pytest.raises(ServiceError) as err, session_scope(engine) as s:
-        submission.submit_application(
-            s,
-            form(),
-            {"application_review"},
-            language="kk",
-            client_ip="203.0.113.11",
-            now=datetime(2025, 1, 1, 12, tzinfo=UTC),  # before v1 took effect
-        )
-    assert err.value.key == "apply.no_policy"
-
-
-def _refused(engine, raw, ip) -> ServiceError:
-    """Submit like the public form's state does: refusal -> rollback -> audit on its own."""
-    try:
-        with session_scope(engine) as s:
-            submission.submit_application(
-                s, raw, {"application_review"}, language="kk", client_ip=ip
-            )
-    except ServiceError as err:
-        if err.key in REFUSAL_AUDIT_ACTIONS:
-            with session_scope(engine) as s:
-                submission.record_refusal(s, REFUSAL_AUDIT_ACTIONS[err.key], ip)
-        return err
-    raise AssertionError("expected a refusal")
-
-
-def test_duplicate_open_application_is_refused_until_the_first_closes(engine, staff):
-    first = submit(engine, email="Dana.Kim@mail.kz")
-    before = row_counts(engine)
-    err = _refused(engine, form(email="DANA.KIM@MAIL.KZ"), "203.0.113.20")
-    assert err.key == "apply.duplicate" and err.field == "" and err.params == {}
-    after = row_counts(engine)
-    assert after["data_subject"] == before["data_subject"]
-    assert after["audit_event"] == before["audit_event"] + 1  # the refusal survived
-    refusal = _audit(engine, "application.duplicate_refused")[-1]
-    assert refusal.client_ip == "203.0.113.20" and refusal.entity_id == ""
-    assert refusal.details == "{}"
-    for locale in LOCALES:  # the message says nothing about the other application
-        message = tr(locale, "apply.duplicate")
-        assert "A-20" not in message and "{" not in message
-
-    # in review, information requested: still open
-    move(engine, first, "info_requested", staff)
-    assert _refused(engine, form(email="dana.kim@mail.kz"), "203.0.113.21").key == (
-        "apply.duplicate"
-    )
-    with session_scope(engine) as s:
-        applications.change_status(s, staff, first, "rejected", reason="Талаптарға сай емес")
-    second = submit(engine, email="dana.kim@mail.kz")
-    assert second != first
-    assert _verify(engine).ok
-
-
-def test_rate_limit_per_client_ip(engine, monkeypatch):
-    monkeypatch.delenv("DPA_APPLY_RATE_LIMIT", raising=False)
-    assert settings.apply_rate_limit_per_hour() == 5
-    for _ in range(4):
-        submit(engine, ip="192.0.2.50")
-    # A refused duplicate counts too (probing e-mail addresses is limited as well).
-    taken = submit(engine, ip="192.0.2.99", email="taken@mail.kz")
-    assert taken
-    assert _refused(engine, form(email="taken@mail.kz"), "192.0.2.50").key == "apply.duplicate"
-    before = row_counts(engine)
-    err = _refused(engine, form(), "192.0.2.50")
-    assert err.key == "apply.rate_limited"
-    after = row_counts(engine)
-    assert after["data_subject"] == before["data_subject"]
-    assert after["audit_event"] == before["audit_event"] + 1
-    assert _audit(engine, "application.rate_limited")[-1].client_ip == "192.0.2.50"
-    # Another client is not affected.
-    assert submit(engine, ip="192.0.2.51")
-    # The window is one hour: move this client's events back in time and it may submit again.
-    with engine.begin() as conn:
-        conn.execute(
-            update(AuditEvent)
-            .where(AuditEvent.client_ip == "192.0.2.50")
-            .values(occurred_at=datetime.now(UTC) - timedelta(hours=1, minutes=1))
-        )
-    assert submit(engine, ip="192.0.2.50")
-
-
-def test_the_rate_limit_reads_its_own_index_however_busy_the_hour(engine):
-    """Decision 19-submit-3: the count of an address's submissions in the last hour is read
-    from the partial index ``ix_audit_rate_limit`` (the address's own entries), not from
-    every audit event of the hour. The statement checked is the one the form executes."""
-    from sqlalchemy import event
-
-    from dpa_panel.services import audit
-
-    submit(engine, ip="192.0.2.70")
-    with engine.begin() as conn:  # a busy hour in the office: 3,000 staff events
-        audit.append_many(conn, Actor.user(1, "10.0.0.5"), "subject.view", "subject",
-                          [(i, None) for i in range(3000)])  # fmt: skip
-    with engine.begin() as conn:
-        conn.exec_driver_sql("ANALYZE")
-    captured = []
-
-    def capture(_conn, _cursor, statement, parameters, _context, _many):
-        if "count(*)" in statement and "client_ip" in statement:
-            captured.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        submit(engine, ip="192.0.2.70")
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-    assert len(captured) == 1
-    statement, parameters = captured[0]
-    with engine.connect() as conn:
-        if engine.dialect.name == "sqlite":
-            plan = " ".join(str(r[-1]) for r in
-                            conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
-        else:
-            plan = "\n".join(r[0] for r in conn.exec_driver_sql(
-                "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters))  # fmt: skip
-    assert "ix_audit_rate_limit" in plan, plan
-    assert "ix_audit_occurred" not in plan and "ix_audit_action" not in plan, plan
-
-
-def test_rate_limit_is_configurable(engine, monkeypatch):
-    monkeypatch.setenv("DPA_APPLY_RATE_LIMIT", "1")
-    submit(engine, ip="192.0.2.60")
-    assert _refused(engine, form(), "192.0.2.60").key == "apply.rate_limited"
 
 
 # --- the state machine -----------------------------------------------------------------------
@@ -380,10 +81,10 @@ def test_every_pair_of_statuses(engine, staff):
             except ServiceError as err:
                 assert err.key == "application.illegal_transition", (source, target, err.key)
                 assert row_counts(engine) == before
-                assert _get(engine, MembershipApplication, app_id).status == source
+                assert fetch(engine, MembershipApplication, app_id).status == source
                 outcomes[(source, target)] = False
                 continue
-            app = _get(engine, MembershipApplication, app_id)
+            app = fetch(engine, MembershipApplication, app_id)
             assert app.status == target
             with Session(engine) as s:
                 event = s.scalars(
@@ -397,14 +98,14 @@ def test_every_pair_of_statuses(engine, staff):
                 target,
             )
             assert event.actor_id == staff.user_id and event.text == "Себебі / причина"
-            audit = _audit(engine, "application.status_changed")[-1]
+            audit = audit_events(engine, "application.status_changed")[-1]
             assert json.loads(audit.details) == {"from": source, "to": target}
             assert audit.entity_id == str(app_id)
     expected = {
         (s, t): t in TRANSITIONS[s] for s in APPLICATION_STATUSES for t in APPLICATION_STATUSES
     }
     assert outcomes == expected
-    assert _verify(engine).ok
+    assert verify(engine).ok
 
 
 def test_unknown_application_and_unknown_status(engine, staff):
@@ -450,16 +151,16 @@ def test_decisions_and_closing_times(engine, staff):
         applications.change_status(s, staff, withdrawn, "withdrawn", now=decided_at)
         applications.change_status(s, staff, approved, "in_review", now=decided_at)
         applications.change_status(s, staff, approved, "approved", now=decided_at)
-    r = _get(engine, MembershipApplication, rejected)
+    r = fetch(engine, MembershipApplication, rejected)
     assert (r.decision, r.decided_at, r.closed_at, r.reason) == (
         "rejected",
         decided_at,
         decided_at,
         "Толық емес",
     )
-    w = _get(engine, MembershipApplication, withdrawn)
+    w = fetch(engine, MembershipApplication, withdrawn)
     assert (w.decision, w.decided_at, w.closed_at) == (None, None, decided_at)
-    a = _get(engine, MembershipApplication, approved)
+    a = fetch(engine, MembershipApplication, approved)
     assert (a.decision, a.decided_at, a.closed_at) == ("approved", decided_at, None)
 
 
@@ -476,7 +177,7 @@ def test_approval_creates_the_member(engine, staff):
     assert member.membership_number == "PRMA-2027-000001"
     assert member.since == date(2027, 1, 1)
     assert (member.status, member.application_id, member.ended_at) == ("active", app_id, None)
-    created = _audit(engine, "member.created")[-1]
+    created = audit_events(engine, "member.created")[-1]
     assert created.entity_id == str(member.id)
     assert json.loads(created.details) == {"application_id": app_id}
 
@@ -484,7 +185,7 @@ def test_approval_creates_the_member(engine, staff):
 def test_approval_refused_when_subject_already_in_register(engine, staff):
     app_id = submit(engine)
     move(engine, app_id, "in_review", staff)
-    subject_id = _get(engine, MembershipApplication, app_id).subject_id
+    subject_id = fetch(engine, MembershipApplication, app_id).subject_id
     with session_scope(engine) as s:
         s.add(
             Member(
@@ -494,7 +195,7 @@ def test_approval_refused_when_subject_already_in_register(engine, staff):
     with pytest.raises(ServiceError, match="application.already_member"):
         with session_scope(engine) as s:
             applications.change_status(s, staff, app_id, "approved")
-    assert _get(engine, MembershipApplication, app_id).status == "in_review"
+    assert fetch(engine, MembershipApplication, app_id).status == "in_review"
 
 
 def test_twenty_approvals_get_consecutive_unique_numbers(engine, staff):
@@ -554,7 +255,7 @@ def test_concurrent_approvals_get_distinct_numbers(engine, staff):
         numbers = list(s.scalars(select(Member.membership_number)))
     year = datetime.now(ALMATY).year
     assert sorted(numbers) == [f"PRMA-{year}-{n:06d}" for n in range(1, threads_n * 2 + 1)]
-    assert _verify(engine).ok
+    assert verify(engine).ok
 
 
 def test_same_application_approved_twice_concurrently_yields_one_member(engine, staff):
@@ -597,7 +298,7 @@ def test_assign_and_staff_choices(engine, staff):
     app_id = submit(engine)
     with session_scope(engine) as s:
         applications.assign(s, staff, app_id, admin_id)
-    assert _get(engine, MembershipApplication, app_id).assignee_id == admin_id
+    assert fetch(engine, MembershipApplication, app_id).assignee_id == admin_id
     for username in ("gulnar", "gone", "board1"):
         with Session(engine) as s:
             bad_id = s.scalar(
@@ -610,8 +311,8 @@ def test_assign_and_staff_choices(engine, staff):
         applications.assign(s, staff, app_id, 999_999)
     with session_scope(engine) as s:
         applications.assign(s, staff, app_id, None)
-    assert _get(engine, MembershipApplication, app_id).assignee_id is None
-    events = _audit(engine, "application.assigned")
+    assert fetch(engine, MembershipApplication, app_id).assignee_id is None
+    events = audit_events(engine, "application.assigned")
     assert [json.loads(e.details) for e in events] == [
         {"from": None, "to": admin_id},
         {"from": admin_id, "to": None},
@@ -619,7 +320,7 @@ def test_assign_and_staff_choices(engine, staff):
     # Assigning to the current assignee changes nothing and records nothing.
     with session_scope(engine) as s:
         applications.assign(s, staff, app_id, None)
-    assert len(_audit(engine, "application.assigned")) == 2
+    assert len(audit_events(engine, "application.assigned")) == 2
 
 
 def test_notes_and_the_timeline(engine, staff):
@@ -638,7 +339,7 @@ def test_notes_and_the_timeline(engine, staff):
         with pytest.raises(ServiceError) as err, session_scope(engine) as s:
             applications.add_note(s, staff, app_id, bad)
         assert (err.value.key, err.value.field) == (key, "text")
-    audit = _audit(engine, "application.note_added")
+    audit = audit_events(engine, "application.note_added")
     assert len(audit) == 1 and "Телефон" not in audit[0].details
     assert json.loads(audit[0].details) == {"event_id": event.id}
 
@@ -653,7 +354,7 @@ def test_notes_and_the_timeline(engine, staff):
     assert detail.allowed == ("info_requested", "approved", "rejected", "withdrawn")
     assert detail.member is None
     assert [c.purpose_code for c in detail.consents] == ["application_review"]
-    read = _audit(engine, "application.read")[-1]
+    read = audit_events(engine, "application.read")[-1]
     assert (read.entity_type, read.entity_id, read.actor_id) == (
         "membership_application",
         str(app_id),
@@ -663,7 +364,7 @@ def test_notes_and_the_timeline(engine, staff):
 
 def test_detail_lists_consents_newest_first(engine, staff):
     app_id = submit(engine, consents=("application_review", "informing"))
-    subject_id = _get(engine, MembershipApplication, app_id).subject_id
+    subject_id = fetch(engine, MembershipApplication, app_id).subject_id
     with engine.begin() as conn:
         conn.execute(
             update(Consent)
@@ -680,8 +381,8 @@ def test_detail_lists_consents_newest_first(engine, staff):
 
 def test_update_subject_audits_field_names_only(engine, staff):
     app_id = submit(engine, surname="Ахметова", phone="87011234567", email="old.addr@mail.kz")
-    subject_id = _get(engine, MembershipApplication, app_id).subject_id
-    old = _get(engine, DataSubject, subject_id)
+    subject_id = fetch(engine, MembershipApplication, app_id).subject_id
+    old = fetch(engine, DataSubject, subject_id)
     changes = {
         "surname": "Серікбаева",
         "phone": "+7 777 555 44 33",
@@ -693,7 +394,7 @@ def test_update_subject_audits_field_names_only(engine, staff):
     with session_scope(engine) as s:
         changed = applications.update_subject(s, staff, subject_id, changes, application_id=app_id)
     assert changed == ["surname", "phone", "email"]
-    new = _get(engine, DataSubject, subject_id)
+    new = fetch(engine, DataSubject, subject_id)
     assert (new.surname, new.phone, new.email) == (
         "Серікбаева",
         "+77775554433",
@@ -702,7 +403,7 @@ def test_update_subject_audits_field_names_only(engine, staff):
     assert new.updated_at > old.updated_at
     assert "серікбаева" in new.search_text and "ахметова" not in new.search_text
 
-    event = _audit(engine, "subject.updated")[-1]
+    event = audit_events(engine, "subject.updated")[-1]
     assert json.loads(event.details) == {"fields": ["surname", "phone", "email"]}
     values = [old.surname, old.phone, old.email, new.surname, new.phone, new.email, "Серікбаева"]
     with Session(engine) as s:
@@ -730,7 +431,7 @@ def test_update_subject_audits_field_names_only(engine, staff):
             s, staff, subject_id, {"phone": "123", "email": "nope", "surname": "Жаңа"}
         )
     assert failed.value.errors == {"phone": "field.phone_invalid", "email": "field.email_invalid"}
-    assert _get(engine, DataSubject, subject_id).surname == "Серікбаева"
+    assert fetch(engine, DataSubject, subject_id).surname == "Серікбаева"
     assert row_counts(engine) == before
 
     with pytest.raises(ValueError), session_scope(engine) as s:
@@ -744,14 +445,14 @@ def test_update_subject_audits_field_names_only(engine, staff):
 
 def test_edit_form_sent_back_whole_only_checks_what_was_touched(engine, staff):
     app_id = submit(engine)
-    subject_id = _get(engine, MembershipApplication, app_id).subject_id
+    subject_id = fetch(engine, MembershipApplication, app_id).subject_id
     legacy = "«Дала\tМедиа» ЖШС"  # a tab: refused in a single-line field today
     with engine.begin() as conn:
         conn.execute(
             text("UPDATE data_subject SET workplace = :w WHERE id = :i"),
             {"w": legacy, "i": subject_id},
         )
-    subject = _get(engine, DataSubject, subject_id)
+    subject = fetch(engine, DataSubject, subject_id)
     sent_back = {
         name: "" if getattr(subject, name) is None else str(getattr(subject, name))
         for name in applications.APPLICATION_FIELDS
@@ -760,7 +461,7 @@ def test_edit_form_sent_back_whole_only_checks_what_was_touched(engine, staff):
     sent_back["phone"] = "8 701 123 45 67"  # same number, other spelling: no change
     with session_scope(engine) as s:
         assert applications.update_subject(s, staff, subject_id, sent_back) == ["surname"]
-    assert _get(engine, DataSubject, subject_id).workplace == legacy
+    assert fetch(engine, DataSubject, subject_id).workplace == legacy
     sent_back["workplace"] = legacy + " x"
     with pytest.raises(ValidationFailed) as failed, session_scope(engine) as s:
         applications.update_subject(s, staff, subject_id, sent_back)
@@ -770,11 +471,11 @@ def test_edit_form_sent_back_whole_only_checks_what_was_touched(engine, staff):
 def test_search_text_follows_any_orm_change(engine):
     """A safety net for future code paths (e.g. destruction overwriting the fields)."""
     app_id = submit(engine, surname="Әбілқасымова", email="a.b@mail.kz")
-    subject_id = _get(engine, MembershipApplication, app_id).subject_id
+    subject_id = fetch(engine, MembershipApplication, app_id).subject_id
     with session_scope(engine) as s:
         subject = s.get(DataSubject, subject_id)
         subject.surname, subject.email = "[жойылды]", "destroyed@invalid.kz"
-    text_now = _get(engine, DataSubject, subject_id).search_text
+    text_now = fetch(engine, DataSubject, subject_id).search_text
     assert "әбілқасымова" not in text_now and "a.b@mail.kz" not in text_now
     assert text_now.startswith("[жойылды]\n")
 
@@ -782,7 +483,7 @@ def test_search_text_follows_any_orm_change(engine):
 def test_blocked_subject_is_hidden_and_cannot_be_processed(engine, staff):
     visible = submit(engine, surname="Көрінетін")
     hidden = submit(engine, surname="Жасырын")
-    hidden_subject = _get(engine, MembershipApplication, hidden).subject_id
+    hidden_subject = fetch(engine, MembershipApplication, hidden).subject_id
     for status in ("blocked", "destroyed"):
         set_subject_status(engine, hidden_subject, status)
         with Session(engine) as s:
@@ -857,7 +558,7 @@ def test_search_matches_names_email_workplace_and_reference(seeded, staff):
         email="Akmaral.F@Example.KZ",
         workplace="Telegraf Qazaqstan 100% медиа_тобы",
     )
-    reference = _get(engine, MembershipApplication, target).reference
+    reference = fetch(engine, MembershipApplication, target).reference
     for term in (
         "фёдорова",
         "ФЕДОРОВА",  # ё and е are one letter for the search
@@ -1020,7 +721,7 @@ def test_row_content(seeded, staff):
     with Session(engine) as s:
         rows, _ = applications.list_applications(s, ApplicationQuery(search="d.kim@"))
     (row,) = rows
-    app = _get(engine, MembershipApplication, app_id)
+    app = fetch(engine, MembershipApplication, app_id)
     assert row == applications.ApplicationRow(
         id=app_id,
         reference=app.reference,
@@ -1085,45 +786,3 @@ def test_board_columns_newest_first_per_status(seeded):
                     reverse=True,
                 )[:7]
                 assert [r.id for r in column] == [r["id"] for r in expected]
-
-
-def test_the_form_names_the_edition_its_submission_records_after_almaty_midnight(
-    engine, staff, monkeypatch
-):
-    """At 20:30 UTC it is already the next day in Almaty: an edition in force from that
-    Almaty day is the one the form names, the one /privacy shows by default and the one the
-    submission records (the form and the page used to read the UTC or server date)."""
-    from reflex.state import State
-
-    import dpa_panel.dpa_panel  # noqa: F401  (registers the app's states)
-    from dpa_panel.services import consent
-    from dpa_panel.state import apply_state, privacy_state
-    from tests.handler_call import run_handler
-
-    day = date(2027, 3, 1)
-    with session_scope(engine) as s:
-        consent.add_policy_version(
-            s, staff, label="v-almaty", effective_date=day,
-            text_kk="Саясат", text_ru="Политика", text_en="Policy",
-        )  # fmt: skip
-    moment = datetime(2027, 2, 28, 20, 30, tzinfo=UTC)  # 01:30 on 1 March in Almaty
-    monkeypatch.setattr(apply_state, "utcnow", lambda: moment)
-    monkeypatch.setattr(privacy_state, "utcnow", lambda: moment)
-    root = State(_reflex_internal_init=True)
-    state = root.get_substate(apply_state.ApplyState.get_full_name().split(".")[1:])
-    run_handler(apply_state.ApplyState.load.fn(state))
-    assert state.policy_label == "v-almaty"
-    page = root.get_substate(privacy_state.PrivacyState.get_full_name().split(".")[1:])
-    run_handler(privacy_state.PrivacyState.load.fn(page))
-    assert page.label == "v-almaty"
-    with session_scope(engine) as s:
-        application = submission.submit_application(
-            s, form(), {"application_review"}, language="kk", client_ip="192.0.2.9", now=moment
-        )
-        recorded = s.scalar(
-            select(PolicyVersion.label)
-            .join(Consent, Consent.policy_version_id == PolicyVersion.id)
-            .join(MembershipApplication, MembershipApplication.subject_id == Consent.subject_id)
-            .where(MembershipApplication.id == application.id)
-        )
-    assert recorded == "v-almaty"
