@@ -14,7 +14,8 @@ HiGHS (``highspy``): first the LP relaxation; when the LP optimum is not attaine
 integral point, the integer program. An integral LP optimum is the integer optimum, so every
 bound is exact. (``tests/test_stats_releases.py`` attacks the stored releases independently
 with ``scipy.optimize.milp``.) A cell is **protected** when ``max − min ≥ k`` and, if its true value
-is below ``k``, ``max ≥ k``.
+is below ``k``, ``max ≥ k`` (``k``: the cell's ``threshold``, the ``k`` in force, or for an earlier
+release's cell the smallest ``k`` it has been held to since; decision 14-stats-9).
 
 An identity that the true values do not satisfy (history changed after an earlier release
 was frozen) is dropped and named in the summary: an attacker who assumes it only deceives
