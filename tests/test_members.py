@@ -14,20 +14,22 @@ from sqlmodel import Session
 
 from dpa_panel import demo
 from dpa_panel.db import session_scope
-from dpa_panel.models import AuditEvent, Member, MembershipApplication
+from dpa_panel.models import Member, MembershipApplication
 from dpa_panel.models.vocab import MEMBER_STATUSES
 from dpa_panel.services import members
-from dpa_panel.services.audit import Actor, verify_chain
 from dpa_panel.services.errors import ServiceError
 from dpa_panel.services.members import MEMBER_TRANSITIONS, MemberQuery
-from tests.pipeline_helpers import make_staff, move, row_counts, set_subject_status, submit
+from tests.pipeline_helpers import (
+    audit_events,
+    fetch,
+    move,
+    row_counts,
+    set_subject_status,
+    submit,
+    verify,
+)
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def staff(engine) -> Actor:
-    return Actor.user(make_staff(engine, "aizhan"), "10.0.0.5")
 
 
 def _member_for(engine, staff, **form) -> Member:
@@ -36,18 +38,6 @@ def _member_for(engine, staff, **form) -> Member:
     with Session(engine) as s:
         subject_id = s.get(MembershipApplication, app_id).subject_id
         return s.scalars(select(Member).where(Member.subject_id == subject_id)).one()
-
-
-def _get(engine, member_id: int) -> Member:
-    with Session(engine) as s:
-        return s.get(Member, member_id)
-
-
-def _audit(engine, action: str) -> list[AuditEvent]:
-    with Session(engine) as s:
-        return list(
-            s.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id))
-        )
 
 
 def _members(engine) -> list[dict]:
@@ -105,7 +95,7 @@ def test_list_search_sort_and_counts(engine, staff):
         ids, total = _ids(engine, MemberQuery(status=status, sort="since_desc", page_size=200))
         assert total == len(expected), status
         assert set(ids) == {r["id"] for r in expected[:200]} or total > 200
-        since = [_get(engine, i).since for i in ids]
+        since = [fetch(engine, Member, i).since for i in ids]
         assert since == sorted(since, reverse=True)
 
     with engine.connect() as conn:
@@ -180,7 +170,7 @@ def test_read_member_is_audited(engine, staff):
     assert detail.subject.id == member.subject_id
     assert detail.application.id == member.application_id
     assert {c.purpose_code for c in detail.consents} == {"application_review", "member_register"}
-    event = _audit(engine, "member.read")[-1]
+    event = audit_events(engine, "member.read")[-1]
     assert (event.entity_type, event.entity_id, event.actor_id) == (
         "member",
         str(member.id),
@@ -218,18 +208,17 @@ def test_every_pair_of_member_statuses(engine, staff):
                 assert row_counts(engine) == before
                 outcomes[(source, target)] = False
                 continue
-            after = _get(engine, member.id)
+            after = fetch(engine, Member, member.id)
             assert after.status == target
             assert after.status_reason == "Причина: по заявлению"
             assert after.status_changed_at is not None
-            event = _audit(engine, action)[-1]
+            event = audit_events(engine, action)[-1]
             assert json.loads(event.details) == {"from": source, "to": target}
             assert "Причина" not in event.details
     assert outcomes == {
         (s, t): t in MEMBER_TRANSITIONS[s] for s in MEMBER_STATUSES for t in MEMBER_STATUSES
     }
-    with Session(engine) as s:
-        assert verify_chain(s).ok
+    assert verify(engine).ok
 
 
 def test_ending_records_ended_at_and_reasons_are_required(engine, staff):
@@ -248,13 +237,13 @@ def test_ending_records_ended_at_and_reasons_are_required(engine, staff):
     with session_scope(engine) as s:
         members.suspend(s, staff, member.id, "Жарна төленбеді")
         members.reinstate(s, staff, member.id)  # no reason needed
-    assert _get(engine, member.id).status == "active"
-    assert _get(engine, member.id).ended_at is None
+    assert fetch(engine, Member, member.id).status == "active"
+    assert fetch(engine, Member, member.id).ended_at is None
 
     ended = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
     with session_scope(engine) as s:
         members.end_membership(s, staff, member.id, "Өз өтініші бойынша", now=ended)
-    after = _get(engine, member.id)
+    after = fetch(engine, Member, member.id)
     assert (after.status, after.ended_at, after.status_changed_at) == ("ended", ended, ended)
     with pytest.raises(ServiceError, match="member.illegal_transition"), session_scope(engine) as s:
         members.reinstate(s, staff, member.id)
