@@ -1,0 +1,60 @@
+"""``make bench``'s audit-append group (issue 19) measures what it says, on both engines.
+
+The group's figures decide whether issue 19's write-throughput goals are met, so its own
+mechanics are tested: each writer process writes its share, every counted event is linked into
+the chain before the clock stops (the group's own check would raise otherwise), the references
+write exactly their rows, and a writer that fails makes the line fail instead of printing a
+rate over fewer events. Speed itself is not asserted (the machine decides it).
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlmodel import Session
+
+from dpa_panel import bench_audit
+from dpa_panel.models import AuditChainHead, AuditEvent
+from dpa_panel.services import audit
+
+
+def _head(engine) -> AuditChainHead:
+    with Session(engine) as session:
+        return session.get(AuditChainHead, 1)
+
+
+def test_the_audited_line_counts_only_events_linked_inside_its_time(engine):
+    before = _head(engine)
+
+    done, seconds = bench_audit._audited(2)(engine, 41)
+
+    assert done == 40  # 2 writers x 20 (the remainder is not written, so not counted)
+    assert seconds > 0
+    head = _head(engine)
+    assert head.event_count == before.event_count + 40
+    with Session(engine) as session:
+        unlinked = session.scalar(select(func.count()).where(AuditEvent.hash.is_(None)))
+        actors = set(session.scalars(select(AuditEvent.actor_id).where(
+            AuditEvent.id > before.last_event_id)))  # fmt: skip
+        assert unlinked == 0
+        assert actors == {1, 2}  # both writer processes wrote
+        assert audit.verify_chain(session).ok
+
+
+@pytest.mark.parametrize("reference", [bench_audit._bare, bench_audit._unaudited])
+def test_the_reference_lines_write_exactly_their_rows(engine, reference):
+    done, seconds = reference(2)(engine, 30)
+
+    assert (done, seconds > 0) == (30, True)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT w, count(*) FROM bench_commit_floor GROUP BY w")).all()
+    assert sorted(rows) == [(0, 15), (1, 15)]
+
+
+def test_a_failing_writer_fails_the_line(engine):
+    def work(own, w):
+        if w == 1:
+            raise RuntimeError("a writer's transaction failed")
+
+    with pytest.raises(RuntimeError, match="1 bench writer"):
+        bench_audit._run_writers(engine, 2, work)
