@@ -26,11 +26,21 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
+#: How long an ``expect`` assertion waits for its condition (Playwright's default is 5 s). The
+#: same bound as the pages' actions (``set_default_timeout``): on a busy 2-core machine a first
+#: visit to a route once kept the old page on screen past 5 s after the address had changed
+#: (tests/browser/test_shell.py, a fresh clone's run). A passing assertion returns as soon as its
+#: condition holds, so this costs nothing when the panel is quick.
+EXPECT_TIMEOUT_MS = 20_000
+
+
 @pytest.fixture(scope="session")
 def browser(live_server):
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"browser tests skipped: {CHROMIUM} is missing (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
