@@ -91,7 +91,7 @@ def _run_writers(engine: Engine, n_writers: int, work) -> float:
 
 
 def _audited(n_writers: int):
-    def op(engine: Engine, n: int) -> int:
+    def op(engine: Engine, n: int) -> tuple[int, float]:
         per = max(1, n // n_writers)
         with Session(engine) as session:
             before = session.get(AuditChainHead, 1)
@@ -139,7 +139,7 @@ def _bare(n_writers: int):
     """One connection per writer, one tiny INSERT + COMMIT per transaction: the database's
     own ceiling at this concurrency (on PostgreSQL, mostly the WAL flush)."""
 
-    def op(engine: Engine, n: int) -> int:
+    def op(engine: Engine, n: int) -> tuple[int, float]:
         per = max(1, n // n_writers)
         _floor_table(engine)
 
@@ -160,7 +160,7 @@ def _unaudited(n_writers: int):
     the panel's own transaction path at this moment, without the audit. The audited lines
     divided by these show what the chain itself costs, whatever the machine's speed."""
 
-    def op(engine: Engine, n: int) -> int:
+    def op(engine: Engine, n: int) -> tuple[int, float]:
         per = max(1, n // n_writers)
         _floor_table(engine)
 

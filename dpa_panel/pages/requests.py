@@ -12,6 +12,7 @@ from dpa_panel.components.forms import error_callout, form, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import back_link, page_shell
 from dpa_panel.components.listing import data_table, labelled, pager
+from dpa_panel.components.status import count_card
 from dpa_panel.models.vocab import REQUEST_KINDS, STAFF_REQUEST_CHANNELS
 from dpa_panel.pages.breaches import breach_alert
 from dpa_panel.services.request_register import VIEWS
@@ -250,16 +251,8 @@ def new_request_form() -> rx.Component:
 
 
 def _count(key: str, label_key: str, color: str, value=None) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.text(t(label_key), size="1", color_scheme="gray"),
-            # A figure, not a heading: the page has one h1 (its title), and a screen reader's
-            # list of headings should not read "0, 0, 0, 67%".
-            rx.text(value if value is not None else R.counts[key], size="6", weight="bold",
-                    color_scheme=color, as_="p", id=f"requests-{key}"),  # fmt: skip
-            spacing="1",
-        ),
-    )
+    shown = value if value is not None else R.counts[key]
+    return count_card(t(label_key), shown, color, f"requests-{key}")
 
 
 def requests_page() -> rx.Component:

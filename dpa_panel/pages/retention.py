@@ -11,6 +11,7 @@ from dpa_panel.components.forms import error_callout, form, notice_callout
 from dpa_panel.components.i18n import t
 from dpa_panel.components.layout import page_shell
 from dpa_panel.components.listing import data_table, labelled, pager
+from dpa_panel.components.status import count_card
 from dpa_panel.state.app_state import AppState
 from dpa_panel.state.retention_state import BUCKETS
 from dpa_panel.state.retention_state import RetentionState as R
@@ -19,15 +20,8 @@ BUCKET_COLORS = {"overdue": "red", "30": "amber", "90": "blue", "later": "gray"}
 
 
 def _bucket(bucket: str) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.text(t(f"retention.bucket_{bucket}"), size="1", color_scheme="gray"),
-            # A figure, not a heading (the page's one h1 is its title).
-            rx.text(R.buckets[bucket], size="6", weight="bold", as_="p",
-                    color_scheme=BUCKET_COLORS[bucket], id=f"bucket-{bucket}"),
-            spacing="1",
-        ),
-    )  # fmt: skip
+    return count_card(t(f"retention.bucket_{bucket}"), R.buckets[bucket],
+                      BUCKET_COLORS[bucket], f"bucket-{bucket}")  # fmt: skip
 
 
 def due_chart() -> rx.Component:
