@@ -34,6 +34,9 @@ def make_engine(url: str) -> Engine:
         return engine
     engine = create_engine(url, pool_size=10, max_overflow=20)
     _ping_after_idle(engine)
+    from dpa_panel.services import audit_link
+
+    audit_link.install_deferred_append(engine)
     return engine
 
 

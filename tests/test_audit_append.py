@@ -121,6 +121,7 @@ def test_a_larger_id_never_links_past_a_smaller_one_in_flight(engine, monkeypatc
 
     slow = Session(engine, expire_on_commit=False)
     a = record(slow, Actor.user(1), "slow.writer", "n", 1)
+    audit.write_pending(slow)  # A draws its id and stays open
     with session_scope(engine) as s:
         b = record(s, Actor.user(2), "fast.writer", "n", 2)
     assert a.id < b.id
@@ -141,6 +142,7 @@ def test_a_larger_id_never_links_past_a_smaller_one_in_flight(engine, monkeypatc
     # Again, with the smaller id rolled back: B links straight after the last event.
     slow = Session(engine, expire_on_commit=False)
     gone = record(slow, Actor.user(1), "doomed.writer", "n", 3)
+    audit.write_pending(slow)
     with session_scope(engine) as s:
         c = record(s, Actor.user(2), "fast.writer", "n", 4)
     assert _verify(engine).pending == 1
@@ -168,7 +170,8 @@ def test_a_writer_in_flight_without_an_id_in_range_is_not_waited_for(engine, mon
         first = record(s, Actor.user(2), "fast.writer", "n", 1)
     rows = {e.id: e for e in _events(engine)}
     assert rows[first.id].hash is not None, "the link waited for a writer holding no id"
-    late = record(slow, Actor.user(1), "slow.writer", "n", 2)  # draws its id now
+    late = record(slow, Actor.user(1), "slow.writer", "n", 2)
+    audit.write_pending(slow)  # draws its id now
     assert late.id > first.id
     slow.commit()
     slow.close()
@@ -185,6 +188,7 @@ def test_writers_lock_no_longer_blocks_plain_audited_writes(engine):
     holder = Session(engine)
     audit.lock_writers(holder)
     record(holder, Actor.user(1), "decision.pending", "n", 1)
+    audit.write_pending(holder)  # its id drawn first, its transaction open
     done = threading.Event()
 
     def plain() -> None:
@@ -328,6 +332,7 @@ def test_sigkill_after_commit_or_inside_a_link_loses_nothing(engine, db_url, tmp
     # head, and waits (in dpa_audit_link) for an audited writer still in flight.
     in_flight = Session(engine)
     record(in_flight, Actor.system(), "in.flight", "n", 9)
+    audit.write_pending(in_flight)  # its id drawn, its transaction open
     kill_when(["-m", "dpa_panel.cli", "audit", "link"], env, lambda: _linker_waiting(engine),
               "the linker waiting for the writer")  # fmt: skip
     in_flight.rollback()

@@ -144,24 +144,44 @@ def _details_json(details: dict | None) -> str:
     return text
 
 
-@dataclass(frozen=True, slots=True)
 class Appended:
-    """The event ``record`` appended: its id and its content, as stored. On PostgreSQL
-    ``prev_hash``/``hash`` are None here (the linker fills them in the stored row after the
-    commit). A plain record, not an ORM object: building an ``AuditEvent`` cost about a tenth
-    of an audited write's own time, for callers that read only ``id`` (issue 19)."""
+    """The event ``record`` appended: its id and its content, as stored. A plain record, not
+    an ORM object: building an ``AuditEvent`` cost about a tenth of an audited write's own
+    time (issue 19).
 
-    id: int
-    occurred_at: datetime
-    actor_type: str
-    actor_id: int | None
-    action: str
-    entity_type: str
-    entity_id: str
-    client_ip: str
-    details: str
-    prev_hash: str | None = None
-    hash: str | None = None
+    On PostgreSQL ``record`` defers the INSERT to the transaction's COMMIT (decision
+    19-audit-12): reading ``id`` before that sends the transaction's deferred events at once
+    (one round trip) so the id exists; it is None for an event whose transaction rolled back
+    unsent. ``prev_hash``/``hash`` stay None there (the linker fills them in the stored row
+    after the commit); on SQLite they are the stored ones."""
+
+    __slots__ = ("_id", "_raw", "occurred_at", "actor_type", "actor_id", "action",
+                 "entity_type", "entity_id", "client_ip", "details", "prev_hash",
+                 "hash")  # fmt: skip
+
+    def __init__(self, id: int | None, occurred_at: datetime, actor_type: str,  # noqa: A002
+                 actor_id: int | None, action: str, entity_type: str, entity_id: str,
+                 client_ip: str, details: str, prev_hash: str | None = None,
+                 hash: str | None = None, *, raw=None) -> None:  # noqa: A002  # fmt: skip
+        self._id, self._raw = id, raw
+        self.occurred_at, self.actor_type, self.actor_id = occurred_at, actor_type, actor_id
+        self.action, self.entity_type, self.entity_id = action, entity_type, entity_id
+        self.client_ip, self.details = client_ip, details
+        self.prev_hash, self.hash = prev_hash, hash
+
+    @property
+    def id(self) -> int | None:
+        if self._id is None and self._raw is not None:
+            audit_link.write_deferred(self._raw, only_if_holding=self)
+        return self._id
+
+    @id.setter
+    def id(self, value: int) -> None:
+        self._id, self._raw = value, None
+
+    def __repr__(self) -> str:
+        where = f"{self.entity_type}:{self.entity_id}"
+        return f"Appended(id={self._id!r}, action={self.action!r}, entity={where!r})"
 
 
 def record(
@@ -174,14 +194,22 @@ def record(
 ) -> Appended:
     """Append one event inside the caller's transaction (the caller commits).
 
-    On PostgreSQL the event gets its hashes from the background linker a few milliseconds
-    after the commit (see the module docstring)."""
+    On PostgreSQL the event is sent with the transaction's COMMIT, in the same message (or
+    earlier, before a statement on the trail: ``audit_link.defer``), and gets its hashes from
+    the background linker a few milliseconds after the commit (see the module docstring)."""
     # Validate before taking the lock: a refused event must not bump the head's event count
     # even when the caller catches the ValueError and commits the rest of its transaction.
     details_text = _details_json(details)
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         occurred_at, entity = utcnow(), str(entity_id)
+        if getattr(conn.dialect, audit_link.DEFERS_ATTR, False):
+            raw = conn.connection.dbapi_connection
+            appended = Appended(None, occurred_at, actor.actor_type, actor.user_id, action,
+                                entity_type, entity, actor.client_ip[:64], details_text,
+                                raw=raw)  # fmt: skip
+            audit_link.defer(session, raw, appended)
+            return appended
         event_id = audit_link.pg_insert(conn, occurred_at, actor, action, entity_type, entity,
                                         details_text)  # fmt: skip
         audit_link.mark_session(session, event_id)
@@ -192,6 +220,17 @@ def record(
     # issue 19, about a third of an audited write's time on SQLite).
     return _append(conn, _BUMP_HEAD.scalar(conn), actor, action, entity_type, entity_id,
                    details_text)  # fmt: skip
+
+
+def write_pending(session: Session) -> None:
+    """Send now the events this session's transaction has deferred (PostgreSQL; nothing to do
+    on SQLite): their ids are drawn and the writer mark taken, as a plain INSERT would. For a
+    transaction that must hold its ids while it stays open (the linker's tests); an action
+    never needs it (its events go with its COMMIT, or before its next statement on the trail).
+    """
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        audit_link.write_deferred(conn.connection.dbapi_connection)
 
 
 def _content(when: str, actor_type: str, actor_id: int | None, action: str, entity_type: str,
@@ -313,7 +352,7 @@ def _append(
     digest = compute_hash(**fields)
     event_id = _INSERT_EVENT.scalar(conn, {**fields, "hash": digest})
     _SET_HEAD.execute(conn, {"b_hash": digest, "b_id": event_id})
-    return Appended(id=event_id, hash=digest, **fields)
+    return Appended(event_id, hash=digest, **fields)
 
 
 _PG_WRITERS_SQL = "SELECT pg_advisory_xact_lock({}, {})".format(*audit_link.WRITERS_KEY)
