@@ -154,16 +154,22 @@ def write_deferred(raw, *, commit: bool = False, only_if_holding=None) -> None:
     from psycopg.pq import TransactionStatus
 
     rows, tx.rows = tx.rows, []
-    quote = psycopg.ClientCursor(raw)
-    sql = "; ".join(quote.mogrify(_PG_INSERT_SQL, _params(row)) for row in rows)
     alone = commit and raw.info.transaction_status == TransactionStatus.IDLE
-    if commit and not alone:
-        sql += "; COMMIT"
+    if alone and len(rows) == 1:
+        # The event is the transaction: one statement in autocommit, its parameters bound
+        # by the server (a prepared statement after psycopg's fifth use): no quoting here.
+        sql, params = _PG_INSERT_SQL, _params(rows[0])
+    else:
+        quote = psycopg.ClientCursor(raw)
+        sql = "; ".join(quote.mogrify(_PG_INSERT_SQL, _params(row)) for row in rows)
+        params = None
+        if commit and not alone:
+            sql += "; COMMIT"
     if alone:  # nothing else in the transaction: the INSERTs are one implicit transaction
         raw.autocommit = True
     cur = raw.cursor()
     try:
-        cur.execute(sql)
+        cur.execute(sql, params)
         for row in rows:
             row.id = cur.fetchone()[0]
             cur.nextset()
