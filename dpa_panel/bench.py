@@ -719,6 +719,30 @@ def _pg_reachable(pg_url: str) -> str | None:
         return str(exc).strip().splitlines()[0]
 
 
+#: The machine line's work: this many audit-hash contents built and hashed (pure Python and
+#: C, no database): 0.5–0.7 s on this 2-core machine (session 12).
+MACHINE_UNITS = 200_000
+
+
+def machine_reference_ms(runs: int = 5) -> float:
+    """The median time of a fixed piece of CPU work like the panel's own (``_content`` and
+    SHA-256 of an audit event, ``MACHINE_UNITS`` times). This machine's speed moves from day
+    to day and within an hour (it measured 1.9 s for ten million additions on a slow day);
+    printed first, so that figures from different runs can be compared by it (decision
+    19-audit-12)."""
+    import hashlib
+
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        for i in range(MACHINE_UNITS):
+            content = audit._content("2026-12-07T11:30:00.000000+00:00", "user", i, "subject.view",
+                                     "subject", str(i), "10.0.2.1", "{}", "0" * 64)  # fmt: skip
+            hashlib.sha256(content.encode()).hexdigest()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
 def _line(name: str, engine_name: str, n: int, ms: float, runs: int) -> str:
     return f"{name:<48} {engine_name:<10} N={n:<8} median {ms:10.1f} ms  ({runs} runs)"
 
@@ -887,6 +911,8 @@ def main(argv: list[str] | None = None) -> int:
         "--only", default="", help="comma-separated groups to time (default: all), e.g. requests"
     )
     args = parser.parse_args(argv)
+    print(_line("(reference) this machine: CPU work unit", "python", MACHINE_UNITS,
+                machine_reference_ms(), 5), flush=True)  # fmt: skip
     options = dict(
         audit_events=args.audit_events,
         audit_appends=args.audit_appends,

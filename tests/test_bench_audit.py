@@ -58,3 +58,22 @@ def test_a_failing_writer_fails_the_line(engine):
 
     with pytest.raises(RuntimeError, match="1 bench writer"):
         bench_audit._run_writers(engine, 2, work)
+
+
+def test_the_machine_line_times_the_same_work_every_run(monkeypatch, capsys):
+    """``make bench`` prints the machine's speed first (the work of ``MACHINE_UNITS`` audit
+    hashes), so runs of different days can be compared by it; the work is the audit hash's
+    own content and digest, so it cannot be optimised away from the panel's."""
+    from dpa_panel import bench
+
+    calls = []
+    real = audit._content
+    monkeypatch.setattr(bench, "MACHINE_UNITS", 50)
+    monkeypatch.setattr(audit, "_content", lambda *a: calls.append(a) or real(*a))
+    assert bench.machine_reference_ms(runs=3) > 0
+    assert len(calls) == 150
+    monkeypatch.setattr(bench, "run", lambda *a, **k: [])
+    monkeypatch.setattr(bench, "_pg_reachable", lambda url: "not asked")
+    bench.main(["--runs", "1"])
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("(reference) this machine: CPU work unit") and "N=50 " in first
