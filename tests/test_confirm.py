@@ -396,3 +396,22 @@ def test_disclosure_approval_asks_naming_it(engine, monkeypatch, people):
     staff = _state(D, engine, monkeypatch, people["bolat"])
     _call(staff, D.ask_approve)
     assert not staff.confirm_open
+
+
+def test_destruction_acts_say_who_destroyed_in_words(engine, monkeypatch, people):
+    """The acts table names the destroyer as the audit log does — "the system" for the
+    scheduled sweep, the staff member's name and role for one destroyed by hand — never
+    the stored code (``system``, ``user``)."""
+    from dpa_panel.services import retention as rt
+    from dpa_panel.state.retention_state import RetentionState
+
+    _due_subjects(engine, 1)
+    assert len(rt.run_sweep(engine, as_of=utcnow(), actor=Actor.system()).destroyed) == 1
+    by_hand = _due_subjects(engine, 1)[0]
+    st = _state(RetentionState, engine, monkeypatch, people["aigerim"])
+    _call(st, RetentionState.load)
+    _call(st, RetentionState.ask_destroy, str(by_hand))
+    _call(st, RetentionState.confirm, st.confirm_token)
+    _call(st, RetentionState.load)
+    staff = tr("en", "audit.actor_with_role", name="aigerim", role=tr("en", "role.compliance"))
+    assert sorted(a["by"] for a in st.acts) == sorted([tr("en", "audit.actor_system"), staff])

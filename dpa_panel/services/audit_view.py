@@ -141,6 +141,9 @@ def staff_directory(session: Session) -> dict[int, tuple[str, str]]:
 
 
 def actor_text(locale: str, event: AuditEvent, staff: dict[int, tuple[str, str]]) -> str:
+    """Who acted, in words: "name (role)" for a staff member, else the kind of actor. Reads
+    ``actor_type`` and ``actor_id`` only, so a destruction act (same two columns) is named
+    the same way as the audit event that records it."""
     if event.actor_type == "public":
         return tr(locale, "audit.actor_public")
     if event.actor_type != "user" or event.actor_id is None:

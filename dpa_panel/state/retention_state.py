@@ -12,7 +12,7 @@ from dpa_panel.db import get_engine, session_scope
 from dpa_panel.i18n import tr
 from dpa_panel.i18n.formatting import format_date, format_datetime, to_local
 from dpa_panel.models.types import utcnow
-from dpa_panel.services import audit, auth, retention, sweep_preview
+from dpa_panel.services import audit, audit_view, auth, retention, sweep_preview
 from dpa_panel.services.errors import ServiceError
 from dpa_panel.state import confirming
 from dpa_panel.state.auth_state import AuthState
@@ -105,6 +105,7 @@ class RetentionState(AuthState):
             counts = retention.bucket_counts(session, today=today)
             per_month = retention.due_per_month(session, today=today, months=24)
             acts, _acts_total = retention.list_acts(session, page=1, page_size=20)
+            staff = audit_view.staff_directory(session) if acts else {}
             audit.record(
                 session, actor_for(self), "retention.list", "data_subject", "",
                 {"filters": sorted(self.filters), "page": self.page, "rows": len(rows)},
@@ -130,7 +131,7 @@ class RetentionState(AuthState):
                 "reference": a.reference,
                 "subject_ref": a.subject_ref,
                 "destroyed": format_datetime(a.destroyed_at, self.locale, "short"),
-                "by": a.actor_type,
+                "by": audit_view.actor_text(self.locale, a, staff),
                 "digest": a.digest[:16],
             }
             for a in acts
