@@ -202,24 +202,27 @@ def record(
     details_text = _details_json(details)
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        occurred_at, entity = utcnow(), str(entity_id)
-        if getattr(conn.dialect, audit_link.DEFERS_ATTR, False):
-            raw = conn.connection.dbapi_connection
-            appended = Appended(None, occurred_at, actor.actor_type, actor.user_id, action,
-                                entity_type, entity, actor.client_ip[:64], details_text,
-                                raw=raw)  # fmt: skip
+        defers = getattr(conn.dialect, audit_link.DEFERS_ATTR, False)
+        raw = conn.connection.dbapi_connection if defers else None
+        appended = _pg_event(actor, action, entity_type, entity_id, details_text, raw)
+        if defers:
             audit_link.defer(session, raw, appended)
-            return appended
-        event_id = audit_link.pg_insert(conn, occurred_at, actor, action, entity_type, entity,
-                                        details_text)  # fmt: skip
-        audit_link.mark_session(session, event_id)
-        return Appended(event_id, occurred_at, actor.actor_type, actor.user_id, action,
-                        entity_type, entity, actor.client_ip[:64], details_text)  # fmt: skip
+        else:
+            appended.id = audit_link.pg_insert(conn, appended)
+            audit_link.mark_session(session, appended.id)
+        return appended
     # SQLite: one statement takes the database write lock, counts the event and reads the
     # head; the event and the head's new link in two more prepared statements (no ORM flush:
     # issue 19, about a third of an audited write's time on SQLite).
     return _append(conn, _BUMP_HEAD.scalar(conn), actor, action, entity_type, entity_id,
                    details_text)  # fmt: skip
+
+
+def _pg_event(actor: Actor, action: str, entity_type: str, entity_id: str | int,
+              details_text: str, raw=None) -> Appended:  # fmt: skip
+    """A PostgreSQL event as it will be stored, before its INSERT (no id, no hashes yet)."""
+    return Appended(None, utcnow(), actor.actor_type, actor.user_id, action, entity_type,
+                    str(entity_id), actor.client_ip[:64], details_text, raw=raw)  # fmt: skip
 
 
 def write_pending(session: Session) -> None:
@@ -288,8 +291,8 @@ def record_on(
     is linked by the next ``link`` (a Core caller has no after-commit hook)."""
     details_text = _details_json(details)
     if conn.dialect.name == "postgresql":
-        return audit_link.pg_insert(conn, utcnow(), actor, action, entity_type, entity_id,
-                                    details_text)  # fmt: skip
+        return audit_link.pg_insert(conn, _pg_event(actor, action, entity_type, entity_id,
+                                                    details_text))  # fmt: skip
     return _append(conn, _BUMP_HEAD.scalar(conn), actor, action, entity_type, entity_id,
                    details_text).id  # fmt: skip
 

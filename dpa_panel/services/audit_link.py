@@ -17,7 +17,7 @@ import threading
 import time as _time
 import weakref
 from contextlib import nullcontext
-from datetime import UTC, datetime
+from datetime import UTC
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
@@ -56,21 +56,14 @@ LINK_LOCK_TIMEOUT_MS = 200
 LINK_DEADLINE_S = 1.0
 
 
-def pg_insert(conn: Connection, occurred_at: datetime, actor, action: str,
-              entity_type: str, entity_id: str | int, details_text: str) -> int:  # fmt: skip
-    """Append one event now (``record_on``, a Core caller): after any the transaction
-    deferred, so its events keep their order."""
+def pg_insert(conn: Connection, row) -> int:
+    """INSERT ``row`` (an ``audit.Appended`` without id) now and return its id: after any
+    events the transaction deferred, so its events keep their order."""
     raw = conn.connection.dbapi_connection
     write_deferred(raw)
     cur = raw.cursor()
     try:
-        cur.execute(
-            _PG_INSERT_SQL,
-            {"occurred_at": occurred_at.astimezone(UTC), "actor_type": actor.actor_type,
-             "actor_id": actor.user_id, "action": action, "entity_type": entity_type,
-             "entity_id": str(entity_id), "client_ip": actor.client_ip[:64],
-             "details": details_text},
-        )  # fmt: skip
+        cur.execute(_PG_INSERT_SQL, _params(row))
         return cur.fetchone()[0]
     finally:
         cur.close()
@@ -98,8 +91,8 @@ def pg_mark(conn: Connection) -> None:
 # round trip ("INSERT ...; COMMIT"), or, when the event is the transaction's only statement,
 # as the one statement of an implicit transaction. It goes out earlier, in order, before any
 # statement that names ``audit_event`` (a read of the trail in the same transaction sees its
-# own events), before ``record_on``/``append_many`` append, and before a savepoint rollback
-# (which names no table, so every savepoint statement writes first). A rollback drops it with
+# own events), before ``record_on``/``append_many`` append, and before every savepoint
+# statement (an event from before a savepoint must survive its rollback). A rollback drops it with
 # the rest. The INSERT is the same statement with the same writer mark before its id: only
 # when it is sent changes, and the round trip it cost, about a sixth of an audited action.
 
@@ -133,6 +126,7 @@ def defer(session: OrmSession, raw, appended) -> None:
 
 
 def _params(row) -> dict:
+    """The INSERT's parameters for ``row`` (an ``audit.Appended``)."""
     return {"occurred_at": row.occurred_at.astimezone(UTC), "actor_type": row.actor_type,
             "actor_id": row.actor_id, "action": row.action, "entity_type": row.entity_type,
             "entity_id": row.entity_id, "client_ip": row.client_ip,
@@ -141,10 +135,11 @@ def _params(row) -> dict:
 
 def write_deferred(raw, *, commit: bool = False, only_if_holding=None) -> None:
     """Send the events ``raw`` (a psycopg connection) keeps for its transaction, in order, in
-    one message; with ``commit``, the transaction's COMMIT in the same message. Values are
-    bound by psycopg's own literal quoting (``mogrify``): a message of several statements
-    goes by the simple query protocol, which takes no parameters. ``only_if_holding``: send
-    only if that event is still among them (its transaction still open, the event unsent)."""
+    one message; with ``commit``, the transaction's COMMIT in the same message. A message of
+    several statements goes by the simple query protocol, which takes no parameters: its
+    values are quoted by psycopg's own ``mogrify``; a lone event committed by itself is one
+    statement with server-bound parameters. ``only_if_holding``: send only if that event is
+    still among them (its transaction still open, the event unsent)."""
     tx = getattr(raw, _DEFERRED, None)
     if tx is None or not tx.rows:
         return
