@@ -57,8 +57,7 @@ def _sql(engine, statement: str, **params) -> None:
 
 
 def _verify(engine) -> audit.VerifyResult:
-    audit.settle(engine)  # this process's writes linked first (PostgreSQL)
-    with Session(engine) as s:
+    with Session(engine) as s:  # verify_chain settles this process's linker first
         return verify_chain(s)
 
 
