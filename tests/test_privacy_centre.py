@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -125,15 +126,20 @@ def test_unknown_address_gets_the_same_answer_and_no_mail(engine):
     assert [m.recipient for m in mails(engine, "subject_code")] == [email]
     with Session(engine) as s:  # the same work: a code row either way
         assert s.scalar(select(func.count()).select_from(SubjectCode)) == 2
-    # and the same timing (generous bound: a shared machine)
-    spent = {}
-    for label, address in (("known", email), ("unknown", "ghost@example.kz")):
-        start = time.perf_counter()
-        for i in range(3):
-            ask_code(engine, address, ip=f"198.51.100.{i + 50}")
-        spent[label] = time.perf_counter() - start
-    assert max(spent.values()) < 5 * min(spent.values()) + 0.05, spent
-    assert verify(engine, "ghost@example.kz", "000000").error == "my.code_wrong"
+    # and the same timing: pairs of a known and an unknown address asked in turn, each
+    # address and source once (no throttle), compared by their medians so that one stall of
+    # a busy shared machine (a checkpoint, another process) does not decide it
+    spent: dict[str, list[float]] = {"known": [], "unknown": []}
+    for i in range(7):
+        _, other = applicant(engine)
+        for label, address in (("known", other), ("unknown", f"ghost{i}@example.kz")):
+            start = time.perf_counter()
+            outcome = ask_code(engine, address, ip=f"198.51.100.{2 * i + 50 + (label == 'known')}")
+            spent[label].append(time.perf_counter() - start)
+            assert (outcome.error, outcome.retry_after) == ("", 0), (label, outcome)
+    median = {label: statistics.median(times) for label, times in spent.items()}
+    assert max(median.values()) < 5 * min(median.values()) + 0.01, spent
+    assert verify(engine, "ghost0@example.kz", "000000").error == "my.code_wrong"
 
 
 def test_code_expires_after_ten_minutes(engine):
