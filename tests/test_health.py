@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import time
 
 import pytest
@@ -40,12 +41,15 @@ def test_healthy_database_without_redis(db_url, monkeypatch, client):
     assert body["redis"] == "not configured"
     assert body["version"]
     assert response.headers["cache-control"] == "no-store"
-    # Cheap: well under 20 ms once the pool is warm.
+    # Cheap: well under 20 ms once the pool is warm (the median of 10, so that one stall of
+    # a busy shared machine does not decide it).
     client.get("/healthz")
-    started = time.perf_counter()
+    spent = []
     for _ in range(10):
+        started = time.perf_counter()
         client.get("/healthz")
-    assert (time.perf_counter() - started) / 10 < 0.05
+        spent.append(time.perf_counter() - started)
+    assert statistics.median(spent) < 0.05, spent
 
 
 @pytest.mark.skipif(not _redis_up(), reason="Redis not reachable at 127.0.0.1:6379")
